@@ -1,0 +1,100 @@
+# imapsift: GNU make.  `make` builds build/imapsift; see README for targets.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/imapsift
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+STD	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN	= -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual -Wformat=2 \
+	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	  -Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -Wvla
+# Warnings are errors in CI (which sets CI=true) and whenever WERROR=1.
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN	+= -Werror
+endif
+# libetpan's pkg-config line asks for a non-PIE link spec we do not want:
+# link the libraries by name (see libetpan-notes.md section 0).
+LIBS	= -letpan -lgnutls -lpcre2-8 -lpsl -lidn2
+DEFS	= -DIMAPSIFT_SHAREDIR='"$(SHAREDIR)"'
+
+BUILD	?= build
+SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer
+
+RULES_SRC	= $(sort $(wildcard rules/*.c))
+AGENT_SRC	= $(sort $(wildcard agent/*.c))
+UNIT_SRC	= $(sort $(wildcard tests/unit/test_*.c))
+
+RULES_OBJ	= $(RULES_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ	= $(AGENT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BIN		= $(BUILD)/imapsift
+
+# Debian packages for building, testing, benchmarking and the demo.
+DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
+		  libpcre2-dev libpsl-dev libidn2-dev libsqlite3-dev \
+		  libconfig-dev
+DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev
+DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd time util-linux \
+		  python3
+
+.PHONY: all test check bench eval demo install clean deps deps-test \
+	deps-bench unit
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $(DEFS) -I. -MMD -MP -c -o $@ $<
+
+$(BIN): $(AGENT_OBJ) $(RULES_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(RULES_OBJ) tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(RULES_OBJ) $(LDFLAGS) \
+	    $(LIBS)
+
+unit: $(BIN) $(UNIT_BIN)
+
+test: deps-test
+	$(MAKE) unit
+	sh tests/run.sh $(BUILD)
+
+check: deps-test
+	$(MAKE) BUILD=build-san CC=clang CFLAGS="-O1 -g $(SAN)" \
+	    LDFLAGS="$(SAN)" unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    sh tests/run.sh build-san
+
+CORPORA	?= ../shared/corpora
+eval: $(BIN)
+	sh tests/eval/eval.sh $(BIN) $(CORPORA)
+
+bench: deps-bench
+	$(MAKE) all
+	sh tests/bench/bench.sh $(BIN) $(CORPORA)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules \
+	    $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/imapsift
+	install -m 644 rules/lists/* $(DESTDIR)$(SHAREDIR)/rules/
+	install -m 644 man/imapsift.1 $(DESTDIR)$(MANDIR)/man1/imapsift.1
+
+clean:
+	rm -rf build build-san build-fuzz
+
+# deps: installs what is missing when run as root, else prints the line.
+deps: deps-bench
+deps-test:
+	@sh tests/deps.sh $(DEB_TEST)
+deps-bench:
+	@sh tests/deps.sh $(DEB_BENCH)
+
+-include $(RULES_OBJ:.o=.d) $(AGENT_OBJ:.o=.d)

@@ -1,0 +1,78 @@
+/*
+ * agent: the imapsift program itself, the only module that prints, logs,
+ * exits or talks to the outside world.  It uses rules/ (and, as they come,
+ * store/ and conf/); nothing uses it.
+ *
+ * Conventions: x*alloc() never return NULL (they die on out of memory).
+ * Logging follows OpenSMTPD's shape: log_warn() appends strerror(errno),
+ * log_warnx() does not; fatal()/fatalx() log and exit 1.  Messages go to
+ * stderr prefixed "imapsift: " (syslog comes with the daemon).
+ */
+#ifndef IMAPSIFT_AGENT_H
+#define IMAPSIFT_AGENT_H
+
+#include <stddef.h>
+
+#include "rules/rules.h"
+
+/* Exit codes shared by every command (sysexits-compatible where it
+ * matters to cron and systemd). */
+#define EXIT_OK		0
+#define EXIT_FAIL	1	/* some input could not be read */
+#define EXIT_CONFIG	2	/* bad usage, config or rule lists */
+#define EXIT_AUTH	3
+#define EXIT_TEMP	75	/* EX_TEMPFAIL: try again later */
+
+/* log.c */
+void	log_init(int verbose);
+void	log_warn(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	fatal(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* util.c */
+void	*xmalloc(size_t n);
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *p, size_t n);
+char	*xstrdup(const char *s);
+
+/* Reads a whole file ("-" is stdin) into a malloc'd buffer (caller
+ * frees; NUL-terminated beyond *len_r).  Files over max bytes are read
+ * up to max and *truncated_r set.  Returns NULL with errno set. */
+char	*read_file(const char *path, size_t max, size_t *len_r,
+	    int *truncated_r);
+
+/* A growable list of strings (caller frees with strlist_free). */
+struct strlist {
+	char	**v;
+	size_t	 n, cap;
+};
+void	strlist_add(struct strlist *l, const char *s);
+void	strlist_free(struct strlist *l);
+
+/* Appends the regular files below path (path itself when it is a file),
+ * sorted by name, skipping dotfiles.  Returns -1 with errno on a path
+ * that cannot be read. */
+int	walk_files(const char *path, struct strlist *out);
+
+/* rulesdir.c: the rule lists to load when none are named with -r, and
+ * loading them with every error reported.  Returns NULL after printing
+ * the errors. */
+void	rules_default_paths(struct strlist *out);
+struct rules_set *load_rules(const struct strlist *paths, unsigned cc);
+
+/* Command entry points: argc/argv start at the command name. */
+int	cmd_classify(int argc, char **argv);
+int	cmd_explain(int argc, char **argv);
+int	cmd_check(int argc, char **argv);
+int	cmd_harvest(int argc, char **argv);
+
+#endif

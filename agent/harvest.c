@@ -1,0 +1,297 @@
+/*
+ * harvest.c: builds rule lists from mail the user has sorted.
+ *
+ * imapsift harvest --spam DIR... --ham DIR... -o DIR reads every message
+ * below the spam and ham paths, takes the URL hosts (reduced to their
+ * registrable domain with libpsl, never a public suffix; IP literals kept
+ * as they are) and the phone numbers of each, and writes to DIR the ones
+ * that occur in spam and never in ham: harvested.domains and
+ * harvested.phones (numbers written in E.164 form, +digits), each entry
+ * with the number of spam messages that carried it.  Ham wins every tie: one ham message is enough to keep an
+ * indicator out, since a listed indicator junks every message carrying it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+/* Indicators of one message, before sort and uniq. */
+struct collect {
+	struct strlist dom, tel;
+};
+
+static void
+h_url(void *ctx, const char *url, size_t len, const char *where)
+{
+	struct collect *c = ctx;
+	char host[RULES_HOST_MAX], reg[RULES_HOST_MAX];
+
+	(void)where;
+	if (rules_url_host(url, len, host, sizeof(host)) == -1)
+		return;
+	if (rules_registrable_domain(host, reg, sizeof(reg)) == 0)
+		strlist_add(&c->dom, reg);
+	else if (strspn(host, "0123456789.") == strlen(host) ||
+	    strchr(host, ':') != NULL)
+		strlist_add(&c->dom, host);	/* an IP literal */
+}
+
+static void
+h_phone(void *ctx, const char *digits, const char *orig, size_t olen,
+    const char *where)
+{
+	struct collect *c = ctx;
+
+	(void)orig;
+	(void)olen;
+	(void)where;
+	strlist_add(&c->tel, digits);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts l and removes repeats in place. */
+static void
+uniq(struct strlist *l)
+{
+	size_t i, j = 0;
+
+	if (l->n == 0)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	for (i = 1; i < l->n; i++) {
+		if (strcmp(l->v[i], l->v[j]) == 0)
+			free(l->v[i]);
+		else
+			l->v[++j] = l->v[i];
+	}
+	l->n = j + 1;
+}
+
+static void
+move_all(struct strlist *to, struct strlist *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		strlist_add(to, from->v[i]);
+		free(from->v[i]);
+	}
+	from->n = 0;
+}
+
+/* Adds the distinct indicators of each file in files to out (one entry
+ * per message, so counting runs counts messages). */
+static size_t
+gather(const struct strlist *files, unsigned cc, struct collect *out)
+{
+	static const struct rules_scan_cb cb = { h_url, h_phone };
+	struct rules_limits lim;
+	struct rules_msg *msg;
+	struct collect one;
+	char *buf, err[256];
+	size_t i, len, n = 0;
+	int trunc;
+
+	rules_limits_default(&lim);
+	memset(&one, 0, sizeof(one));
+	for (i = 0; i < files->n; i++) {
+		buf = read_file(files->v[i], lim.max_parse_bytes + 1, &len,
+		    &trunc);
+		if (buf == NULL) {
+			log_warn("%s: skipped", files->v[i]);
+			continue;
+		}
+		if (rules_msg_parse(buf, len, &lim, &msg, err,
+		    sizeof(err)) == -1)
+			fatalx("%s: %s", files->v[i], err);
+		rules_scan(msg, cc, &cb, &one);
+		rules_msg_free(&msg);
+		free(buf);
+		uniq(&one.dom);
+		uniq(&one.tel);
+		move_all(&out->dom, &one.dom);
+		move_all(&out->tel, &one.tel);
+		n++;
+	}
+	strlist_free(&one.dom);
+	strlist_free(&one.tel);
+	return n;
+}
+
+struct counted {
+	const char *s;
+	size_t	 n;
+};
+
+static int
+cmp_counted(const void *a, const void *b)
+{
+	const struct counted *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->s, y->s);
+}
+
+/* Writes the entries of spam (sorted, one per message) absent from ham
+ * (sorted, unique) to path, most frequent first.  Returns the count
+ * written, or -1 with errno. */
+static long
+write_list(const char *path, const char *what, const char *prefix,
+    struct strlist *spam,
+    const struct strlist *ham, size_t nspam, size_t nham)
+{
+	struct counted *c;
+	size_t i, j, k = 0;
+	time_t t = time(NULL);
+	char day[32];
+	FILE *f;
+
+	c = xcalloc(spam->n + 1, sizeof(*c));
+	qsort(spam->v, spam->n, sizeof(*spam->v), cmp_str);
+	for (i = 0; i < spam->n; i = j) {
+		for (j = i + 1; j < spam->n; j++)
+			if (strcmp(spam->v[i], spam->v[j]) != 0)
+				break;
+		if (ham->n > 0 && bsearch(&spam->v[i], ham->v, ham->n,
+		    sizeof(*ham->v), cmp_str) != NULL)
+			continue;
+		c[k].s = spam->v[i];
+		c[k++].n = j - i;
+	}
+	qsort(c, k, sizeof(*c), cmp_counted);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		free(c);
+		return -1;
+	}
+	strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&t));
+	fprintf(f, "# %s harvested by imapsift on %s from %zu spam and %zu "
+	    "ham messages:\n# found in spam, never in ham; the count is the "
+	    "number of spam messages.\n", what, day, nspam, nham);
+	for (i = 0; i < k; i++)
+		fprintf(f, "%s%s\t# %zu\n", prefix, c[i].s, c[i].n);
+	free(c);
+	if (fclose(f) == EOF)
+		return -1;
+	return (long)k;
+}
+
+static void
+usage_harvest(void)
+{
+	fprintf(stderr, "usage: imapsift harvest --spam PATH... --ham PATH... "
+	    "-o DIR [--country CC]\n");
+}
+
+static int
+harvest_args(int argc, char **argv, struct strlist *spam,
+    struct strlist *ham, const char **out, unsigned *cc)
+{
+	static const struct option longopts[] = {
+		{ "spam", required_argument, NULL, 's' },
+		{ "ham", required_argument, NULL, 'H' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "country", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct strlist *cur = NULL;
+	int ch, i;
+
+	optind = 1;
+	for (;;) {
+		ch = getopt_long(argc, argv, "o:C:", longopts, NULL);
+		if (ch == -1)
+			break;
+		if (ch == 's' || ch == 'H') {
+			cur = ch == 's' ? spam : ham;
+			if (walk_files(optarg, cur) == -1) {
+				log_warn("%s", optarg);
+				return -1;
+			}
+		} else if (ch == 'o')
+			*out = optarg;
+		else if (ch == 'C' && atoi(optarg) >= 1 && atoi(optarg) <= 999)
+			*cc = (unsigned)atoi(optarg);
+		else {
+			usage_harvest();
+			return -1;
+		}
+	}
+	/* "--spam a b c": later plain arguments join the last list named. */
+	for (i = optind; i < argc; i++) {
+		if (cur == NULL || walk_files(argv[i], cur) == -1) {
+			if (cur != NULL)
+				log_warn("%s", argv[i]);
+			usage_harvest();
+			return -1;
+		}
+	}
+	if (*out == NULL || spam->n == 0) {
+		usage_harvest();
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_harvest(int argc, char **argv)
+{
+	struct strlist spam = { NULL, 0, 0 }, ham = { NULL, 0, 0 };
+	struct collect s, h;
+	const char *out = NULL;
+	char path[4096];
+	unsigned cc = 1;
+	size_t ns, nh;
+	long nd, np;
+	int rc = EXIT_CONFIG;
+
+	memset(&s, 0, sizeof(s));
+	memset(&h, 0, sizeof(h));
+	if (harvest_args(argc, argv, &spam, &ham, &out, &cc) == -1)
+		goto done;
+	if (mkdir(out, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s", out);
+		goto done;
+	}
+	ns = gather(&spam, cc, &s);
+	nh = gather(&ham, cc, &h);
+	uniq(&h.dom);
+	uniq(&h.tel);
+	rc = EXIT_FAIL;
+	snprintf(path, sizeof(path), "%s/harvested.domains", out);
+	nd = write_list(path, "domains", "", &s.dom, &h.dom, ns, nh);
+	if (nd == -1) {
+		log_warn("%s", path);
+		goto done;
+	}
+	snprintf(path, sizeof(path), "%s/harvested.phones", out);
+	np = write_list(path, "phone numbers", "+", &s.tel, &h.tel, ns, nh);
+	if (np == -1) {
+		log_warn("%s", path);
+		goto done;
+	}
+	printf("harvest: %zu spam, %zu ham messages; wrote %ld domains and "
+	    "%ld phone numbers to %s\n", ns, nh, nd, np, out);
+	rc = EXIT_OK;
+done:
+	strlist_free(&spam);
+	strlist_free(&ham);
+	strlist_free(&s.dom);
+	strlist_free(&s.tel);
+	strlist_free(&h.dom);
+	strlist_free(&h.tel);
+	return rc;
+}

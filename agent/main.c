@@ -1,0 +1,62 @@
+/*
+ * main.c: imapsift's command dispatcher.
+ *
+ * imapsift COMMAND [options] [args]: each command parses its own options
+ * (getopt_long) and returns an exit code from agent.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+
+#define IMAPSIFT_VERSION "0.1"
+
+static const struct command {
+	const char *name;
+	int	(*fn)(int, char **);
+	const char *what;
+} commands[] = {
+	{ "classify", cmd_classify, "print a verdict for each message file" },
+	{ "explain", cmd_explain, "show every indicator found and why" },
+	{ "harvest", cmd_harvest, "build rule lists from sorted spam and ham" },
+	{ "check", cmd_check, "validate rule lists" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: imapsift COMMAND [options] [args]\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nimapsift COMMAND --help for its options; "
+	    "man imapsift for all.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("imapsift %s\n", IMAPSIFT_VERSION);
+		return EXIT_OK;
+	}
+	log_init(0);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	log_warnx("unknown command \"%s\"", argv[1]);
+	usage(stderr);
+	return EXIT_CONFIG;
+}

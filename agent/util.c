@@ -1,0 +1,191 @@
+/*
+ * util.c: allocation that dies on out of memory, whole-file reads, and
+ * directory walks, for the commands that read message files.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p;
+
+	p = malloc(n ? n : 1);
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q;
+
+	q = realloc(p, n ? n : 1);
+	if (q == NULL)
+		fatal("realloc");
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	p = strdup(s);
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+char *
+read_file(const char *path, size_t max, size_t *len_r, int *truncated_r)
+{
+	char *buf;
+	size_t len = 0, cap = 65536;
+	ssize_t n;
+	int fd, saved;
+
+	*truncated_r = 0;
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd == -1)
+			return NULL;
+	}
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max) {
+				*truncated_r = 1;
+				break;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			free(buf);
+			if (fd != STDIN_FILENO)
+				close(fd);
+			errno = saved;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	buf[len] = '\0';
+	*len_r = len;
+	return buf;
+}
+
+void
+strlist_add(struct strlist *l, const char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(s);
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+walk(const char *path, struct strlist *out, int depth)
+{
+	struct strlist names = { NULL, 0, 0 };
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	char *sub;
+	size_t i, n;
+	int rc = 0;
+
+	if (strcmp(path, "-") == 0) {
+		strlist_add(out, path);
+		return 0;
+	}
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		if (S_ISREG(st.st_mode) || depth == 0)
+			strlist_add(out, path);
+		return 0;
+	}
+	/* Below the top, a linked directory could loop: follow none, and
+	 * bound the depth of real ones. */
+	if (depth > 0 && (lstat(path, &st) == -1 || S_ISLNK(st.st_mode)))
+		return 0;
+	if (depth > 32)
+		return 0;
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	for (;;) {
+		de = readdir(d);
+		if (de == NULL)
+			break;
+		if (de->d_name[0] != '.')
+			strlist_add(&names, de->d_name);
+	}
+	closedir(d);
+	qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	for (i = 0; i < names.n && rc == 0; i++) {
+		n = strlen(path) + strlen(names.v[i]) + 2;
+		sub = xmalloc(n);
+		snprintf(sub, n, "%s/%s", path, names.v[i]);
+		rc = walk(sub, out, depth + 1);
+		free(sub);
+	}
+	strlist_free(&names);
+	return rc;
+}
+
+int
+walk_files(const char *path, struct strlist *out)
+{
+	return walk(path, out, 0);
+}

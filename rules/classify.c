@@ -1,0 +1,415 @@
+/*
+ * classify.c: the verdict.
+ *
+ * rules_classify() is the module's one pure entry point: raw bytes in, a
+ * verdict with every indicator found and the reasons out.  It parses the
+ * message (message.c), runs each extractor over every piece of visible
+ * text and every HTML link (extract.c), looks each indicator up in the
+ * rule set (ruleset.c), and adds the weights of the distinct listed
+ * entries that matched.  Junk needs score >= threshold and a sender who
+ * is not on an allow list.  Each distinct entry counts once, however
+ * often the message repeats it, so a spam cannot outweigh the allow list
+ * or inflate the score by repetition, and a ham quoting one listed URL ten
+ * times is no worse than quoting it once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules.h"
+
+struct cls {
+	const struct rules_set *rs;
+	const struct rules_limits *lim;
+	struct rules_verdict *v;
+	size_t	 cap;		/* allocated v->found */
+	const char *where;	/* part being scanned */
+	unsigned nurls, nphones;
+	int	 oom;
+};
+
+static const char *class_names[] = { "clean", "junk" };
+static const char *kind_names[] = {
+	"url", "phone", "phrase", "regex", "allow"
+};
+
+const char *
+rules_class_name(enum rules_class cls)
+{
+	if ((unsigned)cls >= sizeof(class_names) / sizeof(class_names[0]))
+		return "?";
+	return class_names[cls];
+}
+
+const char *
+rules_kind_name(enum rules_kind kind)
+{
+	if ((unsigned)kind >= RULES_NKINDS)
+		return "?";
+	return kind_names[kind];
+}
+
+static char *
+dupn(const char *s, size_t n)
+{
+	char *p;
+
+	p = malloc(n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Is value already recorded for this kind?  Keeps the finding list (and
+ * explain output) to one row per distinct indicator. */
+static int
+seen(const struct cls *c, enum rules_kind kind, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < c->v->nfound; i++)
+		if (c->v->found[i].kind == kind &&
+		    strcmp(c->v->found[i].value, value) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+add(struct cls *c, enum rules_kind kind, const char *value, size_t vlen,
+    const char *via, size_t vialen, const struct rules_hit *hit)
+{
+	struct rules_finding *f;
+	void *p;
+
+	if (c->oom)
+		return;
+	if (c->v->nfound == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		p = realloc(c->v->found, c->cap * sizeof(*f));
+		if (p == NULL) {
+			c->oom = 1;
+			return;
+		}
+		c->v->found = p;
+	}
+	f = &c->v->found[c->v->nfound];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->where = c->where;
+	f->value = dupn(value, vlen);
+	if (via != NULL)
+		f->via = dupn(via, vialen);
+	if (f->value == NULL || (via != NULL && f->via == NULL)) {
+		free(f->value);
+		free(f->via);
+		c->oom = 1;
+		return;
+	}
+	if (hit != NULL) {
+		f->matched = 1;
+		f->hit = *hit;
+	}
+	c->v->nfound++;
+}
+
+static void
+on_url(void *ctx, const char *url, size_t len, const char *where)
+{
+	struct cls *c = ctx;
+	struct rules_hit hit;
+	char host[RULES_HOST_MAX];
+
+	if (c->nurls >= c->lim->max_urls)
+		return;
+	if (rules_url_host(url, len, host, sizeof(host)) == -1)
+		return;
+	if (seen(c, RULES_DOMAIN, host))
+		return;
+	c->nurls++;
+	c->where = where;
+	if (rules_match_domain(c->rs, host, &hit))
+		add(c, RULES_DOMAIN, host, strlen(host), url, len, &hit);
+	else
+		add(c, RULES_DOMAIN, host, strlen(host), url, len, NULL);
+}
+
+static void
+on_phone(void *ctx, const char *digits, const char *orig, size_t olen,
+    const char *where)
+{
+	struct cls *c = ctx;
+	struct rules_hit hit;
+
+	if (c->nphones >= c->lim->max_phones || seen(c, RULES_PHONE, digits))
+		return;
+	c->nphones++;
+	c->where = where;
+	if (rules_match_phone(c->rs, digits, &hit))
+		add(c, RULES_PHONE, digits, strlen(digits), orig, olen, &hit);
+	else
+		add(c, RULES_PHONE, digits, strlen(digits), orig, olen, NULL);
+}
+
+static void
+on_phrase(void *ctx, const struct rules_hit *hit)
+{
+	struct cls *c = ctx;
+
+	if (seen(c, RULES_PHRASE, hit->entry))
+		return;
+	add(c, RULES_PHRASE, hit->entry, strlen(hit->entry), NULL, 0, hit);
+}
+
+static void
+on_regex(void *ctx, const struct rules_hit *hit, const char *m, size_t mlen)
+{
+	struct cls *c = ctx;
+	size_t i;
+
+	/* One row per rule: a rule is the indicator, the match its via. */
+	for (i = 0; i < c->v->nfound; i++)
+		if (c->v->found[i].kind == RULES_REGEX &&
+		    c->v->found[i].hit.file == hit->file &&
+		    c->v->found[i].hit.line == hit->line)
+			return;
+	c->where = NULL;
+	add(c, RULES_REGEX, hit->entry, strlen(hit->entry), m,
+	    mlen > 80 ? 80 : mlen, hit);
+}
+
+/* rules_scan's per-part state: the caller's callbacks and the part. */
+struct scan {
+	const struct rules_scan_cb *cb;
+	void	*ctx;
+	const char *where;
+};
+
+static void
+scan_url(void *ctx, const char *url, size_t len)
+{
+	struct scan *s = ctx;
+
+	s->cb->url(s->ctx, url, len, s->where);
+}
+
+static void
+scan_phone(void *ctx, const char *digits, const char *orig, size_t olen)
+{
+	struct scan *s = ctx;
+
+	s->cb->phone(s->ctx, digits, orig, olen, s->where);
+}
+
+void
+rules_scan(const struct rules_msg *msg, unsigned default_cc,
+    const struct rules_scan_cb *cb, void *ctx)
+{
+	const struct rules_part *p;
+	const char *url;
+	struct scan s;
+	size_t i, len;
+
+	s.cb = cb;
+	s.ctx = ctx;
+	for (i = 0; i < msg->nparts; i++) {
+		p = &msg->parts[i];
+		if (p->kind == RULES_PART_SUBJECT)
+			continue;
+		s.where = p->where;
+		rules_find_urls(p->text, p->len, scan_url, &s);
+		rules_find_phones(p->text, p->len, default_cc, scan_phone, &s);
+	}
+	/* Links from HTML attributes: a tel:/fax:/callto: link is a number,
+	 * anything else with a host is a URL. */
+	for (i = 0; i < msg->nlinks; i++) {
+		url = msg->links[i].url;
+		len = strlen(url);
+		s.where = msg->parts[msg->links[i].part].where;
+		if (strncasecmp(url, "tel:", 4) == 0 ||
+		    strncasecmp(url, "fax:", 4) == 0 ||
+		    strncasecmp(url, "callto:", 7) == 0)
+			rules_find_phones(url, len, default_cc, scan_phone,
+			    &s);
+		else if (strncasecmp(url, "mailto:", 7) != 0 &&
+		    strncasecmp(url, "cid:", 4) != 0 && url[0] != '#')
+			scan_url(&s, url, len);
+	}
+}
+
+/* Phrases are matched per part so that none spans two parts. */
+static int
+scan_phrases(struct cls *c, const struct rules_msg *m)
+{
+	const struct rules_part *p;
+	char *fold = NULL, *q;
+	size_t foldsz = 0, n, i;
+
+	for (i = 0; i < m->nparts; i++) {
+		p = &m->parts[i];
+		if (foldsz < p->len + 1) {
+			q = realloc(fold, p->len + 1);
+			if (q == NULL) {
+				free(fold);
+				return -1;
+			}
+			fold = q;
+			foldsz = p->len + 1;
+		}
+		c->where = p->where;
+		n = rules_fold(p->text, p->len, fold);
+		rules_match_phrases(c->rs, fold, n, on_phrase, c);
+	}
+	free(fold);
+	return 0;
+}
+
+static int
+append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	char *p;
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		p = realloc(*buf, *cap);
+		if (p == NULL)
+			return -1;
+		*buf = p;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+/* Builds "kind:value via x; ..." from the matched findings and notes. */
+static int
+reasons(struct rules_verdict *v, const char *allowed)
+{
+	char *buf = NULL, tmp[512];
+	size_t len = 0, cap = 0, i;
+	const struct rules_finding *f;
+	int rc = 0;
+
+	rc |= append(&buf, &len, &cap, "");
+	for (i = 0; i < v->nfound; i++) {
+		f = &v->found[i];
+		if (!f->matched || f->kind == RULES_ALLOW)
+			continue;
+		if (f->kind == RULES_PHRASE)
+			snprintf(tmp, sizeof(tmp), "%sphrase:\"%s\"",
+			    len ? "; " : "", f->value);
+		else if (f->kind == RULES_REGEX)
+			snprintf(tmp, sizeof(tmp), "%sregex:%s:%u",
+			    len ? "; " : "", f->hit.file, f->hit.line);
+		else if (f->kind == RULES_DOMAIN)
+			snprintf(tmp, sizeof(tmp), "%surl:%s via %s",
+			    len ? "; " : "", f->hit.entry, f->via);
+		else
+			snprintf(tmp, sizeof(tmp), "%sphone:%s",
+			    len ? "; " : "", f->value);
+		rc |= append(&buf, &len, &cap, tmp);
+	}
+	if (allowed != NULL) {
+		snprintf(tmp, sizeof(tmp), "%sallow:%s", len ? "; " : "",
+		    allowed);
+		rc |= append(&buf, &len, &cap, tmp);
+	}
+	if (v->msg->flags & RULES_MSG_TRUNCATED)
+		rc |= append(&buf, &len, &cap, len ? "; truncated" :
+		    "truncated");
+	if (rc != 0) {
+		free(buf);
+		return -1;
+	}
+	v->reasons = buf;
+	return 0;
+}
+
+static int
+judge(struct cls *c, const char *raw, size_t len)
+{
+	static const struct rules_scan_cb cb = { on_url, on_phone };
+	struct rules_verdict *v = c->v;
+	const struct rules_msg *m = v->msg;
+	struct rules_hit hit;
+	const char *allowed = NULL;
+	size_t i;
+
+	rules_scan(m, rules_default_cc(c->rs), &cb, c);
+	if (scan_phrases(c, m) == -1)
+		return -1;
+	rules_match_regex(c->rs, m, raw,
+	    len < c->lim->max_parse_bytes ? len : c->lim->max_parse_bytes,
+	    on_regex, c);
+	if (m->from != NULL && rules_match_allow(c->rs, m->from, &hit)) {
+		c->where = "from";
+		add(c, RULES_ALLOW, m->from, strlen(m->from), NULL, 0, &hit);
+		allowed = hit.entry;
+	}
+	if (c->oom)
+		return -1;
+	for (i = 0; i < v->nfound; i++)
+		if (v->found[i].matched && v->found[i].kind != RULES_ALLOW)
+			v->score += v->found[i].hit.weight;
+	if (allowed == NULL && v->score > 0 &&
+	    v->score >= rules_threshold(c->rs))
+		v->cls = RULES_JUNK;
+	return reasons(v, allowed);
+}
+
+int
+rules_classify(const char *raw, size_t len, const struct rules_set *rs,
+    const struct rules_limits *lim, rules_sent_fn *sent, void *sent_ctx,
+    struct rules_verdict *v)
+{
+	struct rules_limits deflim;
+	struct cls c;
+	char err[256], buf[300];
+
+	(void)sent;
+	(void)sent_ctx;
+	memset(v, 0, sizeof(*v));
+	if (lim == NULL) {
+		rules_limits_default(&deflim);
+		lim = &deflim;
+	}
+	if (rules_msg_parse(raw, len, lim, &v->msg, err, sizeof(err)) == -1)
+		return -1;
+	if (v->msg->flags & RULES_MSG_UNPARSED) {
+		snprintf(buf, sizeof(buf), "unparsed:%s",
+		    v->msg->note ? v->msg->note : "unknown");
+		v->reasons = strdup(buf);
+		if (v->reasons == NULL) {
+			rules_verdict_free(v);
+			return -1;
+		}
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.rs = rs;
+	c.lim = lim;
+	c.v = v;
+	if (judge(&c, raw, len) == -1) {
+		rules_verdict_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+void
+rules_verdict_free(struct rules_verdict *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nfound; i++) {
+		free(v->found[i].value);
+		free(v->found[i].via);
+	}
+	free(v->found);
+	free(v->reasons);
+	rules_msg_free(&v->msg);
+	memset(v, 0, sizeof(*v));
+}

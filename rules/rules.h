@@ -1,0 +1,316 @@
+/*
+ * rules: everything imapsift knows about a message, without a server.
+ *
+ * This module turns raw message bytes into a decoded view (headers, visible
+ * text, links), finds indicators in it (URL hosts, phone numbers, long
+ * phrases, regex hits), loads rule lists from plain-text files, and gives a
+ * verdict with its reasons.  It never touches IMAP, SQL, config files, the
+ * terminal or the process: errors come back as text for the caller.
+ *
+ * Ownership, once for the whole header: `const char *` arguments are
+ * borrowed and never kept.  Pointers inside a returned object stay valid
+ * until that object is freed.  Functions named *_free take a pointer to the
+ * caller's pointer and set it to NULL.  "Caller frees" is said where a
+ * plain malloc'd result is handed over.
+ *
+ * Errors: functions return 0 on success and -1 on failure, writing one line
+ * (no newline) into the caller's err/errlen buffer when one is given.
+ *
+ * The sections below are, in order: limits, the message view (message.c,
+ * html.c), text helpers and extractors (extract.c), rule sets (ruleset.c,
+ * phrase.c), and the verdict (classify.c).  Only classify.c's entry points
+ * and the ruleset loader are meant for agent/; the rest is exported for the
+ * other files of this module and for tests.
+ */
+#ifndef IMAPSIFT_RULES_H
+#define IMAPSIFT_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Limits: every one bounds work done on hostile input.                */
+
+struct rules_limits {
+	size_t	max_parse_bytes;	/* bytes of a message parsed at most */
+	unsigned max_depth;		/* MIME / message/rfc822 nesting */
+	unsigned max_parts;		/* MIME parts walked */
+	unsigned max_urls;		/* URLs kept per message */
+	unsigned max_phones;		/* phone numbers kept per message */
+	size_t	max_text_bytes;		/* decoded visible text per message */
+	unsigned max_html_depth;	/* nesting of HTML elements tracked */
+};
+
+#define RULES_DEF_PARSE_BYTES	(512u * 1024u)
+#define RULES_DEF_DEPTH		16u
+#define RULES_DEF_PARTS		256u
+#define RULES_DEF_URLS		512u
+#define RULES_DEF_PHONES	128u
+#define RULES_DEF_TEXT_BYTES	(1024u * 1024u)
+#define RULES_DEF_HTML_DEPTH	256u
+
+/* Fills *lim with the defaults above. */
+void	rules_limits_default(struct rules_limits *lim);
+
+/* ------------------------------------------------------------------ */
+/* The message view (message.c, html.c).                               */
+
+/* One header field of the top-level message, in order of appearance. */
+struct rules_header {
+	char	*name;		/* as written, e.g. "Subject" */
+	char	*value;		/* unfolded, RFC 2047 decoded, UTF-8 */
+};
+
+enum rules_part_kind {
+	RULES_PART_SUBJECT,	/* a Subject header (top level or nested) */
+	RULES_PART_PLAIN,	/* text/plain (or a text part of unknown type) */
+	RULES_PART_HTML		/* text/html rendered to visible text */
+};
+
+/* One piece of visible text a reader would see. */
+struct rules_part {
+	enum rules_part_kind kind;
+	char	*text;		/* UTF-8 (or raw bytes, see charset_ok), NUL-ended */
+	size_t	 len;
+	char	*where;		/* for explain: "subject", "1.2 text/html", ... */
+	int	 charset_ok;	/* 0: unknown charset, bytes kept as they were */
+};
+
+/* A link target taken from an HTML attribute (href, src, action, ...). */
+struct rules_link {
+	char	*url;		/* entity-decoded attribute value */
+	size_t	 part;		/* index into rules_msg.parts */
+};
+
+#define RULES_MSG_TRUNCATED	0x01	/* over max_parse_bytes or a limit */
+#define RULES_MSG_UNPARSED	0x02	/* MIME structure could not be read */
+#define RULES_MSG_BADCHARSET	0x04	/* some part had an unknown charset */
+
+struct rules_msg {
+	struct rules_header *hdrs;	/* top-level header fields */
+	size_t	 nhdrs;
+	char	*subject;		/* decoded, or NULL */
+	char	*from;			/* From addr-spec, lowercased, or NULL */
+	char	*message_id;		/* without <>, or NULL */
+	struct rules_part *parts;	/* visible text, subject first */
+	size_t	 nparts;
+	struct rules_link *links;
+	size_t	 nlinks;
+	unsigned flags;			/* RULES_MSG_* */
+	char	*note;			/* why UNPARSED/TRUNCATED/BADCHARSET, or NULL */
+};
+
+/*
+ * Parses raw (CRLF or bare LF) into a view.  Never fails on bad mail: a
+ * message libetpan cannot parse still gets a view (headers as far as they
+ * go, flags |= RULES_MSG_UNPARSED, note says why).  Returns -1 only when
+ * out of memory.  lim may be NULL for defaults.  Free with rules_msg_free.
+ */
+int	rules_msg_parse(const char *raw, size_t len,
+	    const struct rules_limits *lim, struct rules_msg **msg_r,
+	    char *err, size_t errlen);
+void	rules_msg_free(struct rules_msg **msg);
+
+/* First header named name (case-insensitive), or NULL. */
+const char *rules_msg_header(const struct rules_msg *msg, const char *name);
+
+/*
+ * Renders HTML to the text a reader sees: tags removed, script/style/head
+ * dropped, comments removed, entities decoded (named, &#NN;, &#xNN;),
+ * block elements and <br> become a newline, inline elements nothing.
+ * For each href/src/action/background attribute, link(ctx, value, len) is
+ * called with the entity-decoded value.  Returns a malloc'd NUL-ended
+ * UTF-8 string (caller frees) and its length in *len_r, or NULL when out
+ * of memory.  max_depth bounds the element stack it tracks.
+ */
+char	*rules_html_text(const char *html, size_t len, unsigned max_depth,
+	    void (*link)(void *ctx, const char *url, size_t len), void *ctx,
+	    size_t *len_r);
+
+/* ------------------------------------------------------------------ */
+/* Text helpers and extractors (extract.c).                            */
+
+#define RULES_HOST_MAX	256
+#define RULES_PHONE_MAX	20
+
+/*
+ * Normalises a host name: percent-escapes decoded, lowercased, trailing
+ * dots removed, IDN labels to punycode (libidn2); IPv4 literals kept as
+ * dotted quads, IPv6 as written inside [] without the brackets, lowercased.
+ * Writes a NUL-ended host into out.  Returns 0, or -1 when it is not a
+ * plausible host name (empty, bad characters, too long).
+ */
+int	rules_host_normalise(const char *in, size_t len, char *out,
+	    size_t outsz);
+
+/* Extracts and normalises the host of an absolute URL (scheme://host...,
+ * or a bare "www." host).  Returns 0 or -1 as above. */
+int	rules_url_host(const char *url, size_t len, char *out, size_t outsz);
+
+/* Calls fn for each http://, https://, ftp:// URL and bare "www." host in
+ * text, with the URL as written (trailing punctuation trimmed). */
+void	rules_find_urls(const char *text, size_t len,
+	    void (*fn)(void *ctx, const char *url, size_t len), void *ctx);
+
+/* The registrable domain of host (libpsl), e.g. "a.b.example.co.uk" ->
+ * "example.co.uk".  Returns -1 for IP literals, public suffixes and names
+ * without one. */
+int	rules_registrable_domain(const char *host, char *out, size_t outsz);
+
+/*
+ * Normalises a phone number as written ("+44 20 7946 0958", "(800)
+ * 555-1234", "0049 30 1234567", "tel:+1-800-555-1234") to digits with
+ * country code ("442079460958", "18005551234", "49301234567").  A number
+ * without an international prefix gets default_cc (1 for NANP; a national
+ * trunk "0" is dropped first for other codes).  Returns 0, or -1 when it
+ * is not a phone number (too short or long, letters, a date shape).
+ */
+int	rules_phone_normalise(const char *in, size_t len, unsigned default_cc,
+	    char *out, size_t outsz);
+
+/* Calls fn for each phone or fax number written in free text in a form
+ * spam uses, and for tel:/fax:/callto: URIs, with the normalised digits
+ * and the text as written.  Dates, times, prices, IP addresses and order
+ * or reference numbers are not reported. */
+void	rules_find_phones(const char *text, size_t len, unsigned default_cc,
+	    void (*fn)(void *ctx, const char *digits, const char *orig,
+	    size_t olen), void *ctx);
+
+/*
+ * Folds text for phrase matching: UTF-8 case-folded (ASCII, Latin-1,
+ * Latin Extended-A, Greek, Cyrillic), zero-width characters and soft
+ * hyphens removed, every run of whitespace or punctuation becomes one
+ * space, no leading or trailing space.  out must hold at least len + 1
+ * bytes; returns the folded length (out is NUL-ended).
+ */
+size_t	rules_fold(const char *in, size_t len, char *out);
+
+/*
+ * Calls url() for every URL in the visible text of msg's body parts and
+ * every HTML link with a host, and phone() for every number in that text
+ * and every tel:/fax:/callto: link, each with the part's where string.
+ * The extractors' own order; repeats are not removed.  (classify.c)
+ */
+struct rules_scan_cb {
+	void	(*url)(void *ctx, const char *url, size_t len,
+		    const char *where);
+	void	(*phone)(void *ctx, const char *digits, const char *orig,
+		    size_t olen, const char *where);
+};
+void	rules_scan(const struct rules_msg *msg, unsigned default_cc,
+	    const struct rules_scan_cb *cb, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Rule sets (ruleset.c, phrase.c).                                     */
+
+struct rules_set;
+
+struct rules_opts {
+	unsigned default_cc;	/* country code for numbers without one */
+};
+
+enum rules_kind {
+	RULES_DOMAIN,
+	RULES_PHONE,
+	RULES_PHRASE,
+	RULES_REGEX,
+	RULES_ALLOW,
+	RULES_NKINDS
+};
+
+/* Where a matched entry came from, for reasons and explain. */
+struct rules_hit {
+	enum rules_kind kind;
+	const char *entry;	/* the entry as normalised at load */
+	const char *file;	/* list file path */
+	unsigned line;
+	double	 weight;	/* the file's weight */
+};
+
+/*
+ * Loads every list file in paths (directories are read for *.domains,
+ * *.phones, *.phrases, *.regex and *.allow files in name order; a plain
+ * file is taken by its suffix).  Reports every error found, in one pass,
+ * as "file:line: message\n" lines in *errs_r (malloc'd, caller frees; NULL
+ * when there were none) and returns -1 if there was any.  File syntax:
+ * one entry per line, '#' starts a comment, "@weight N" sets the file's
+ * weight (default 1), "@threshold N" the junk threshold (default 1).
+ */
+int	rules_load(struct rules_set **rs_r, const char *const *paths,
+	    size_t npaths, const struct rules_opts *opts, char **errs_r);
+void	rules_free(struct rules_set **rs);
+
+size_t	rules_count(const struct rules_set *rs, enum rules_kind kind);
+double	rules_threshold(const struct rules_set *rs);
+unsigned rules_default_cc(const struct rules_set *rs);
+
+/* Looks up a normalised host, then each parent domain.  Returns 1 and
+ * fills *hit on a match, else 0. */
+int	rules_match_domain(const struct rules_set *rs, const char *host,
+	    struct rules_hit *hit);
+/* Looks up normalised phone digits.  Returns 1 / 0 as above. */
+int	rules_match_phone(const struct rules_set *rs, const char *digits,
+	    struct rules_hit *hit);
+/* Calls fn once per listed phrase found in folded text (rules_fold
+ * output).  Cost does not grow with the number of phrases. */
+void	rules_match_phrases(const struct rules_set *rs, const char *folded,
+	    size_t len, void (*fn)(void *ctx, const struct rules_hit *hit),
+	    void *ctx);
+/* Runs every regex rule on its target in msg (a named header, the
+ * visible body text, or raw); calls fn per matching rule with the
+ * matched text. */
+void	rules_match_regex(const struct rules_set *rs,
+	    const struct rules_msg *msg, const char *raw, size_t rawlen,
+	    void (*fn)(void *ctx, const struct rules_hit *hit,
+	    const char *match, size_t mlen), void *ctx);
+/* Is this sender address (lowercased addr-spec) allowed, by address or
+ * by its domain or a parent domain?  Returns 1 / 0 and fills *hit. */
+int	rules_match_allow(const struct rules_set *rs, const char *addr,
+	    struct rules_hit *hit);
+
+/* ------------------------------------------------------------------ */
+/* The verdict (classify.c).                                            */
+
+enum rules_class {
+	RULES_CLEAN,
+	RULES_JUNK
+};
+
+/* One indicator found in the message; matched ones carry their hit. */
+struct rules_finding {
+	enum rules_kind kind;	/* RULES_DOMAIN for URL hosts, etc. */
+	char	*value;		/* host, digits, phrase, regex match */
+	char	*via;		/* the URL or number as written, or NULL */
+	const char *where;	/* part description (borrowed from the view) */
+	int	 matched;
+	struct rules_hit hit;	/* valid when matched */
+};
+
+struct rules_verdict {
+	enum rules_class cls;
+	double	 score;
+	char	*reasons;	/* "url:evil.example via https://...; phone:..." */
+	struct rules_finding *found;	/* every indicator, matched or not */
+	size_t	 nfound;
+	struct rules_msg *msg;	/* the parsed view, for explain */
+};
+
+/* Asks the caller's sent store "did I send this Message-ID?" (1 yes,
+ * 0 no, -1 unknown).  Unused until backscatter rules arrive. */
+typedef int rules_sent_fn(void *ctx, const char *message_id);
+
+/*
+ * The pure entry point: parses raw, finds every indicator, and fills *v.
+ * Returns 0 (a message that cannot be parsed still gets a verdict:
+ * clean, reason "unparsed:...") or -1 when out of memory.
+ * Free with rules_verdict_free.
+ */
+int	rules_classify(const char *raw, size_t len, const struct rules_set *rs,
+	    const struct rules_limits *lim, rules_sent_fn *sent, void *sent_ctx,
+	    struct rules_verdict *v);
+void	rules_verdict_free(struct rules_verdict *v);
+
+const char *rules_class_name(enum rules_class cls);
+const char *rules_kind_name(enum rules_kind kind);
+
+#endif
