@@ -42,8 +42,8 @@ DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev
 DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd time util-linux \
 		  python3
 
-.PHONY: all test check bench eval demo install clean deps deps-test \
-	deps-bench unit
+.PHONY: all test check bench eval demo install clean deps deps-build \
+	deps-test deps-bench unit
 
 all: $(BIN)
 
@@ -80,6 +80,10 @@ bench: deps-bench
 	$(MAKE) all
 	sh tests/bench/bench.sh $(BIN) $(CORPORA)
 
+demo: deps-build
+	$(MAKE) all
+	sh tests/demo/offline.sh $(BIN)
+
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules \
 	    $(DESTDIR)$(MANDIR)/man1
@@ -92,6 +96,8 @@ clean:
 
 # deps: installs what is missing when run as root, else prints the line.
 deps: deps-bench
+deps-build:
+	@sh tests/deps.sh $(DEB_BUILD)
 deps-test:
 	@sh tests/deps.sh $(DEB_TEST)
 deps-bench:

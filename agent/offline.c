@@ -136,8 +136,8 @@ cmd_classify(int argc, char **argv)
 	struct rules_limits lim;
 	struct rules_verdict v;
 	struct rules_set *rs;
-	double t0, t1;
-	size_t i, len, bytes = 0, n = 0;
+	double t0, t1, t, worst = 0;
+	size_t i, len, bytes = 0, n = 0, wi = 0;
 	int rc = EXIT_OK;
 
 	if (parse_offline(argc, argv, &o) == -1) {
@@ -164,10 +164,15 @@ cmd_classify(int argc, char **argv)
 		    RULES_ALLOW), t1 - t0);
 	rules_limits_default(&lim);
 	for (i = 0; i < o.files.n; i++) {
+		t = o.stats ? now() : 0;
 		if (judge_file(o.files.v[i], rs, &lim, &v, &len) == -1) {
 			printf("%s\terror\tunreadable\n", o.files.v[i]);
 			rc = EXIT_FAIL;
 			continue;
+		}
+		if (o.stats && now() - t > worst) {
+			worst = now() - t;
+			wi = i;
 		}
 		printf("%s\t%s\t%s\n", o.files.v[i], rules_class_name(v.cls),
 		    v.reasons != NULL && v.reasons[0] != '\0' ? v.reasons :
@@ -176,9 +181,13 @@ cmd_classify(int argc, char **argv)
 		bytes += len;
 		n++;
 	}
-	if (o.stats)
+	if (o.stats) {
 		fprintf(stderr, "classified: %zu messages, %zu bytes in "
 		    "%.3f s\n", n, bytes, now() - t1);
+		if (n > 0)
+			fprintf(stderr, "slowest: %s in %.3f ms\n",
+			    o.files.v[wi], worst * 1e3);
+	}
 	rules_free(&rs);
 	free_offline(&o);
 	return rc;

@@ -268,6 +268,37 @@ void	rules_match_regex(const struct rules_set *rs,
 int	rules_match_allow(const struct rules_set *rs, const char *addr,
 	    struct rules_hit *hit);
 
+/*
+ * Internal to ruleset.c, phrase.c and regex.c; callers use the functions
+ * above.  file and line say where an entry was loaded; the callbacks get
+ * the entry as stored, and ruleset.c turns that into a rules_hit.
+ */
+struct rules_phrases;
+struct rules_regexes;
+
+struct rules_phrases *rules_phrases_new(void);
+void	rules_phrases_free(struct rules_phrases **ph);
+/* Adds one folded phrase (words separated by single spaces).  Returns 1
+ * when added, 0 when already present, -1 when out of memory. */
+int	rules_phrases_add(struct rules_phrases *ph, const char *folded,
+	    size_t len, unsigned file, unsigned line);
+size_t	rules_phrases_count(const struct rules_phrases *ph);
+void	rules_phrases_find(const struct rules_phrases *ph, const char *text,
+	    size_t len, void (*fn)(void *ctx, const char *entry, unsigned file,
+	    unsigned line), void *ctx);
+
+struct rules_regexes *rules_regexes_new(void);
+void	rules_regexes_free(struct rules_regexes **rx);
+/* Compiles one "TARGET /PATTERN/FLAGS" line.  Returns 1 when added, 0 for
+ * a duplicate, -1 with one line in err (bad syntax, PCRE2 error, memory). */
+int	rules_regexes_add(struct rules_regexes *rx, const char *spec,
+	    size_t len, unsigned file, unsigned line, char *err, size_t errlen);
+size_t	rules_regexes_count(const struct rules_regexes *rx);
+void	rules_regexes_run(const struct rules_regexes *rx,
+	    const struct rules_msg *msg, const char *raw, size_t rawlen,
+	    void (*fn)(void *ctx, const char *entry, unsigned file,
+	    unsigned line, const char *match, size_t mlen), void *ctx);
+
 /* ------------------------------------------------------------------ */
 /* The verdict (classify.c).                                            */
 
