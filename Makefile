@@ -18,7 +18,7 @@ WARN	+= -Werror
 endif
 # libetpan's pkg-config line asks for a non-PIE link spec we do not want:
 # link the libraries by name (see libetpan-notes.md section 0).
-LIBS	= -letpan -lgnutls -lpcre2-8 -lpsl -lidn2
+LIBS	= -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3
 DEFS	= -DIMAPSIFT_SHAREDIR='"$(SHAREDIR)"'
 
 BUILD	?= build
@@ -26,10 +26,13 @@ SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
 
 RULES_SRC	= $(sort $(wildcard rules/*.c))
+STORE_SRC	= $(sort $(wildcard store/*.c))
 AGENT_SRC	= $(sort $(wildcard agent/*.c))
 UNIT_SRC	= $(sort $(wildcard tests/unit/test_*.c))
 
 RULES_OBJ	= $(RULES_SRC:%.c=$(BUILD)/%.o)
+STORE_OBJ	= $(STORE_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ		= $(RULES_OBJ) $(STORE_OBJ)
 AGENT_OBJ	= $(AGENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BIN		= $(BUILD)/imapsift
@@ -51,12 +54,12 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(DEFS) -I. -MMD -MP -c -o $@ $<
 
-$(BIN): $(AGENT_OBJ) $(RULES_OBJ)
+$(BIN): $(AGENT_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(RULES_OBJ) tests/unit/test.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(RULES_OBJ) $(LDFLAGS) \
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(LIB_OBJ) $(LDFLAGS) \
 	    $(LIBS)
 
 unit: $(BIN) $(UNIT_BIN)
@@ -103,4 +106,4 @@ deps-test:
 deps-bench:
 	@sh tests/deps.sh $(DEB_BENCH)
 
--include $(RULES_OBJ:.o=.d) $(AGENT_OBJ:.o=.d)
+-include $(RULES_OBJ:.o=.d) $(STORE_OBJ:.o=.d) $(AGENT_OBJ:.o=.d)
