@@ -50,6 +50,10 @@ char	*xstrdup(const char *s);
 char	*read_file(const char *path, size_t max, size_t *len_r,
 	    int *truncated_r);
 
+/* mkdir -p with mode for the directories it makes.  Returns -1 with
+ * errno. */
+int	mkdir_p(const char *path, int mode);
+
 /* A growable list of strings (caller frees with strlist_free). */
 struct strlist {
 	char	**v;
@@ -74,5 +78,10 @@ int	cmd_classify(int argc, char **argv);
 int	cmd_explain(int argc, char **argv);
 int	cmd_check(int argc, char **argv);
 int	cmd_harvest(int argc, char **argv);
+int	cmd_import_sent(int argc, char **argv);
+
+/* import.c: $XDG_STATE_HOME/imapsift/imapsift.db, its directory made on
+ * the way (dies when it cannot be). */
+const char *default_store_path(void);
 
 #endif

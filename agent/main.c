@@ -20,6 +20,8 @@ static const struct command {
 	{ "explain", cmd_explain, "show every indicator found and why" },
 	{ "harvest", cmd_harvest, "build rule lists from sorted spam and ham" },
 	{ "check", cmd_check, "validate rule lists" },
+	{ "import-sent", cmd_import_sent,
+	    "record sent mail from mbox, Maildir or .eml files" },
 };
 
 static void

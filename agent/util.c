@@ -189,3 +189,31 @@ walk_files(const char *path, struct strlist *out)
 {
 	return walk(path, out, 0);
 }
+
+int
+mkdir_p(const char *path, int mode)
+{
+	char buf[4096], *p;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, (mode_t)mode) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, (mode_t)mode) == -1 && errno != EEXIST)
+		return -1;
+	if (stat(buf, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}

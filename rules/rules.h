@@ -127,6 +127,17 @@ char	*rules_html_text(const char *html, size_t len, unsigned max_depth,
 	    void (*link)(void *ctx, const char *url, size_t len), void *ctx,
 	    size_t *len_r);
 
+/* Reads an RFC 5322 date (obsolete forms too) into unix seconds (UTC).
+ * Returns -1 when it cannot be read: callers treat that as unknown.
+ * (header.c) */
+int	rules_parse_date(const char *value, int64_t *t_r);
+
+/* Calls fn with each addr-spec (lowercased) in an address-list header
+ * value such as To or Cc, groups included; a value RFC 5322 cannot parse
+ * is scanned for anything that looks like an address.  (header.c) */
+void	rules_parse_addrs(const char *value,
+	    void (*fn)(void *ctx, const char *addr), void *ctx);
+
 /* ------------------------------------------------------------------ */
 /* Text helpers and extractors (extract.c).                            */
 
@@ -270,23 +281,52 @@ int	rules_match_allow(const struct rules_set *rs, const char *addr,
 
 /*
  * Internal to ruleset.c, phrase.c and regex.c; callers use the functions
- * above.  file and line say where an entry was loaded; the callbacks get
- * the entry as stored, and ruleset.c turns that into a rules_hit.
+ * above.  Entries remember the list file (an index kept by ruleset.c) and
+ * line they came from; look-ups hand back a rules_origin, which ruleset.c
+ * turns into a rules_hit.
  */
+struct rules_strset;
 struct rules_phrases;
 struct rules_regexes;
 
+struct rules_origin {
+	const char *entry;	/* the entry as stored */
+	unsigned file;		/* index of its list file */
+	unsigned line;
+	unsigned flag;		/* strset: the flag it was added with */
+};
+
+/* A hash set of strings (domains, phones, allow entries). */
+struct rules_strset *rules_strset_new(void);
+void	rules_strset_free(struct rules_strset **ss);
+/* Adds s; returns 1 when added, 0 when already present (the first stays),
+ * -1 when out of memory. */
+int	rules_strset_add(struct rules_strset *ss, const char *s,
+	    unsigned file, unsigned line, unsigned flag);
+/* Looks up the len bytes at s; returns 1 and fills *o, or 0. */
+int	rules_strset_get(const struct rules_strset *ss, const char *s,
+	    size_t len, struct rules_origin *o);
+/* Looks up host, then each parent domain down to two labels; an entry
+ * added with a non-zero flag matches only the whole host. */
+int	rules_strset_get_host(const struct rules_strset *ss, const char *host,
+	    struct rules_origin *o);
+size_t	rules_strset_count(const struct rules_strset *ss);
+
+/* The phrase index. */
 struct rules_phrases *rules_phrases_new(void);
 void	rules_phrases_free(struct rules_phrases **ph);
-/* Adds one folded phrase (words separated by single spaces).  Returns 1
- * when added, 0 when already present, -1 when out of memory. */
+/* Adds one folded phrase of two words or more (words separated by single
+ * spaces); shown is the phrase as written, the entry hits report.  Returns
+ * 1 when added, 0 when already present, -1 when out of memory. */
 int	rules_phrases_add(struct rules_phrases *ph, const char *folded,
-	    size_t len, unsigned file, unsigned line);
+	    size_t len, const char *shown, unsigned file, unsigned line);
 size_t	rules_phrases_count(const struct rules_phrases *ph);
+/* Calls fn once per phrase found in folded text. */
 void	rules_phrases_find(const struct rules_phrases *ph, const char *text,
-	    size_t len, void (*fn)(void *ctx, const char *entry, unsigned file,
-	    unsigned line), void *ctx);
+	    size_t len, void (*fn)(void *ctx, const struct rules_origin *o),
+	    void *ctx);
 
+/* Regex rules. */
 struct rules_regexes *rules_regexes_new(void);
 void	rules_regexes_free(struct rules_regexes **rx);
 /* Compiles one "TARGET /PATTERN/FLAGS" line.  Returns 1 when added, 0 for
@@ -294,10 +334,11 @@ void	rules_regexes_free(struct rules_regexes **rx);
 int	rules_regexes_add(struct rules_regexes *rx, const char *spec,
 	    size_t len, unsigned file, unsigned line, char *err, size_t errlen);
 size_t	rules_regexes_count(const struct rules_regexes *rx);
+/* Calls fn once per rule matching its target, with its first match. */
 void	rules_regexes_run(const struct rules_regexes *rx,
 	    const struct rules_msg *msg, const char *raw, size_t rawlen,
-	    void (*fn)(void *ctx, const char *entry, unsigned file,
-	    unsigned line, const char *match, size_t mlen), void *ctx);
+	    void (*fn)(void *ctx, const struct rules_origin *o,
+	    const char *match, size_t mlen), void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* The verdict (classify.c).                                            */
