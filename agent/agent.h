@@ -71,6 +71,11 @@ int	walk_files(const char *path, struct strlist *out);
  * loading them with every error reported.  Returns NULL after printing
  * the errors. */
 void	rules_default_paths(struct strlist *out);
+/* A shipped data file: PREFIX/share/imapsift/installed, or, for a binary
+ * run from its build tree, the source tree's source path.  Returns 0 with
+ * the path in out, or -1 when neither exists. */
+int	shipped_path(const char *installed, const char *source, char *out,
+	    size_t outsz);
 struct rules_set *load_rules(const struct strlist *paths, unsigned cc);
 
 /* Command entry points: argc/argv start at the command name. */

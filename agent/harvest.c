@@ -12,8 +12,8 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,56 +193,96 @@ static void
 usage_harvest(void)
 {
 	fprintf(stderr, "usage: imapsift harvest --spam PATH... --ham PATH... "
-	    "-o DIR [--country CC]\n");
+	    "-o DIR [--country CC] [--skip FILE]... [--no-skip]\n");
 }
 
+/* Adds the domains of a skip list (one per line, '#' comments). */
+static int
+read_skip(const char *path, struct strlist *skip)
+{
+	char line[1024], *p, *e;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		log_warn("%s", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		p = line + strspn(line, " \t");
+		e = p + strcspn(p, " \t\r\n#");
+		if (e == p)
+			continue;
+		*e = '\0';
+		for (e = p; *e != '\0'; e++)
+			*e = (char)tolower((unsigned char)*e);
+		strlist_add(skip, p);
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Parsed by hand, not with getopt: "--spam a b --ham c d" must keep each
+ * path with the list named before it, and GNU getopt would move the
+ * plain arguments to the end.
+ */
 static int
 harvest_args(int argc, char **argv, struct strlist *spam,
-    struct strlist *ham, const char **out, unsigned *cc)
+    struct strlist *ham, struct strlist *skip, const char **out,
+    unsigned *cc)
 {
-	static const struct option longopts[] = {
-		{ "spam", required_argument, NULL, 's' },
-		{ "ham", required_argument, NULL, 'H' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "country", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 }
-	};
+	char shipped[4096];
+	int noskip = 0;
 	struct strlist *cur = NULL;
-	int ch, i;
+	const char *a, *val;
+	int i;
 
-	optind = 1;
-	for (;;) {
-		ch = getopt_long(argc, argv, "o:C:", longopts, NULL);
-		if (ch == -1)
-			break;
-		if (ch == 's' || ch == 'H') {
-			cur = ch == 's' ? spam : ham;
-			if (walk_files(optarg, cur) == -1) {
-				log_warn("%s", optarg);
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--spam") == 0 || strcmp(a, "--ham") == 0) {
+			cur = a[2] == 's' ? spam : ham;
+			continue;
+		}
+		if (strcmp(a, "--no-skip") == 0) {
+			noskip = 1;
+			continue;
+		}
+		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+		    strcmp(a, "--country") == 0 || strcmp(a, "--skip") == 0) {
+			val = i + 1 < argc ? argv[++i] : NULL;
+			if (val == NULL)
+				break;
+			if (strcmp(a, "--skip") == 0) {
+				if (read_skip(val, skip) == -1)
+					return -1;
+			} else if (a[1] == 'o' || a[2] == 'o')
+				*out = val;
+			else if (atoi(val) >= 1 && atoi(val) <= 999)
+				*cc = (unsigned)atoi(val);
+			else {
+				log_warnx("--country: \"%s\" is not a "
+				    "calling code (1-999)", val);
 				return -1;
 			}
-		} else if (ch == 'o')
-			*out = optarg;
-		else if (ch == 'C' && atoi(optarg) >= 1 && atoi(optarg) <= 999)
-			*cc = (unsigned)atoi(optarg);
-		else {
-			usage_harvest();
+			continue;
+		}
+		if (a[0] == '-' || cur == NULL)
+			break;
+		if (walk_files(a, cur) == -1) {
+			log_warn("%s", a);
 			return -1;
 		}
 	}
-	/* "--spam a b c": later plain arguments join the last list named. */
-	for (i = optind; i < argc; i++) {
-		if (cur == NULL || walk_files(argv[i], cur) == -1) {
-			if (cur != NULL)
-				log_warn("%s", argv[i]);
-			usage_harvest();
-			return -1;
-		}
-	}
-	if (*out == NULL || spam->n == 0) {
+	if (i < argc || *out == NULL || spam->n == 0) {
 		usage_harvest();
 		return -1;
 	}
+	if (!noskip && shipped_path("harvest-skip.list",
+	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
+	    read_skip(shipped, skip) == -1)
+		return -1;
+	uniq(skip);
 	return 0;
 }
 
@@ -250,6 +290,7 @@ int
 cmd_harvest(int argc, char **argv)
 {
 	struct strlist spam = { NULL, 0, 0 }, ham = { NULL, 0, 0 };
+	struct strlist skip = { NULL, 0, 0 };
 	struct collect s, h;
 	const char *out = NULL;
 	char path[4096];
@@ -260,7 +301,7 @@ cmd_harvest(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	memset(&h, 0, sizeof(h));
-	if (harvest_args(argc, argv, &spam, &ham, &out, &cc) == -1)
+	if (harvest_args(argc, argv, &spam, &ham, &skip, &out, &cc) == -1)
 		goto done;
 	if (mkdir(out, 0755) == -1 && errno != EEXIST) {
 		log_warn("%s", out);
@@ -268,6 +309,8 @@ cmd_harvest(int argc, char **argv)
 	}
 	ns = gather(&spam, cc, &s);
 	nh = gather(&ham, cc, &h);
+	/* A skipped domain is treated as one seen in ham. */
+	move_all(&h.dom, &skip);
 	uniq(&h.dom);
 	uniq(&h.tel);
 	rc = EXIT_FAIL;
@@ -289,6 +332,7 @@ cmd_harvest(int argc, char **argv)
 done:
 	strlist_free(&spam);
 	strlist_free(&ham);
+	strlist_free(&skip);
 	strlist_free(&s.dom);
 	strlist_free(&s.tel);
 	strlist_free(&h.dom);

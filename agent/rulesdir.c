@@ -30,11 +30,13 @@ is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The source tree's rules/lists, when this binary sits in its build/. */
+/* The source tree's file or directory rel (e.g. "rules/lists"), when
+ * this binary sits in the tree's build directory. */
 static int
-source_lists(char *out, size_t outsz)
+source_file(const char *rel, char *out, size_t outsz)
 {
 	char exe[PATH_MAX], *slash;
+	struct stat st;
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -45,10 +47,23 @@ source_lists(char *out, size_t outsz)
 	if (slash == NULL)
 		return -1;
 	*slash = '\0';
-	n = snprintf(out, outsz, "%s/../rules/lists", exe);
+	n = snprintf(out, outsz, "%s/../%s", exe, rel);
 	if (n < 0 || (size_t)n >= outsz)
 		return -1;
-	return is_dir(out) ? 0 : -1;
+	return stat(out, &st);
+}
+
+int
+shipped_path(const char *installed, const char *source, char *out,
+    size_t outsz)
+{
+	struct stat st;
+	int n;
+
+	n = snprintf(out, outsz, "%s/%s", IMAPSIFT_SHAREDIR, installed);
+	if (n > 0 && (size_t)n < outsz && stat(out, &st) == 0)
+		return 0;
+	return source_file(source, out, outsz);
 }
 
 void
@@ -64,9 +79,7 @@ rules_default_paths(struct strlist *out)
 		n = snprintf(p, sizeof(p), "%s/.config/imapsift/rules", home);
 	if (n > 0 && (size_t)n < sizeof(p) && is_dir(p))
 		strlist_add(out, p);
-	if (is_dir(IMAPSIFT_SHAREDIR "/rules"))
-		strlist_add(out, IMAPSIFT_SHAREDIR "/rules");
-	else if (source_lists(p, sizeof(p)) == 0)
+	if (shipped_path("rules", "rules/lists", p, sizeof(p)) == 0)
 		strlist_add(out, p);
 }
 

@@ -142,7 +142,6 @@ walk(const char *path, struct strlist *out, int depth)
 	DIR *d;
 	char *sub;
 	size_t i, n;
-	int rc = 0;
 
 	if (strcmp(path, "-") == 0) {
 		strlist_add(out, path);
@@ -173,15 +172,18 @@ walk(const char *path, struct strlist *out, int depth)
 	}
 	closedir(d);
 	qsort(names.v, names.n, sizeof(*names.v), cmp_str);
-	for (i = 0; i < names.n && rc == 0; i++) {
+	for (i = 0; i < names.n; i++) {
 		n = strlen(path) + strlen(names.v[i]) + 2;
 		sub = xmalloc(n);
 		snprintf(sub, n, "%s/%s", path, names.v[i]);
-		rc = walk(sub, out, depth + 1);
+		/* One unreadable entry (a dangling link, a file gone
+		 * since readdir) is skipped with a warning, not fatal. */
+		if (walk(sub, out, depth + 1) == -1)
+			log_warn("%s: skipped", sub);
 		free(sub);
 	}
 	strlist_free(&names);
-	return rc;
+	return 0;
 }
 
 int

@@ -284,6 +284,22 @@ append(char **buf, size_t *len, size_t *cap, const char *s)
 	return 0;
 }
 
+/* Is found[i] a match of a listed entry that an earlier finding already
+ * matched (two hosts under one listed domain)?  Such a repeat neither
+ * scores nor shows in the reasons again. */
+static int
+repeat_hit(const struct rules_verdict *v, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (v->found[j].matched &&
+		    v->found[j].kind == v->found[i].kind &&
+		    v->found[j].hit.entry == v->found[i].hit.entry)
+			return 1;
+	return 0;
+}
+
 /* Builds "kind:value via x; ..." from the matched findings and notes. */
 static int
 reasons(struct rules_verdict *v, const char *allowed)
@@ -296,7 +312,7 @@ reasons(struct rules_verdict *v, const char *allowed)
 	rc |= append(&buf, &len, &cap, "");
 	for (i = 0; i < v->nfound; i++) {
 		f = &v->found[i];
-		if (!f->matched || f->kind == RULES_ALLOW)
+		if (!f->matched || f->kind == RULES_ALLOW || repeat_hit(v, i))
 			continue;
 		if (f->kind == RULES_PHRASE)
 			snprintf(tmp, sizeof(tmp), "%sphrase:\"%s\"",
@@ -352,7 +368,8 @@ judge(struct cls *c, const char *raw, size_t len)
 	if (c->oom)
 		return -1;
 	for (i = 0; i < v->nfound; i++)
-		if (v->found[i].matched && v->found[i].kind != RULES_ALLOW)
+		if (v->found[i].matched && v->found[i].kind != RULES_ALLOW &&
+		    !repeat_hit(v, i))
 			v->score += v->found[i].hit.weight;
 	if (allowed == NULL && v->score > 0 &&
 	    v->score >= rules_threshold(c->rs))

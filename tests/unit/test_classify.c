@@ -65,6 +65,9 @@ static const struct row rows[] = {
 	{ "same url twice counts once",
 	    "Subject: a\n\nhttp://evil.example/1 http://evil.example/2\n",
 	    RULES_JUNK, "url:evil.example", 1 },
+	{ "two hosts under one entry count once",
+	    "Subject: a\n\nhttp://a.evil.example/ http://b.evil.example/\n",
+	    RULES_JUNK, "url:evil.example via http://a.evil.example/", 1 },
 	{ "phone", "Subject: a\n\nCall +1 (800) 555-0123 now\n", RULES_JUNK,
 	    "phone:18005550123", 2 },
 	{ "tel link", "Content-Type: text/html\n\n<a href=\"tel:18005550123\">"
