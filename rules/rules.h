@@ -139,7 +139,7 @@ void	rules_parse_addrs(const char *value,
 	    void (*fn)(void *ctx, const char *addr), void *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Text helpers and extractors (extract.c).                            */
+/* Text helpers and extractors (extract.c, phone.c).                           */
 
 #define RULES_HOST_MAX	256
 #define RULES_PHONE_MAX	20

@@ -1,0 +1,914 @@
+/*
+ * extract.c: URL hosts, registrable domains and text folding.
+ *
+ * Spam hides its hosts in every form a browser still accepts, so host
+ * parsing follows what browsers do (the WHATWG URL standard) rather than
+ * RFC 3986: backslashes count as slashes, tabs and newlines inside a URL
+ * are ignored, the userinfo ends at the last '@', percent-escapes in the
+ * host are decoded, and an IPv4 address may be written in decimal, octal
+ * or hex with one to four parts ("0x7f.1", "3232235521").  Everything is
+ * reduced to one canonical spelling (lowercase, punycode, dotted quad) so
+ * that a list entry matches however the spammer wrote it.
+ *
+ * rules_fold makes text and phrase lists comparable; its choices are
+ * documented above it.  Phone numbers live in phone.c.
+ *
+ * All functions are pure and thread-safe, run in linear time and read
+ * only the bytes they are given.
+ */
+#include <arpa/inet.h>
+
+#include <idn2.h>
+#include <libpsl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rules.h"
+
+#define HOST_RAW_MAX	1024	/* host bytes before decoding and IDNA */
+#define DNS_NAME_MAX	253
+#define DNS_LABEL_MAX	63
+
+static int
+is_alpha(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_alnum(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hosts                                                               */
+
+/* Decodes %XX escapes of in into buf (NUL-ended); -1 on a bad escape, an
+ * escaped NUL or overflow. */
+static int
+pct_decode(const char *in, size_t len, char *buf, size_t bufsz, size_t *n_r)
+{
+	size_t i, n = 0;
+	int hi, lo;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (c == '%') {
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval((unsigned char)in[i + 1]);
+			lo = hexval((unsigned char)in[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == '\0' || n + 1 >= bufsz)
+			return -1;
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	*n_r = n;
+	return 0;
+}
+
+/* An IPv6 literal (no brackets): validated, written lowercased. */
+static int
+host_ipv6(const char *in, size_t len, char *out, size_t outsz)
+{
+	unsigned char addr[16];
+	char buf[64];
+	size_t i;
+
+	if (len == 0 || len >= sizeof(buf) || len >= outsz)
+		return -1;
+	for (i = 0; i < len; i++)
+		buf[i] = (char)lower((unsigned char)in[i]);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return -1;
+	memcpy(out, buf, len + 1);
+	return 0;
+}
+
+/* One part of a browser IPv4 address: "0x.." hex, "0.." octal, else
+ * decimal.  -1 on a bad digit or a value over 2^32. */
+static int
+ipv4_part(const char *s, size_t n, uint64_t *v_r)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	int d;
+
+	if (n == 0)
+		return -1;
+	if (n >= 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
+		base = 16;
+		s += 2;
+		n -= 2;
+	} else if (n >= 2 && s[0] == '0') {
+		base = 8;
+		s++;
+		n--;
+	}
+	for (; n > 0; s++, n--) {
+		d = hexval((unsigned char)*s);
+		if (d < 0 || (unsigned)d >= base)
+			return -1;
+		v = v * base + (unsigned)d;
+		if (v > 0xffffffffu)
+			return -1;
+	}
+	*v_r = v;
+	return 0;
+}
+
+/* Does the last label look numeric, so that the host must be IPv4? */
+static int
+ends_in_number(const char *h, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && h[i - 1] != '.')
+		i--;
+	if (i == n)
+		return 0;
+	if (n - i >= 2 && h[i] == '0' && h[i + 1] == 'x') {
+		for (i += 2; i < n; i++)
+			if (hexval((unsigned char)h[i]) < 0)
+				return 0;
+		return 1;
+	}
+	for (; i < n; i++)
+		if (!is_digit((unsigned char)h[i]))
+			return 0;
+	return 1;
+}
+
+/* Parses 1-4 parts as browsers do; the last part fills the rest. */
+static int
+host_ipv4(const char *h, size_t n, char *out, size_t outsz)
+{
+	uint64_t part[4], addr = 0;
+	size_t np = 0, i, s = 0;
+	char buf[16], *p = buf;
+	int k, sh;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && h[i] != '.')
+			continue;
+		if (np == 4 || ipv4_part(h + s, i - s, &part[np]) == -1)
+			return -1;
+		np++;
+		s = i + 1;
+	}
+	for (i = 0; i + 1 < np; i++) {
+		if (part[i] > 255)
+			return -1;
+		addr |= part[i] << (24 - 8 * i);
+	}
+	if (part[np - 1] >= (uint64_t)1 << (8 * (5 - np)))
+		return -1;
+	addr |= part[np - 1];
+	for (sh = 24; sh >= 0; sh -= 8) {
+		k = (int)(addr >> sh & 0xff);
+		if (k >= 100)
+			*p++ = (char)('0' + k / 100);
+		if (k >= 10)
+			*p++ = (char)('0' + k / 10 % 10);
+		*p++ = (char)('0' + k % 10);
+		if (sh > 0)
+			*p++ = '.';
+	}
+	*p = '\0';
+	if ((size_t)(p - buf) >= outsz)
+		return -1;
+	memcpy(out, buf, (size_t)(p - buf) + 1);
+	return 0;
+}
+
+/* Letters, digits, '-' (not first or last) and '_' in labels of 1-63
+ * bytes, 253 in all. */
+static int
+host_domain(const char *h, size_t n, char *out, size_t outsz)
+{
+	size_t i, lab = 0;
+	unsigned char c;
+
+	if (n == 0 || n > DNS_NAME_MAX || n >= outsz)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)h[i];
+		if (c == '.') {
+			if (lab == 0 || h[i - 1] == '-')
+				return -1;
+			lab = 0;
+			continue;
+		}
+		if (!is_alnum(c) && c != '-' && c != '_')
+			return -1;
+		if ((c == '-' && lab == 0) || ++lab > DNS_LABEL_MAX)
+			return -1;
+	}
+	if (h[n - 1] == '-')
+		return -1;
+	memcpy(out, h, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Lowercases ASCII and drops trailing dots; returns the new length. */
+static size_t
+host_tidy(char *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h[i] = (char)lower((unsigned char)h[i]);
+	while (n > 0 && h[n - 1] == '.')
+		n--;
+	h[n] = '\0';
+	return n;
+}
+
+/* IDNA (UTS #46, non-transitional, as current browsers) to punycode. */
+static int
+host_idna(char *buf, size_t bufsz, size_t *n_r)
+{
+	uint8_t *res = NULL;
+	size_t n;
+
+	if (idn2_lookup_u8((const uint8_t *)buf, &res,
+	    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
+		return -1;
+	n = strlen((const char *)res);
+	if (n >= bufsz) {
+		idn2_free(res);
+		return -1;
+	}
+	memcpy(buf, res, n + 1);
+	idn2_free(res);
+	*n_r = n;
+	return 0;
+}
+
+int
+rules_host_normalise(const char *in, size_t len, char *out, size_t outsz)
+{
+	char buf[HOST_RAW_MAX];
+	size_t n, i;
+
+	if (in == NULL || out == NULL || outsz == 0 || len == 0 ||
+	    len >= HOST_RAW_MAX)
+		return -1;
+	if (in[0] == '[') {
+		if (len < 3 || in[len - 1] != ']')
+			return -1;
+		return host_ipv6(in + 1, len - 2, out, outsz);
+	}
+	if (pct_decode(in, len, buf, sizeof(buf), &n) == -1)
+		return -1;
+	if (memchr(buf, ':', n) != NULL)
+		return host_ipv6(buf, n, out, outsz);
+	n = host_tidy(buf, n);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			break;
+	if (i < n && (host_idna(buf, sizeof(buf), &n) == -1))
+		return -1;
+	n = host_tidy(buf, n);
+	if (n == 0)
+		return -1;
+	if (ends_in_number(buf, n))
+		return host_ipv4(buf, n, out, outsz);
+	return host_domain(buf, n, out, outsz);
+}
+
+/* ------------------------------------------------------------------ */
+/* URL hosts                                                           */
+
+/* Browsers drop every tab, CR and LF inside a URL before parsing it. */
+static int
+is_tn(unsigned char c)
+{
+	return c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The byte at *p after skipping tabs and newlines, or -1 at the end. */
+static int
+peek(const char **p, const char *end)
+{
+	while (*p < end && is_tn((unsigned char)**p))
+		(*p)++;
+	return *p < end ? (unsigned char)**p : -1;
+}
+
+/* Matches word (lowercase ASCII) at *p, case-insensitively and ignoring
+ * tabs and newlines; on success moves *p past it. */
+static int
+match_ci(const char **p, const char *end, const char *word)
+{
+	const char *q = *p;
+	int c;
+
+	for (; *word != '\0'; word++, q++) {
+		c = peek(&q, end);
+		if (c == -1 || lower((unsigned char)c) != *word)
+			return 0;
+	}
+	*p = q;
+	return 1;
+}
+
+/* Reads a scheme and its ':' at *p; returns 1 if it is a special scheme
+ * (one whose URLs always have a host), 0 for another, -1 for none. */
+static int
+url_scheme(const char **p, const char *end)
+{
+	static const char *const special[] = { "http", "https", "ftp",
+	    "ws", "wss" };
+	const char *q = *p;
+	char sch[8];
+	size_t n = 0, i;
+	int c;
+
+	for (;; q++, n++) {
+		c = peek(&q, end);
+		if (c == -1 || !(is_alnum((unsigned char)c) || c == '+' ||
+		    c == '-' || c == '.'))
+			break;
+		if (n == 0 && !is_alpha((unsigned char)c))
+			return -1;
+		if (n < sizeof(sch) - 1)
+			sch[n] = (char)lower((unsigned char)c);
+	}
+	if (n == 0 || c != ':')
+		return -1;
+	*p = q + 1;
+	if (n >= sizeof(sch))
+		return 0;
+	sch[n] = '\0';
+	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (strcmp(sch, special[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Moves *p to the start of the authority: after "scheme:" and the
+ * slashes (any number of '/' or '\' for special schemes, as browsers
+ * allow, exactly "//" otherwise), after a scheme-relative "//", or at a
+ * bare "www.".  Returns 1 for special, 0 for other schemes, -1 when the
+ * URL has no host.
+ */
+static int
+url_authority(const char **p, const char *end)
+{
+	const char *q = *p;
+	int special, c;
+
+	if (match_ci(&q, end, "www."))
+		return 1;
+	special = url_scheme(p, end);
+	if (special == -1) {
+		special = 1;
+		if (!match_ci(p, end, "//"))
+			return -1;
+	} else if (special == 0) {
+		return match_ci(p, end, "//") ? 0 : -1;
+	}
+	for (;;) {
+		c = peek(p, end);
+		if (c != '/' && c != '\\')
+			break;
+		(*p)++;
+	}
+	return 1;
+}
+
+/* Checks the ":port" after a host: digits only, at most 65535. */
+static int
+port_ok(const char *p, const char *e)
+{
+	unsigned long v = 0;
+	int c;
+
+	p++;
+	for (;;) {
+		c = peek(&p, e);
+		if (c == -1)
+			return 1;
+		if (!is_digit((unsigned char)c))
+			return 0;
+		v = v * 10 + (unsigned)(c - '0');
+		if (v > 65535)
+			return 0;
+		p++;
+	}
+}
+
+/* Finds the authority at *p, moving *p past the scheme; *e_r is where
+ * it ends.  Browsers repair a doubled "http://http://host/", so when the
+ * authority is only a special scheme name and its ':', the next one is
+ * taken.  Returns -1 when the URL has no host. */
+static int
+url_find_authority(const char **p, const char *end, const char **e_r)
+{
+	const char *e, *q;
+	int special;
+
+	for (;;) {
+		special = url_authority(p, end);
+		if (special == -1)
+			return -1;
+		for (e = *p; e < end; e++)
+			if (*e == '/' || *e == '?' || *e == '#' ||
+			    (special && *e == '\\'))
+				break;
+		q = *p;
+		if (e == end || url_scheme(&q, e) != 1 || peek(&q, e) != -1)
+			break;
+	}
+	*e_r = e;
+	return 0;
+}
+
+int
+rules_url_host(const char *url, size_t len, char *out, size_t outsz)
+{
+	const char *p, *e, *end, *h, *he, *q;
+	char buf[HOST_RAW_MAX];
+	size_t n = 0;
+
+	if (url == NULL)
+		return -1;
+	p = url;
+	end = url + len;
+	while (p < end && (unsigned char)*p <= 0x20)
+		p++;
+	while (end > p && (unsigned char)end[-1] <= 0x20)
+		end--;
+	if (url_find_authority(&p, end, &e) == -1)
+		return -1;
+	/* The userinfo, if any, ends at the last '@'. */
+	h = p;
+	for (q = p; q < e; q++)
+		if (*q == '@')
+			h = q + 1;
+	q = h;
+	if (peek(&q, e) == '[') {
+		he = memchr(q, ']', (size_t)(e - q));
+		if (he == NULL)
+			return -1;
+		he++;
+	} else {
+		he = memchr(h, ':', (size_t)(e - h));
+		if (he == NULL)
+			he = e;
+	}
+	q = he;
+	if (peek(&q, e) != -1 && (*q != ':' || !port_ok(q, e)))
+		return -1;
+	for (q = h; q < he; q++) {
+		if (is_tn((unsigned char)*q))
+			continue;
+		if (n + 1 >= sizeof(buf))
+			return -1;
+		buf[n++] = *q;
+	}
+	return rules_host_normalise(buf, n, out, outsz);
+}
+
+/* ------------------------------------------------------------------ */
+/* URLs in text                                                        */
+
+/*
+ * Does a URL written in running text stop at p?  At controls, spaces,
+ * '"', '<', '>' and '`', and at the UTF-8 no-break and typographic
+ * spaces, zero-width spaces, curly and angle quotes and the BOM.
+ */
+static int
+url_stop(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = p[0];
+
+	if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' ||
+	    c == '`')
+		return 1;
+	if (c < 0x80 || end - p < 2)
+		return 0;
+	if (c == 0xc2)
+		return p[1] == 0xa0 || p[1] == 0xab || p[1] == 0xbb;
+	if (end - p < 3)
+		return 0;
+	if (c == 0xe2 && p[1] == 0x80)
+		return p[2] <= 0x8b || (p[2] >= 0x98 && p[2] <= 0x9f) ||
+		    p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf ||
+		    p[2] == 0xb9 || p[2] == 0xba;
+	if (c == 0xe3)
+		return p[1] == 0x80 && p[2] == 0x80;
+	return c == 0xef && p[1] == 0xbb && p[2] == 0xbf;
+}
+
+/* Drops trailing punctuation that belongs to the sentence, keeping a
+ * closing ')' or ']' that balances one inside the URL. */
+static const char *
+url_trim(const char *s, const char *e)
+{
+	const char *q;
+	long paren = 0, brack = 0;
+
+	for (q = s; q < e; q++) {
+		paren += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+		brack += *q == '[' ? 1 : *q == ']' ? -1 : 0;
+	}
+	while (e > s) {
+		if (e[-1] == ')') {
+			if (paren >= 0)
+				break;
+			paren++;
+		} else if (e[-1] == ']') {
+			if (brack >= 0)
+				break;
+			brack++;
+		} else if (memchr(".,;:!?'\">", e[-1], 9) == NULL) {
+			break;
+		}
+		e--;
+	}
+	return e;
+}
+
+/* Length of the URL opening at p ("http://", "https://", "ftp://" or a
+ * bare "www." at a word start), or 0. */
+static size_t
+url_open(const char *text, const char *p, const char *end)
+{
+	static const char *const opens[] = { "http://", "https://",
+	    "ftp://" };
+	unsigned char prev = p > text ? (unsigned char)p[-1] : ' ';
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		n = strlen(opens[i]);
+		if ((size_t)(end - p) <= n)
+			continue;
+		for (k = 0; k < n; k++)
+			if (lower((unsigned char)p[k]) != opens[i][k])
+				break;
+		if (k == n)
+			return n;
+	}
+	if (end - p > 4 && (p[0] | 0x20) == 'w' && (p[1] | 0x20) == 'w' &&
+	    (p[2] | 0x20) == 'w' && p[3] == '.' &&
+	    (is_alnum((unsigned char)p[4]) || (unsigned char)p[4] >= 0x80) &&
+	    prev != '.' && prev != '-' && prev != '_' && prev != '@')
+		return 4;
+	return 0;
+}
+
+/* Only URLs with a plausible host are reported: a scanner hit that no
+ * browser could open tells nothing. */
+void
+rules_find_urls(const char *text, size_t len,
+    void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
+{
+	const char *p, *e, *end;
+	char host[RULES_HOST_MAX];
+	size_t n;
+
+	if (text == NULL || fn == NULL)
+		return;
+	p = text;
+	end = text + len;
+	while (p < end) {
+		if (!is_alnum((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		/* A word start: look for an opening, else skip the word. */
+		n = url_open(text, p, end);
+		if (n == 0) {
+			while (p < end && is_alnum((unsigned char)*p))
+				p++;
+			continue;
+		}
+		e = p + n;
+		while (e < end && !url_stop((const unsigned char *)e,
+		    (const unsigned char *)end))
+			e++;
+		e = url_trim(p + n, e);
+		if (e > p + n && rules_url_host(p, (size_t)(e - p), host,
+		    sizeof(host)) == 0)
+			fn(ctx, p, (size_t)(e - p));
+		p = e > p + n ? e : p + n;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Registrable domains                                                 */
+
+/*
+ * psl_builtin() is the list compiled into libpsl: static, read-only data,
+ * so it needs no initialisation or locking.
+ */
+int
+rules_registrable_domain(const char *host, char *out, size_t outsz)
+{
+	const psl_ctx_t *psl;
+	const char *r;
+	char h[RULES_HOST_MAX];
+	size_t n;
+
+	if (host == NULL || out == NULL ||
+	    rules_host_normalise(host, strlen(host), h, sizeof(h)) == -1)
+		return -1;
+	n = strlen(h);
+	if (strchr(h, ':') != NULL || ends_in_number(h, n) ||
+	    strchr(h, '.') == NULL)
+		return -1;
+	psl = psl_builtin();
+	if (psl == NULL)
+		return -1;
+	r = psl_registrable_domain(psl, h);
+	if (r == NULL || strlen(r) >= outsz)
+		return -1;
+	memcpy(out, r, strlen(r) + 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Folding                                                             */
+
+/*
+ * rules_fold's choices.  Phrase lists are folded by this same function,
+ * so what matters is that text and lists agree:
+ * - ASCII letters are lowercased and digits kept; every other ASCII byte
+ *   (controls, space, punctuation, symbols) is a separator.  That includes
+ *   the apostrophe: "don't" and "don’t" both become "don t".
+ * - Simple case folding for Latin-1, Latin Extended-A, Greek and
+ *   Cyrillic; accents are kept.  ß and ẞ become "ss" (so "Straße" meets
+ *   "STRASSE"), İ becomes i, ſ becomes s, µ becomes μ, final ς becomes σ.
+ * - Separators too: all Unicode spaces, Latin-1 punctuation and symbols
+ *   (U+00A1-U+00BF but for ª º µ ¹ ² ³ and the fractions; × and ÷), the
+ *   General Punctuation block, Greek ; and ·, CJK spaces and brackets.
+ * - Invisible characters vanish without a trace, so "fr\u200Bee" is
+ *   "free": soft hyphen, CGJ, Mongolian vowel separator, zero-width
+ *   space/joiners, LRM/RLM, bidi embeddings and isolates, word joiner,
+ *   invisible operators and the BOM.
+ * - Bytes that are not valid UTF-8 are copied as they are, like letters,
+ *   so text in an unknown charset still folds its ASCII.
+ * Each output character is no longer than its input, and a separator run
+ * gives at most one space, so the output never outgrows the input.
+ */
+
+#define FOLD_DROP	0u		/* removed */
+#define FOLD_SEP	0x20u		/* a separator */
+#define FOLD_SS		0x110000u	/* "ss" */
+
+/* ASCII: lowercase letter, digit, or 0 for a separator. */
+static const unsigned char fold_ascii[128] = {
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	'0', '1', '2', '3', '4', '5', '6', '7',
+	'8', '9', 0, 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+	'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w',
+	'x', 'y', 'z', 0, 0, 0, 0, 0,
+};
+
+/*
+ * Non-ASCII folding, sorted and disjoint; code points in no range are
+ * kept.  FK_DELTA adds arg, FK_PAIR adds 1 to those of lo's parity (the
+ * capitals of alternating capital/small pairs), FK_TO maps to arg.
+ */
+enum fold_kind {
+	FK_SEP,
+	FK_DROP,
+	FK_DELTA,
+	FK_PAIR,
+	FK_TO
+};
+
+static const struct fold_range {
+	uint32_t lo, hi;
+	enum fold_kind kind;
+	int32_t	 arg;
+} fold_ranges[] = {
+	/* Latin-1: C1, NBSP, punctuation and symbols, soft hyphen */
+	{ 0x80, 0xa9, FK_SEP, 0 }, { 0xab, 0xac, FK_SEP, 0 },
+	{ 0xad, 0xad, FK_DROP, 0 }, { 0xae, 0xb1, FK_SEP, 0 },
+	{ 0xb4, 0xb4, FK_SEP, 0 }, { 0xb5, 0xb5, FK_TO, 0x3bc },
+	{ 0xb6, 0xb8, FK_SEP, 0 }, { 0xbb, 0xbb, FK_SEP, 0 },
+	{ 0xbf, 0xbf, FK_SEP, 0 }, { 0xc0, 0xd6, FK_DELTA, 32 },
+	{ 0xd7, 0xd7, FK_SEP, 0 }, { 0xd8, 0xde, FK_DELTA, 32 },
+	{ 0xdf, 0xdf, FK_TO, FOLD_SS }, { 0xf7, 0xf7, FK_SEP, 0 },
+	/* Latin Extended-A */
+	{ 0x100, 0x12f, FK_PAIR, 0 }, { 0x130, 0x130, FK_TO, 'i' },
+	{ 0x132, 0x137, FK_PAIR, 0 }, { 0x139, 0x148, FK_PAIR, 0 },
+	{ 0x14a, 0x177, FK_PAIR, 0 }, { 0x178, 0x178, FK_TO, 0xff },
+	{ 0x179, 0x17e, FK_PAIR, 0 }, { 0x17f, 0x17f, FK_TO, 's' },
+	{ 0x34f, 0x34f, FK_DROP, 0 },
+	/* Greek */
+	{ 0x370, 0x373, FK_PAIR, 0 }, { 0x376, 0x376, FK_DELTA, 1 },
+	{ 0x37e, 0x37e, FK_SEP, 0 }, { 0x37f, 0x37f, FK_TO, 0x3f3 },
+	{ 0x386, 0x386, FK_TO, 0x3ac }, { 0x387, 0x387, FK_SEP, 0 },
+	{ 0x388, 0x38a, FK_DELTA, 37 }, { 0x38c, 0x38c, FK_TO, 0x3cc },
+	{ 0x38e, 0x38f, FK_DELTA, 63 }, { 0x391, 0x3a1, FK_DELTA, 32 },
+	{ 0x3a3, 0x3ab, FK_DELTA, 32 }, { 0x3c2, 0x3c2, FK_TO, 0x3c3 },
+	{ 0x3cf, 0x3cf, FK_TO, 0x3d7 }, { 0x3d8, 0x3ef, FK_PAIR, 0 },
+	{ 0x3f4, 0x3f4, FK_TO, 0x3b8 }, { 0x3f7, 0x3f7, FK_DELTA, 1 },
+	{ 0x3f9, 0x3f9, FK_TO, 0x3f2 }, { 0x3fa, 0x3fa, FK_DELTA, 1 },
+	{ 0x3fd, 0x3ff, FK_DELTA, -130 },
+	/* Cyrillic and Cyrillic Supplement */
+	{ 0x400, 0x40f, FK_DELTA, 80 }, { 0x410, 0x42f, FK_DELTA, 32 },
+	{ 0x460, 0x481, FK_PAIR, 0 }, { 0x48a, 0x4bf, FK_PAIR, 0 },
+	{ 0x4c0, 0x4c0, FK_TO, 0x4cf }, { 0x4c1, 0x4ce, FK_PAIR, 0 },
+	{ 0x4d0, 0x52f, FK_PAIR, 0 },
+	/* spaces, invisibles, General Punctuation, letterlike, CJK */
+	{ 0x1680, 0x1680, FK_SEP, 0 }, { 0x180e, 0x180e, FK_DROP, 0 },
+	{ 0x1e9e, 0x1e9e, FK_TO, FOLD_SS }, { 0x2000, 0x200a, FK_SEP, 0 },
+	{ 0x200b, 0x200f, FK_DROP, 0 }, { 0x2010, 0x2029, FK_SEP, 0 },
+	{ 0x202a, 0x202e, FK_DROP, 0 }, { 0x202f, 0x205f, FK_SEP, 0 },
+	{ 0x2060, 0x206f, FK_DROP, 0 }, { 0x212a, 0x212a, FK_TO, 'k' },
+	{ 0x212b, 0x212b, FK_TO, 0xe5 }, { 0x3000, 0x3003, FK_SEP, 0 },
+	{ 0x3008, 0x3011, FK_SEP, 0 }, { 0xfeff, 0xfeff, FK_DROP, 0 },
+};
+
+static uint32_t
+fold_cp(uint32_t c)
+{
+	const struct fold_range *r;
+	size_t lo = 0, hi = sizeof(fold_ranges) / sizeof(fold_ranges[0]);
+
+	while (lo < hi) {
+		r = &fold_ranges[lo + (hi - lo) / 2];
+		if (c < r->lo) {
+			hi = (size_t)(r - fold_ranges);
+			continue;
+		}
+		if (c > r->hi) {
+			lo = (size_t)(r - fold_ranges) + 1;
+			continue;
+		}
+		switch (r->kind) {
+		case FK_SEP:
+			return FOLD_SEP;
+		case FK_DROP:
+			return FOLD_DROP;
+		case FK_DELTA:
+			return (uint32_t)((int32_t)c + r->arg);
+		case FK_PAIR:
+			return ((c - r->lo) & 1) == 0 ? c + 1 : c;
+		case FK_TO:
+			return (uint32_t)r->arg;
+		}
+	}
+	return c;
+}
+
+/* Decodes one UTF-8 sequence (shortest form, no surrogates); returns its
+ * length, or 0 when s does not start a valid one. */
+static size_t
+u8_decode(const unsigned char *s, const unsigned char *end, uint32_t *cp_r)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = s[0] == 0xed ? 0x9f : 0xbf;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+		lo = s[0] == 0xf0 ? 0x90 : 0x80;
+		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - s) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	*cp_r = cp;
+	return n;
+}
+
+static size_t
+u8_encode(uint32_t c, char *o)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | c >> 6);
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | c >> 12);
+		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | c >> 18);
+	o[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+size_t
+rules_fold(const char *in, size_t len, char *out)
+{
+	const unsigned char *s = (const unsigned char *)in, *end = s + len;
+	size_t o = 0, n;
+	uint32_t f;
+	int gap = 0, raw;
+
+	while (s < end) {
+		raw = 0;
+		if (*s < 0x80) {
+			/* The fast path: one table lookup per ASCII byte. */
+			f = fold_ascii[*s++];
+			if (f == 0)
+				f = FOLD_SEP;
+		} else {
+			n = u8_decode(s, end, &f);
+			if (n == 0) {
+				raw = 1;	/* not UTF-8: copied as is */
+				f = *s++;
+			} else {
+				f = fold_cp(f);
+				s += n;
+				if (f == FOLD_DROP)
+					continue;
+			}
+		}
+		if (f == FOLD_SEP) {
+			gap = o > 0;
+			continue;
+		}
+		if (gap) {
+			out[o++] = ' ';
+			gap = 0;
+		}
+		if (raw) {
+			out[o++] = (char)f;
+		} else if (f == FOLD_SS) {
+			out[o++] = 's';
+			out[o++] = 's';
+		} else {
+			o += u8_encode(f, out + o);
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
