@@ -20,6 +20,9 @@ log_init(int verbose)
 	log_verbose = verbose;
 }
 
+static void vlog(const char *, va_list, const char *)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vlog(const char *fmt, va_list ap, const char *suffix)
 {

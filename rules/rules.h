@@ -17,10 +17,11 @@
  * (no newline) into the caller's err/errlen buffer when one is given.
  *
  * The sections below are, in order: limits, the message view (message.c,
- * html.c), text helpers and extractors (extract.c), rule sets (ruleset.c,
- * phrase.c), and the verdict (classify.c).  Only classify.c's entry points
- * and the ruleset loader are meant for agent/; the rest is exported for the
- * other files of this module and for tests.
+ * html.c), text helpers and extractors (extract.c, fold.c, phone.c), rule
+ * sets (ruleset.c, listfile.c, phrase.c), and the verdict (classify.c).
+ * Only classify.c's entry points and the ruleset loader are meant for
+ * agent/; the rest is exported for the other files of this module and for
+ * tests.
  */
 #ifndef IMAPSIFT_RULES_H
 #define IMAPSIFT_RULES_H
@@ -139,7 +140,7 @@ void	rules_parse_addrs(const char *value,
 	    void (*fn)(void *ctx, const char *addr), void *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Text helpers and extractors (extract.c, phone.c).                           */
+/* Text helpers and extractors (extract.c, fold.c, phone.c).          */
 
 #define RULES_HOST_MAX	256
 #define RULES_PHONE_MAX	20
@@ -212,7 +213,7 @@ void	rules_scan(const struct rules_msg *msg, unsigned default_cc,
 	    const struct rules_scan_cb *cb, void *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Rule sets (ruleset.c, phrase.c).                                     */
+/* Rule sets (ruleset.c, listfile.c, phrase.c).                       */
 
 struct rules_set;
 
@@ -280,8 +281,8 @@ int	rules_match_allow(const struct rules_set *rs, const char *addr,
 	    struct rules_hit *hit);
 
 /*
- * Internal to ruleset.c, phrase.c and regex.c; callers use the functions
- * above.  Entries remember the list file (an index kept by ruleset.c) and
+ * Internal to ruleset.c, listfile.c, phrase.c and regex.c; callers use
+ * the functions above.  Entries remember the list file (an index kept by ruleset.c) and
  * line they came from; look-ups hand back a rules_origin, which ruleset.c
  * turns into a rules_hit.
  */
@@ -339,6 +340,58 @@ void	rules_regexes_run(const struct rules_regexes *rx,
 	    const struct rules_msg *msg, const char *raw, size_t rawlen,
 	    void (*fn)(void *ctx, const struct rules_origin *o,
 	    const char *match, size_t mlen), void *ctx);
+
+/*
+ * The set itself and the state of one rules_load call, shared by
+ * ruleset.c (the set, the walk over paths, look-ups) and listfile.c (one
+ * list file's lines); nothing else looks inside them.
+ */
+#define RULES_ADDR_MAX	(RULES_HOST_MAX + 256)
+
+struct rules_file {
+	char	*path;
+	double	 weight;
+};
+
+struct rules_set {
+	struct rules_strset *dom, *phone, *allow_addr, *allow_dom;
+	struct rules_phrases *phr;
+	struct rules_regexes *rx;
+	struct rules_file *files;
+	size_t	 nfiles, fcap;
+	double	 threshold;
+	unsigned default_cc;
+};
+
+/* State of one rules_load call. */
+struct rules_loader {
+	struct rules_set *rs;
+	char	*errs;
+	size_t	 elen, ecap;
+	int	 failed;
+	char	*buf, *tmp;	/* file contents; folded phrase */
+	size_t	 bufcap, tmpcap;
+	int	 thr_set;
+	double	 thr;
+	unsigned thr_file, thr_line;
+};
+
+/* Makes room for need elements of elsz bytes in *p (capacity *cap,
+ * doubled from 256); returns 0, or -1 when out of memory. (listfile.c) */
+int	rules_grow(void **p, size_t *cap, size_t need, size_t elsz);
+/* Appends "path:line: message\n" (or "path: message\n" for line 0) to the
+ * loader's errors and marks the load failed.  (listfile.c) */
+void	rules_lerr(struct rules_loader *L, const char *path, unsigned line,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Reads the list file path, of the given kind, into L->rs; every problem
+ * becomes an error line.  (listfile.c) */
+void	rules_listfile_load(struct rules_loader *L, const char *path,
+	    enum rules_kind kind);
+/* Is host (normalised) an IP address?  (ruleset.c) */
+int	rules_is_ip(const char *host);
+/* rules_host_normalise, also taking an IPv6 address without brackets.
+ * (ruleset.c) */
+int	rules_norm_host(const char *s, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------ */
 /* The verdict (classify.c).                                            */
