@@ -44,10 +44,16 @@ void	*xcalloc(size_t n, size_t size);
 void	*xrealloc(void *p, size_t n);
 char	*xstrdup(const char *s);
 
-/* Reads a whole file ("-" is stdin) into a malloc'd buffer (caller
- * frees; NUL-terminated beyond *len_r).  Files over max bytes are read
- * up to max and *truncated_r set.  Returns NULL with errno set. */
-char	*read_file(const char *path, size_t max, size_t *len_r,
+/* A reusable read buffer: p[len] is always a NUL once read. */
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+/* Reads a whole file ("-" is stdin) into b, reusing its memory.  Files
+ * over max bytes are read up to max and *truncated_r set.  Returns -1
+ * with errno set (EISDIR for a directory). */
+int	read_file(const char *path, size_t max, struct buf *b,
 	    int *truncated_r);
 
 /* mkdir -p with mode for the directories it makes.  Returns -1 with

@@ -100,25 +100,24 @@ gather(const struct strlist *files, unsigned cc, struct collect *out)
 	struct rules_limits lim;
 	struct rules_msg *msg;
 	struct collect one;
-	char *buf, err[256];
-	size_t i, len, n = 0;
+	struct buf b = { NULL, 0, 0 };
+	char err[256];
+	size_t i, n = 0;
 	int trunc;
 
 	rules_limits_default(&lim);
 	memset(&one, 0, sizeof(one));
 	for (i = 0; i < files->n; i++) {
-		buf = read_file(files->v[i], lim.max_parse_bytes + 1, &len,
-		    &trunc);
-		if (buf == NULL) {
+		if (read_file(files->v[i], lim.max_parse_bytes + 1, &b,
+		    &trunc) == -1) {
 			log_warn("%s: skipped", files->v[i]);
 			continue;
 		}
-		if (rules_msg_parse(buf, len, &lim, &msg, err,
+		if (rules_msg_parse(b.p, b.len, &lim, &msg, err,
 		    sizeof(err)) == -1)
 			fatalx("%s: %s", files->v[i], err);
 		rules_scan(msg, cc, &cb, &one);
 		rules_msg_free(&msg);
-		free(buf);
 		uniq(&one.dom);
 		uniq(&one.tel);
 		move_all(&out->dom, &one.dom);
@@ -127,6 +126,7 @@ gather(const struct strlist *files, unsigned cc, struct collect *out)
 	}
 	strlist_free(&one.dom);
 	strlist_free(&one.tel);
+	free(b.p);
 	return n;
 }
 

@@ -17,7 +17,7 @@
 
 struct offline_opts {
 	struct strlist rules;	/* -r paths */
-	struct strlist files;	/* message files (dirs expanded) */
+	struct strlist files;	/* message files and directories */
 	unsigned cc;
 	int	 stats;
 };
@@ -89,11 +89,11 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 	}
 	if (o->rules.n == 0)
 		rules_default_paths(&o->rules);
-	/* A path that cannot be read stays in the list: judging it fails
-	 * with the reason, in its place in the output. */
+	/* Kept as named: a directory is expanded when its turn comes, so a
+	 * plain file costs one open, and an unreadable path fails with its
+	 * reason in its place in the output. */
 	for (i = optind; i < argc; i++)
-		if (walk_files(argv[i], &o->files) == -1)
-			strlist_add(&o->files, argv[i]);
+		strlist_add(&o->files, argv[i]);
 	return 0;
 }
 
@@ -104,41 +104,116 @@ free_offline(struct offline_opts *o)
 	strlist_free(&o->files);
 }
 
-/* Reads and judges one file; returns -1 (after a warning) when the file
- * cannot be read. */
-static int
-judge_file(const char *path, const struct rules_set *rs,
-    const struct rules_limits *lim, struct rules_verdict *v, size_t *len_r)
+/* One run over the named files: what each command does with a verdict
+ * (out() is called with v NULL for a file that cannot be read). */
+struct run {
+	const struct rules_set *rs;
+	struct rules_limits lim;
+	struct buf buf;
+	void	(*out)(const char *path, const struct rules_verdict *v,
+		    const struct rules_set *rs);
+	int	 stats, failed;
+	size_t	 n, bytes;
+	double	 worst;
+	char	*worst_path;
+};
+
+static void
+judge_path(struct run *r, const char *path)
 {
-	char *buf;
-	size_t len;
+	struct strlist sub = { NULL, 0, 0 };
+	struct rules_verdict v;
+	double t = r->stats ? now() : 0;
+	size_t i;
 	int trunc;
 
 	/* One byte past the parse cap tells message.c it was cut. */
-	buf = read_file(path, lim->max_parse_bytes + 1, &len, &trunc);
-	if (buf == NULL) {
+	if (read_file(path, r->lim.max_parse_bytes + 1, &r->buf,
+	    &trunc) == -1) {
+		if (errno == EISDIR && walk_files(path, &sub) == 0) {
+			for (i = 0; i < sub.n; i++)
+				judge_path(r, sub.v[i]);
+			strlist_free(&sub);
+			return;
+		}
 		log_warn("%s", path);
-		return -1;
+		r->out(path, NULL, r->rs);
+		r->failed = 1;
+		return;
 	}
-	if (rules_classify(buf, len, rs, lim, NULL, NULL, v) == -1) {
-		free(buf);
+	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, NULL, NULL,
+	    &v) == -1)
 		fatalx("%s: out of memory", path);
+	if (r->stats && now() - t > r->worst) {
+		r->worst = now() - t;
+		free(r->worst_path);
+		r->worst_path = xstrdup(path);
 	}
-	free(buf);
-	*len_r = len;
-	return 0;
+	r->out(path, &v, r->rs);
+	rules_verdict_free(&v);
+	r->bytes += r->buf.len;
+	r->n++;
+}
+
+/* Loads the rules, judges every file, and returns the exit code. */
+static int
+run_offline(struct offline_opts *o, void (*out)(const char *,
+    const struct rules_verdict *, const struct rules_set *))
+{
+	struct rules_set *rs;
+	struct run r;
+	double t0, t1;
+	size_t i;
+
+	t0 = now();
+	rs = load_rules(&o->rules, o->cc);
+	if (rs == NULL)
+		return EXIT_CONFIG;
+	t1 = now();
+	if (o->stats)
+		fprintf(stderr, "rules: %zu entries loaded in %.3f s\n",
+		    rules_count(rs, RULES_DOMAIN) + rules_count(rs,
+		    RULES_PHONE) + rules_count(rs, RULES_PHRASE) +
+		    rules_count(rs, RULES_REGEX) + rules_count(rs,
+		    RULES_ALLOW), t1 - t0);
+	memset(&r, 0, sizeof(r));
+	r.rs = rs;
+	r.out = out;
+	r.stats = o->stats;
+	rules_limits_default(&r.lim);
+	for (i = 0; i < o->files.n; i++)
+		judge_path(&r, o->files.v[i]);
+	if (o->stats) {
+		fprintf(stderr, "classified: %zu messages, %zu bytes in "
+		    "%.3f s\n", r.n, r.bytes, now() - t1);
+		if (r.worst_path != NULL)
+			fprintf(stderr, "slowest: %s in %.3f ms\n",
+			    r.worst_path, r.worst * 1e3);
+	}
+	free(r.worst_path);
+	free(r.buf.p);
+	rules_free(&rs);
+	return r.failed ? EXIT_FAIL : EXIT_OK;
+}
+
+static void
+classify_out(const char *path, const struct rules_verdict *v,
+    const struct rules_set *rs)
+{
+	(void)rs;
+	if (v == NULL)
+		printf("%s\terror\tunreadable\n", path);
+	else
+		printf("%s\t%s\t%s\n", path, rules_class_name(v->cls),
+		    v->reasons != NULL && v->reasons[0] != '\0' ?
+		    v->reasons : "-");
 }
 
 int
 cmd_classify(int argc, char **argv)
 {
 	struct offline_opts o;
-	struct rules_limits lim;
-	struct rules_verdict v;
-	struct rules_set *rs;
-	double t0, t1, t, worst = 0;
-	size_t i, len, bytes = 0, n = 0, wi = 0;
-	int rc = EXIT_OK;
+	int rc;
 
 	if (parse_offline(argc, argv, &o) == -1) {
 		free_offline(&o);
@@ -149,46 +224,7 @@ cmd_classify(int argc, char **argv)
 		free_offline(&o);
 		return EXIT_CONFIG;
 	}
-	t0 = now();
-	rs = load_rules(&o.rules, o.cc);
-	if (rs == NULL) {
-		free_offline(&o);
-		return EXIT_CONFIG;
-	}
-	t1 = now();
-	if (o.stats)
-		fprintf(stderr, "rules: %zu entries loaded in %.3f s\n",
-		    rules_count(rs, RULES_DOMAIN) + rules_count(rs,
-		    RULES_PHONE) + rules_count(rs, RULES_PHRASE) +
-		    rules_count(rs, RULES_REGEX) + rules_count(rs,
-		    RULES_ALLOW), t1 - t0);
-	rules_limits_default(&lim);
-	for (i = 0; i < o.files.n; i++) {
-		t = o.stats ? now() : 0;
-		if (judge_file(o.files.v[i], rs, &lim, &v, &len) == -1) {
-			printf("%s\terror\tunreadable\n", o.files.v[i]);
-			rc = EXIT_FAIL;
-			continue;
-		}
-		if (o.stats && now() - t > worst) {
-			worst = now() - t;
-			wi = i;
-		}
-		printf("%s\t%s\t%s\n", o.files.v[i], rules_class_name(v.cls),
-		    v.reasons != NULL && v.reasons[0] != '\0' ? v.reasons :
-		    "-");
-		rules_verdict_free(&v);
-		bytes += len;
-		n++;
-	}
-	if (o.stats) {
-		fprintf(stderr, "classified: %zu messages, %zu bytes in "
-		    "%.3f s\n", n, bytes, now() - t1);
-		if (n > 0)
-			fprintf(stderr, "slowest: %s in %.3f ms\n",
-			    o.files.v[wi], worst * 1e3);
-	}
-	rules_free(&rs);
+	rc = run_offline(&o, classify_out);
 	free_offline(&o);
 	return rc;
 }
@@ -209,12 +245,20 @@ explain_found(const struct rules_finding *f)
 }
 
 static void
-explain_one(const char *path, const struct rules_set *rs,
-    const struct rules_verdict *v)
+explain_one(const char *path, const struct rules_verdict *v,
+    const struct rules_set *rs)
 {
-	const struct rules_msg *m = v->msg;
+	const struct rules_msg *m;
+	static int nth;
 	size_t i;
 
+	if (nth++ > 0)
+		printf("\n");
+	if (v == NULL) {
+		printf("file: %s\nerror: unreadable\n", path);
+		return;
+	}
+	m = v->msg;
 	printf("file: %s\n", path);
 	printf("message-id: %s\n", m->message_id ? m->message_id : "(none)");
 	printf("from: %s\n", m->from ? m->from : "(none)");
@@ -242,11 +286,7 @@ int
 cmd_explain(int argc, char **argv)
 {
 	struct offline_opts o;
-	struct rules_limits lim;
-	struct rules_verdict v;
-	struct rules_set *rs;
-	size_t i, len;
-	int rc = EXIT_OK;
+	int rc;
 
 	if (parse_offline(argc, argv, &o) == -1 || o.files.n == 0) {
 		if (o.files.n == 0)
@@ -254,23 +294,7 @@ cmd_explain(int argc, char **argv)
 		free_offline(&o);
 		return EXIT_CONFIG;
 	}
-	rs = load_rules(&o.rules, o.cc);
-	if (rs == NULL) {
-		free_offline(&o);
-		return EXIT_CONFIG;
-	}
-	rules_limits_default(&lim);
-	for (i = 0; i < o.files.n; i++) {
-		if (i > 0)
-			printf("\n");
-		if (judge_file(o.files.v[i], rs, &lim, &v, &len) == -1) {
-			rc = EXIT_FAIL;
-			continue;
-		}
-		explain_one(o.files.v[i], rs, &v);
-		rules_verdict_free(&v);
-	}
-	rules_free(&rs);
+	rc = run_offline(&o, explain_one);
 	free_offline(&o);
 	return rc;
 }

@@ -58,52 +58,57 @@ xstrdup(const char *s)
 	return p;
 }
 
-char *
-read_file(const char *path, size_t max, size_t *len_r, int *truncated_r)
+int
+read_file(const char *path, size_t max, struct buf *b, int *truncated_r)
 {
-	char *buf;
-	size_t len = 0, cap = 65536;
+	struct stat st;
 	ssize_t n;
 	int fd, saved;
 
 	*truncated_r = 0;
+	b->len = 0;
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd == -1)
-			return NULL;
+			return -1;
+		if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
+			saved = S_ISDIR(st.st_mode) ? EISDIR : errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
 	}
-	buf = xmalloc(cap + 1);
 	for (;;) {
-		if (len == cap) {
-			if (cap >= max) {
+		if (b->len == b->cap) {
+			if (b->cap >= max) {
 				*truncated_r = 1;
 				break;
 			}
-			cap = cap * 2 > max ? max : cap * 2;
-			buf = xrealloc(buf, cap + 1);
+			b->cap = b->cap < 65536 ? 65536 : b->cap * 2;
+			if (b->cap > max)
+				b->cap = max;
+			b->p = xrealloc(b->p, b->cap + 1);
 		}
-		n = read(fd, buf + len, cap - len);
+		n = read(fd, b->p + b->len, b->cap - b->len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			saved = errno;
-			free(buf);
 			if (fd != STDIN_FILENO)
 				close(fd);
 			errno = saved;
-			return NULL;
+			return -1;
 		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
+		b->len += (size_t)n;
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
-	buf[len] = '\0';
-	*len_r = len;
-	return buf;
+	b->p[b->len] = '\0';
+	return 0;
 }
 
 void
