@@ -1,0 +1,1354 @@
+/*
+ * message.c: raw message bytes to the view the rules look at.
+ *
+ * The view (rules.h) holds what a reader would see: the top-level header
+ * fields, decoded, and one text part per Subject and per text body, all
+ * in UTF-8.  Header fields are read here, line by line, so that mail
+ * libetpan cannot parse still has its headers; the body goes through
+ * libetpan's MIME parser, and each text part is decoded (base64, quoted-
+ * printable) and converted to UTF-8.
+ *
+ * Every cost is bounded by struct rules_limits.  libetpan's parse time
+ * grows with size times multipart nesting, so the input is cut at
+ * max_parse_bytes and also at the line where "--" delimiter lines nest
+ * far deeper than max_depth.  The walk stops at max_depth and max_parts,
+ * and visible text and links are capped.  A bound that bites sets
+ * RULES_MSG_TRUNCATED and says so in the note.
+ *
+ * Charsets: text with no charset, us-ascii or utf-8 is checked as UTF-8.
+ * Undeclared or us-ascii text that is not UTF-8 is read as windows-1252,
+ * as browsers do, and bad sequences in declared utf-8 become U+FFFD.
+ * windows-1252 and Latin-1 are converted here; other charsets go through
+ * iconv with one descriptor per charset per parse (libetpan's charconv()
+ * opens one per call, which is slow) and their gconv modules are kept
+ * loaded (conv_pin).  An unknown charset keeps the bytes as they were,
+ * with charset_ok = 0.  Zero-width characters and soft hyphens are
+ * removed from all text, and CRLF becomes LF.
+ *
+ * Quoted-printable is decoded here (see qp_decode), base64 by libetpan.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "rules/rules.h"
+
+#define MSG_MAX_HDRS	1024	/* header fields kept */
+#define MSG_NCONV	8	/* iconv descriptors cached per parse */
+#define MSG_NPIN	32	/* charsets kept loaded process-wide */
+#define MSG_NOTE_MAX	256	/* bytes of notes kept */
+#define MSG_SEC_MAX	96	/* longest section path, as in "2.3.1" */
+#define MSG_DELIM_SLACK	8	/* delimiter nesting past max_depth */
+#define MSG_DELIM_MAX	64	/* delimiter stack, at most */
+
+struct conv {
+	char	 name[32];
+	iconv_t	 cd;		/* (iconv_t)-1: unknown to iconv */
+};
+
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+struct ctx {
+	struct rules_limits lim;
+	struct rules_msg *m;
+	size_t	 hdrcap, partcap, linkcap;
+	size_t	 textleft;	/* visible text bytes still allowed */
+	size_t	 linkpart;	/* part index of the links found */
+	unsigned nodes;		/* MIME nodes walked */
+	int	 oom;
+	struct conv conv[MSG_NCONV];
+	size_t	 nconv;
+	struct buf a, b, h, d;	/* scratch: iconv, text, headers, QP */
+	char	 sec[MSG_SEC_MAX];	/* section of the node walked */
+	char	 note[MSG_NOTE_MAX];
+	size_t	 notelen;
+};
+
+static int walk(struct ctx *, struct mailmime *, unsigned);
+
+void
+rules_limits_default(struct rules_limits *lim)
+{
+	lim->max_parse_bytes = RULES_DEF_PARSE_BYTES;
+	lim->max_depth = RULES_DEF_DEPTH;
+	lim->max_parts = RULES_DEF_PARTS;
+	lim->max_urls = RULES_DEF_URLS;
+	lim->max_phones = RULES_DEF_PHONES;
+	lim->max_text_bytes = RULES_DEF_TEXT_BYTES;
+	lim->max_html_depth = RULES_DEF_HTML_DEPTH;
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers, arrays and notes.                                          */
+
+static int
+buf_grow(struct ctx *c, struct buf *b, size_t need)
+{
+	size_t ncap;
+	char *p;
+
+	if (c->oom)
+		return -1;
+	if (need < b->cap)
+		return 0;
+	ncap = b->cap < 256 ? 256 : b->cap;
+	while (ncap <= need)
+		ncap *= 2;
+	p = realloc(b->p, ncap);
+	if (p == NULL) {
+		c->oom = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = ncap;
+	return 0;
+}
+
+/* Returns arr with room for element n (a new pointer when it moved), or
+ * NULL when out of memory, arr then being unchanged. */
+static void *
+arr_grow(struct ctx *c, void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap < 8 ? 8 : *cap * 2;
+	p = realloc(arr, ncap * size);
+	if (p == NULL) {
+		c->oom = 1;
+		return NULL;
+	}
+	*cap = ncap;
+	return p;
+}
+
+static char *
+mem_dup(struct ctx *c, const char *s, size_t n)
+{
+	char *p;
+
+	p = malloc(n + 1);
+	if (p == NULL) {
+		c->oom = 1;
+		return NULL;
+	}
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static void note(struct ctx *, unsigned, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets flag and adds one reason to the note (once, while room lasts). */
+static void
+note(struct ctx *c, unsigned flag, const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+	size_t n;
+
+	c->m->flags |= flag;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	if (strstr(c->note, line) != NULL ||
+	    c->notelen + n + 3 > sizeof(c->note))
+		return;
+	if (c->notelen > 0) {
+		memcpy(c->note + c->notelen, "; ", 2);
+		c->notelen += 2;
+	}
+	memcpy(c->note + c->notelen, line, n + 1);
+	c->notelen += n;
+}
+
+/* ------------------------------------------------------------------ */
+/* UTF-8 and charsets.                                                  */
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* Are the 8 bytes at s plain ASCII, with no NUL and no CR (when cr)? */
+static int
+ascii8(const unsigned char *s, int cr)
+{
+	uint64_t w, x;
+
+	memcpy(&w, s, sizeof(w));
+	x = w ^ (ONES * '\r');
+	return ((w | ((w - ONES) & ~w) | (cr ? (x - ONES) & ~x : 0)) &
+	    HIGHS) == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t i, k;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	k = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n < k)
+		return 0;
+	for (i = 1; i < k; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;	/* overlong, surrogate or past U+10FFFF */
+	return k;
+}
+
+static int
+utf8_valid(const char *in, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = 1;
+		if (i + 8 <= n && ascii8(s + i, 0))
+			k = 8;
+		else if (s[i] >= 0x80) {
+			k = utf8_len(s + i, n - i);
+			if (k == 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Copies UTF-8 from in to out (room for 3 * n + 1 bytes) without NULs,
+ * zero-width characters (U+200B-U+200D, U+2060, U+FEFF), soft hyphens
+ * and the CR of CRLF; no-break spaces become spaces and each invalid
+ * byte U+FFFD.  Returns the length written.
+ */
+static size_t
+utf8_clean(const char *in, size_t n, char *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i, k, o;
+
+	for (i = o = 0; i < n; i += k) {
+		k = 8;
+		if (i + 8 <= n && ascii8(s + i, 1)) {
+			memcpy(out + o, s + i, 8);
+			o += 8;
+			continue;
+		}
+		k = 1;
+		if (s[i] < 0x80) {
+			if (s[i] != '\0' && (s[i] != '\r' || i + 1 == n ||
+			    s[i + 1] != '\n'))
+				out[o++] = (char)s[i];
+			continue;
+		}
+		k = utf8_len(s + i, n - i);
+		if (k == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			k = 1;
+		} else if (k == 2 && s[i] == 0xc2 && s[i + 1] == 0xa0) {
+			out[o++] = ' ';
+		} else if ((k == 2 && s[i] == 0xc2 && s[i + 1] == 0xad) ||
+		    (k == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 &&
+		    s[i + 2] >= 0x8b && s[i + 2] <= 0x8d) ||
+		    (k == 3 && s[i] == 0xe2 && s[i + 1] == 0x81 &&
+		    s[i + 2] == 0xa0) ||
+		    (k == 3 && s[i] == 0xef && s[i + 1] == 0xbb &&
+		    s[i + 2] == 0xbf)) {
+			continue;
+		} else {
+			memcpy(out + o, s + i, k);
+			o += k;
+		}
+	}
+	return o;
+}
+
+enum { CS_ASCII, CS_UTF8, CS_OTHER, CS_BAD };
+
+/* Sorts a charset label; for CS_OTHER, name gets what to ask iconv. */
+static int
+charset_kind(const char *cs, char name[32])
+{
+	static const char *const alias[][2] = {
+		{"gb2312", "GBK"}, {"iso-8859-1", "WINDOWS-1252"},
+		{"iso-8859-8-i", "ISO-8859-8"}, {"ks_c_5601-1987", "CP949"},
+		{"latin1", "WINDOWS-1252"}, {"x-sjis", "SHIFT_JIS"},
+		{"iso-2022-jp", "ISO-2022-JP-2"}, {"x-gbk", "GBK"},
+		{"unicode-1-1-utf-7", "UTF-7"}, {"cp1252", "WINDOWS-1252"},
+		{"windows-1252", "WINDOWS-1252"}
+	};
+	size_t i, n;
+
+	if (cs == NULL)
+		return CS_ASCII;
+	while (*cs == ' ' || *cs == '"' || *cs == '\'')
+		cs++;
+	for (n = 0; cs[n] != '\0' && cs[n] != '"' && cs[n] != '\'' &&
+	    cs[n] != ' '; n++)
+		if (n >= 31 || (unsigned char)cs[n] < ' ' ||
+		    (unsigned char)cs[n] >= 0x7f)
+			return CS_BAD;
+	for (i = 0; i < n; i++)
+		name[i] = (char)(cs[i] >= 'A' && cs[i] <= 'Z' ? cs[i] | 0x20 :
+		    cs[i]);
+	name[n] = '\0';
+	if (n == 0 || strcmp(name, "us-ascii") == 0 ||
+	    strcmp(name, "ascii") == 0 || strcmp(name, "ansi_x3.4-1968") == 0)
+		return CS_ASCII;
+	if (strcmp(name, "utf-8") == 0 || strcmp(name, "utf8") == 0)
+		return CS_UTF8;
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (strcmp(name, alias[i][0]) == 0)
+			strcpy(name, alias[i][1]);
+	return CS_OTHER;
+}
+
+/*
+ * glibc unloads a charset's gconv module soon after its last descriptor
+ * is closed and loads it again on the next iconv_open, so opening one
+ * per parse (and libetpan's charconv(), one per encoded word) kept
+ * mapping and unmapping modules.  One idle descriptor per charset seen,
+ * process-wide and never closed, keeps them loaded.
+ */
+static void
+conv_pin(const char *name, size_t n)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static iconv_t pinned[MSG_NPIN];
+	static char names[MSG_NPIN][32];
+	static size_t npin;
+	char key[32];
+	size_t i;
+
+	if (n == 0 || n >= sizeof(key))
+		return;
+	memcpy(key, name, n);
+	key[n] = '\0';
+	if (pthread_mutex_lock(&lock) != 0)
+		return;
+	for (i = 0; i < npin && strcasecmp(names[i], key) != 0; i++)
+		continue;
+	if (i == npin && npin < MSG_NPIN) {
+		pinned[npin] = iconv_open("UTF-8", key);
+		if (pinned[npin] != (iconv_t)-1)
+			memcpy(names[npin++], key, n + 1);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* The cached descriptor for charset name, opened on first use. */
+static iconv_t
+conv_get(struct ctx *c, const char *name)
+{
+	struct conv *cv;
+	size_t i;
+
+	for (i = 0; i < c->nconv; i++)
+		if (strcmp(c->conv[i].name, name) == 0)
+			return c->conv[i].cd;
+	if (c->nconv < MSG_NCONV) {
+		cv = &c->conv[c->nconv++];
+	} else {
+		cv = &c->conv[MSG_NCONV - 1];
+		if (cv->cd != (iconv_t)-1)
+			iconv_close(cv->cd);
+	}
+	snprintf(cv->name, sizeof(cv->name), "%s", name);
+	cv->cd = iconv_open("UTF-8", name);
+	if (cv->cd == (iconv_t)-1 && errno == ENOMEM)
+		c->oom = 1;
+	if (cv->cd != (iconv_t)-1)
+		conv_pin(name, strlen(name));
+	return cv->cd;
+}
+
+/* Converts in to UTF-8 into c->a; each byte iconv rejects is U+FFFD. */
+static int
+conv_run(struct ctx *c, iconv_t cd, const char *in, size_t n)
+{
+	char *ip = (char *)(uintptr_t)in;	/* iconv wants char ** */
+	char *op;
+	size_t il = n, ol, used;
+
+	iconv(cd, NULL, NULL, NULL, NULL);
+	if (buf_grow(c, &c->a, n * 2 + 16) == -1)
+		return -1;
+	op = c->a.p;
+	ol = c->a.cap - 1;
+	while (il > 0) {
+		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
+			break;
+		used = (size_t)(op - c->a.p);
+		if (errno == E2BIG || ol < 3) {
+			if (buf_grow(c, &c->a, c->a.cap * 2) == -1)
+				return -1;
+			op = c->a.p + used;
+			ol = c->a.cap - 1 - used;
+			continue;
+		}
+		memcpy(op, "\xef\xbf\xbd", 3);
+		op += 3;
+		ol -= 3;
+		ip++;
+		il--;
+	}
+	c->a.len = (size_t)(op - c->a.p);
+	return 0;
+}
+
+/* windows-1252 bytes 0x80-0x9f (0: undefined, read as U+FFFD). */
+static const uint16_t cp1252[32] = {
+	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178
+};
+
+/*
+ * windows-1252 (and so Latin-1) to UTF-8 into c->a, without iconv: it is
+ * the commonest legacy charset here, and glibc loads and unloads its
+ * gconv module on every iconv_open/iconv_close pair.
+ */
+static int
+cp1252_run(struct ctx *c, const char *in, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	unsigned u;
+	size_t i, o;
+
+	if (buf_grow(c, &c->a, n * 3) == -1)
+		return -1;
+	for (i = o = 0; i < n; i++) {
+		u = s[i];
+		if (u >= 0x80 && u < 0xa0)
+			u = cp1252[u - 0x80] != 0 ? cp1252[u - 0x80] : 0xfffd;
+		if (u < 0x80) {
+			c->a.p[o++] = (char)u;
+		} else if (u < 0x800) {
+			c->a.p[o++] = (char)(0xc0 | u >> 6);
+			c->a.p[o++] = (char)(0x80 | (u & 0x3f));
+		} else {
+			c->a.p[o++] = (char)(0xe0 | u >> 12);
+			c->a.p[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			c->a.p[o++] = (char)(0x80 | (u & 0x3f));
+		}
+	}
+	c->a.len = o;
+	return 0;
+}
+
+/*
+ * Puts text in charset cs into c->b as clean UTF-8 (see above).  *ok is
+ * 0 when the charset is unknown: c->b then holds the bytes unchanged.
+ */
+static int
+to_utf8(struct ctx *c, const char *cs, const char *in, size_t n, int *ok)
+{
+	char name[32];
+	iconv_t cd;
+	int kind;
+
+	*ok = 1;
+	kind = charset_kind(cs, name);
+	if (kind == CS_ASCII && !utf8_valid(in, n)) {
+		kind = CS_OTHER;
+		strcpy(name, "WINDOWS-1252");
+	}
+	if (kind == CS_OTHER && strcmp(name, "WINDOWS-1252") == 0) {
+		if (cp1252_run(c, in, n) == -1)
+			return -1;
+		in = c->a.p;
+		n = c->a.len;
+		kind = CS_UTF8;
+	}
+	if (kind == CS_OTHER) {
+		cd = conv_get(c, name);
+		if (c->oom)
+			return -1;
+		if (cd != (iconv_t)-1) {
+			if (conv_run(c, cd, in, n) == -1)
+				return -1;
+			in = c->a.p;
+			n = c->a.len;
+		} else
+			kind = CS_BAD;
+	}
+	if (kind == CS_BAD) {
+		*ok = 0;
+		if (buf_grow(c, &c->b, n) == -1)
+			return -1;
+		memcpy(c->b.p, in, n);
+		c->b.len = n;
+		return 0;
+	}
+	if (buf_grow(c, &c->b, n * 3) == -1)
+		return -1;
+	c->b.len = utf8_clean(in, n, c->b.p);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Header fields.                                                       */
+
+/*
+ * Finds the header field at raw[*pos]: its name, and its value with any
+ * folded lines (line breaks included).  Returns 0, leaving *pos, at the
+ * blank line, at a line that is not a field, or at the end.
+ */
+static int
+hdr_next(const char *raw, size_t len, size_t *pos, const char **name,
+    size_t *nlen, const char **val, size_t *vlen)
+{
+	const char *nl;
+	size_t p, q, e;
+
+	p = *pos;
+	for (q = p; q < len && (unsigned char)raw[q] > ' ' &&
+	    (unsigned char)raw[q] < 0x7f && raw[q] != ':'; q++)
+		continue;
+	*nlen = q - p;
+	while (q < len && (raw[q] == ' ' || raw[q] == '\t'))
+		q++;
+	if (*nlen == 0 || q >= len || raw[q] != ':')
+		return 0;
+	*name = raw + p;
+	*val = raw + q + 1;
+	for (e = q + 1;;) {
+		nl = memchr(raw + e, '\n', len - e);
+		e = nl == NULL ? len : (size_t)(nl - raw) + 1;
+		if (e >= len || (raw[e] != ' ' && raw[e] != '\t'))
+			break;
+	}
+	*vlen = (size_t)(raw + e - *val);
+	*pos = e;
+	return 1;
+}
+
+/* Unfolds v into c->h (NUL-ended), outer blanks trimmed; -1 on OOM. */
+static int
+unfold(struct ctx *c, const char *v, size_t n)
+{
+	size_t i, o;
+
+	if (buf_grow(c, &c->h, n) == -1)
+		return -1;
+	for (i = o = 0; i < n; i++)
+		if (v[i] != '\r' && v[i] != '\n' && (o > 0 ||
+		    (v[i] != ' ' && v[i] != '\t')))
+			c->h.p[o++] = v[i];
+	while (o > 0 && (c->h.p[o - 1] == ' ' || c->h.p[o - 1] == '\t'))
+		o--;
+	c->h.p[o] = '\0';
+	c->h.len = o;
+	return 0;
+}
+
+/* Pins the charsets of the encoded words in s for libetpan's decoder. */
+static void
+pin_words(const char *s)
+{
+	const char *cs;
+	size_t n;
+
+	for (s = strstr(s, "=?"); s != NULL; s = strstr(cs, "=?")) {
+		cs = s + 2;
+		n = strcspn(cs, "?*= \t");
+		if ((cs[n] == '?' || cs[n] == '*') &&
+		    !(n == 5 && strncasecmp(cs, "utf-8", 5) == 0))
+			conv_pin(cs, n);
+	}
+}
+
+/* The unfolded, RFC 2047 decoded, clean UTF-8 value of v (malloc'd). */
+static char *
+hdr_decode(struct ctx *c, const char *v, size_t n)
+{
+	const char *in;
+	char *dec = NULL, *res;
+	size_t idx = 0;
+	int r, ok;
+
+	if (unfold(c, v, n) == -1)
+		return NULL;
+	in = c->h.p;
+	n = c->h.len;
+	if (strstr(in, "=?") != NULL) {
+		pin_words(in);
+		r = mailmime_encoded_phrase_parse(utf8_valid(in, n) ? "utf-8" :
+		    "windows-1252", in, n, &idx, "utf-8", &dec);
+		if (r == MAILIMF_ERROR_MEMORY) {
+			c->oom = 1;
+			return NULL;
+		}
+		if (r == MAILIMF_NO_ERROR && idx == n) {
+			in = dec;
+			n = strlen(dec);
+		}
+	}
+	r = to_utf8(c, in == c->h.p ? NULL : "utf-8", in, n, &ok);
+	free(dec);
+	res = r == -1 ? NULL : mem_dup(c, c->b.p, c->b.len);
+	return res;
+}
+
+/* Is s[0..n) shaped like an addr-spec: local@domain, no blanks or
+ * address punctuation, both sides non-empty? */
+static int
+addr_ok(const char *s, size_t n)
+{
+	const char *at;
+	size_t i;
+
+	at = memchr(s, '@', n);
+	if (at == NULL || at == s || at == s + n - 1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || strchr("<>,;:\"()[]\\",
+		    s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+/* The From addr-spec, lowercased, or NULL: libetpan's reading when it
+ * looks like one and is written so (it glues "junk x@y" into "junkx@y"),
+ * else the last <...> holding one, else a bare word. */
+static char *
+addr_of(struct ctx *c, const char *v, size_t n)
+{
+	struct mailimf_mailbox_list *mbl = NULL;
+	const struct mailimf_mailbox *mb;
+	const char *s, *e, *a = NULL;
+	size_t idx = 0, alen = 0;
+	char *r;
+
+	if (unfold(c, v, n) == -1)
+		return NULL;
+	s = c->h.p;
+	if (mailimf_mailbox_list_parse(s, c->h.len, &idx, &mbl) ==
+	    MAILIMF_NO_ERROR && clist_begin(mbl->mb_list) != NULL) {
+		mb = clist_content(clist_begin(mbl->mb_list));
+		if (mb->mb_addr_spec != NULL &&
+		    strstr(s, mb->mb_addr_spec) != NULL &&
+		    addr_ok(mb->mb_addr_spec, strlen(mb->mb_addr_spec))) {
+			a = mb->mb_addr_spec;
+			alen = strlen(a);
+		}
+	}
+	e = strrchr(s, '<');
+	if (a == NULL && e != NULL && strchr(e, '>') != NULL &&
+	    addr_ok(e + 1, (size_t)(strchr(e, '>') - e - 1))) {
+		a = e + 1;
+		alen = (size_t)(strchr(e, '>') - a);
+	}
+	for (e = s; a == NULL && *e != '\0'; e += alen) {
+		alen = strcspn(e, " \t<>,;\"()");
+		if (addr_ok(e, alen))
+			a = e;
+		else if (e[alen] != '\0')
+			alen++;
+	}
+	r = a == NULL ? NULL : mem_dup(c, a, alen);
+	for (idx = 0; r != NULL && r[idx] != '\0'; idx++)
+		if (r[idx] >= 'A' && r[idx] <= 'Z')
+			r[idx] = (char)(r[idx] | 0x20);
+	if (mbl != NULL)
+		mailimf_mailbox_list_free(mbl);
+	return r;
+}
+
+/* The Message-ID without <>, or NULL. */
+static char *
+msgid_of(struct ctx *c, const char *v, size_t n)
+{
+	const char *s, *e, *lt, *gt;
+
+	if (unfold(c, v, n) == -1)
+		return NULL;
+	s = c->h.p;
+	e = s + c->h.len;
+	lt = memchr(s, '<', c->h.len);
+	if (lt != NULL) {
+		s = lt + 1;
+		gt = memchr(s, '>', (size_t)(e - s));
+		if (gt != NULL)
+			e = gt;
+	}
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return e > s ? mem_dup(c, s, (size_t)(e - s)) : NULL;
+}
+
+static int
+hdr_add(struct ctx *c, const char *name, size_t nlen, const char *v,
+    size_t vlen)
+{
+	struct rules_msg *m = c->m;
+	struct rules_header *hd;
+
+	hd = arr_grow(c, m->hdrs, m->nhdrs, &c->hdrcap, sizeof(*hd));
+	if (hd == NULL)
+		return -1;
+	m->hdrs = hd;
+	hd += m->nhdrs;
+	hd->name = mem_dup(c, name, nlen);
+	hd->value = hd->name == NULL ? NULL : hdr_decode(c, v, vlen);
+	if (hd->value == NULL) {
+		free(hd->name);
+		return -1;
+	}
+	m->nhdrs++;
+	if (m->subject == NULL && nlen == 7 &&
+	    strncasecmp(name, "subject", 7) == 0)
+		m->subject = mem_dup(c, hd->value, strlen(hd->value));
+	else if (m->from == NULL && nlen == 4 &&
+	    strncasecmp(name, "from", 4) == 0)
+		m->from = addr_of(c, v, vlen);
+	else if (m->message_id == NULL && nlen == 10 &&
+	    strncasecmp(name, "message-id", 10) == 0)
+		m->message_id = msgid_of(c, v, vlen);
+	return c->oom ? -1 : 0;
+}
+
+static int
+read_headers(struct ctx *c, const char *raw, size_t len)
+{
+	const char *name, *v, *nl;
+	size_t pos = 0, nlen, vlen;
+
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {	/* mbox line */
+		nl = memchr(raw, '\n', len);
+		pos = nl == NULL ? len : (size_t)(nl - raw) + 1;
+	}
+	while (hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen)) {
+		if (c->m->nhdrs >= MSG_MAX_HDRS) {
+			note(c, RULES_MSG_TRUNCATED,
+			    "more than %u header fields", MSG_MAX_HDRS);
+			break;
+		}
+		if (hdr_add(c, name, nlen, v, vlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parts and links.                                                     */
+
+/* Adds a part owning text, cut to what is left of max_text_bytes. */
+static int
+part_add(struct ctx *c, enum rules_part_kind kind, char *text, size_t len,
+    const char *where, int ok)
+{
+	struct rules_msg *m = c->m;
+	struct rules_part *p;
+
+	if (text == NULL)
+		return -1;
+	if (len > c->textleft) {
+		len = c->textleft;
+		while (ok && len > 0 &&
+		    ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+		text[len] = '\0';
+		note(c, RULES_MSG_TRUNCATED, "visible text over %zu bytes",
+		    c->lim.max_text_bytes);
+	}
+	p = arr_grow(c, m->parts, m->nparts, &c->partcap, sizeof(*p));
+	if (p == NULL) {
+		free(text);
+		return -1;
+	}
+	m->parts = p;
+	p += m->nparts;
+	p->where = mem_dup(c, where, strlen(where));
+	if (p->where == NULL) {
+		free(text);
+		return -1;
+	}
+	c->textleft -= len;
+	p->kind = kind;
+	p->text = text;
+	p->len = len;
+	p->charset_ok = ok;
+	m->nparts++;
+	return 0;
+}
+
+static void
+link_add(void *ctx, const char *url, size_t len)
+{
+	struct ctx *c = ctx;
+	struct rules_msg *m = c->m;
+	struct rules_link *l;
+
+	if (c->oom)
+		return;
+	if (m->nlinks >= c->lim.max_urls) {
+		note(c, RULES_MSG_TRUNCATED, "more than %u links",
+		    c->lim.max_urls);
+		return;
+	}
+	l = arr_grow(c, m->links, m->nlinks, &c->linkcap, sizeof(*l));
+	if (l == NULL)
+		return;
+	m->links = l;
+	l += m->nlinks;
+	l->url = mem_dup(c, url, len);
+	l->part = c->linkpart;
+	if (l->url != NULL)
+		m->nlinks++;
+}
+
+/* "type/subtype" of ct, lowercased ("text/plain" when there is none). */
+static void
+mime_type(const struct mailmime_content *ct, char *out, size_t size)
+{
+	static const char *const discrete[] = {
+		"x-error", "text", "image", "audio", "video", "application"
+	};
+	const struct mailmime_type *t;
+	const char *tn = "text", *st = "plain";
+	size_t i;
+
+	t = ct == NULL ? NULL : ct->ct_type;
+	if (t != NULL && t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
+		i = (size_t)t->tp_data.tp_discrete_type->dt_type;
+		tn = i < sizeof(discrete) / sizeof(discrete[0]) ?
+		    discrete[i] : t->tp_data.tp_discrete_type->dt_extension;
+	} else if (t != NULL && t->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE) {
+		i = (size_t)t->tp_data.tp_composite_type->ct_type;
+		tn = i == MAILMIME_COMPOSITE_TYPE_MESSAGE ? "message" :
+		    i == MAILMIME_COMPOSITE_TYPE_MULTIPART ? "multipart" :
+		    t->tp_data.tp_composite_type->ct_token;
+	}
+	if (ct != NULL)
+		st = ct->ct_subtype;
+	snprintf(out, size, "%s/%s", tn != NULL ? tn : "x-unknown",
+	    st != NULL ? st : "");
+	for (; *out != '\0'; out++)
+		if (*out >= 'A' && *out <= 'Z')
+			*out = (char)(*out | 0x20);
+}
+
+/* ------------------------------------------------------------------ */
+/* The MIME walk.                                                       */
+
+/* Appends ".i" ("i" at the top) to the section path; -1 if too long. */
+static int
+sec_push(struct ctx *c, size_t i, size_t *old)
+{
+	size_t l = strlen(c->sec);
+	int r;
+
+	*old = l;
+	r = snprintf(c->sec + l, sizeof(c->sec) - l, l == 0 ? "%zu" : ".%zu",
+	    i);
+	if (r < 0 || (size_t)r >= sizeof(c->sec) - l) {
+		c->sec[l] = '\0';
+		note(c, RULES_MSG_TRUNCATED, "MIME nesting deeper than %u",
+		    c->lim.max_depth);
+		return -1;
+	}
+	return 0;
+}
+
+/* Does "boundary" (any case) occur in s[0..n)? */
+static int
+has_boundary(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i++)
+		if ((s[i] | 0x20) == 'b' &&
+		    strncasecmp(s + i, "boundary", 8) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * libetpan scans each multipart's content once per enclosing multipart,
+ * so parse time grows with size times nesting.  Delimiter lines ("--X")
+ * show the nesting before parsing.  A stack keeps the delimiters seen: a
+ * line that starts with one on the stack closes those above it (libetpan
+ * matches boundaries by prefix), and any other opens a level, but only
+ * when a "boundary" parameter came since the last such line, so text
+ * full of "-- " lines does not count.  Returns the offset of the line
+ * where the stack outgrows max_depth + MSG_DELIM_SLACK, or len.
+ */
+static size_t
+delim_cut(struct ctx *c, const char *raw, size_t len)
+{
+	const char *st[MSG_DELIM_MAX], *p, *nl;
+	size_t stn[MSG_DELIM_MAX], depth = 0, lim, pos, e, n, k, last = 0;
+
+	lim = (size_t)c->lim.max_depth + MSG_DELIM_SLACK;
+	if (lim > MSG_DELIM_MAX)
+		lim = MSG_DELIM_MAX;
+	for (pos = 0; pos < len; pos = e + 1) {
+		nl = memchr(raw + pos, '\n', len - pos);
+		e = nl == NULL ? len : (size_t)(nl - raw);
+		if (e - pos < 3 || raw[pos] != '-' || raw[pos + 1] != '-')
+			continue;
+		p = raw + pos + 2;
+		n = e - pos - 2;
+		while (n > 0 && (unsigned char)p[n - 1] <= ' ')
+			n--;
+		for (k = 0; k < depth; k++)
+			if (stn[k] <= n && memcmp(st[k], p, stn[k]) == 0)
+				break;
+		if (k < depth)
+			depth = k + 1;
+		else if (n > 0 && has_boundary(raw + last, pos - last)) {
+			if (depth == lim) {
+				note(c, RULES_MSG_TRUNCATED,
+				    "multipart nesting over %zu levels, "
+				    "parse cut at byte %zu", lim, pos);
+				return pos;
+			}
+			st[depth] = p;
+			stn[depth++] = n;
+		}
+		last = e;
+	}
+	return len;
+}
+
+/* A text part: charset to UTF-8, HTML rendered, links collected. */
+static int
+text_part(struct ctx *c, struct mailmime_content *ct, const char *type,
+    const char *body, size_t len)
+{
+	char name[] = "charset", where[MSG_SEC_MAX + 80], shown[41], *t;
+	const char *cs;
+	size_t tlen, i;
+	int ok, html;
+
+	cs = ct == NULL ? NULL : mailmime_content_param_get(ct, name);
+	if (to_utf8(c, cs, body, len, &ok) == -1)
+		return -1;
+	for (i = 0; !ok && i < sizeof(shown) - 1 && cs[i] != '\0'; i++)
+		shown[i] = (unsigned char)cs[i] < ' ' ||
+		    (unsigned char)cs[i] >= 0x7f ? '?' : cs[i];
+	if (!ok) {
+		shown[i] = '\0';
+		note(c, RULES_MSG_BADCHARSET,
+		    "unknown charset %s in part %s", shown, c->sec);
+	}
+	snprintf(where, sizeof(where), "%s %s", c->sec, type);
+	html = strcmp(type, "text/html") == 0;
+	if (html) {
+		c->linkpart = c->m->nparts;
+		t = rules_html_text(c->b.p, c->b.len, c->lim.max_html_depth,
+		    link_add, c, &tlen);
+		if (t == NULL)
+			c->oom = 1;
+	} else {
+		t = mem_dup(c, c->b.p, c->b.len);
+		tlen = c->b.len;
+	}
+	if (c->oom) {
+		free(t);
+		return -1;
+	}
+	return part_add(c, html ? RULES_PART_HTML : RULES_PART_PLAIN, t, tlen,
+	    where, ok);
+}
+
+/* Adds the Subject of the message in raw as a part, if it has one. */
+static int
+nested_subject(struct ctx *c, const char *raw, size_t len, const char *type)
+{
+	char where[MSG_SEC_MAX + 80], *t;
+	const char *name, *v;
+	size_t pos = 0, nlen, vlen;
+
+	while (hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen)) {
+		if (nlen != 7 || strncasecmp(name, "subject", 7) != 0)
+			continue;
+		t = hdr_decode(c, v, vlen);
+		if (t == NULL)
+			return -1;
+		snprintf(where, sizeof(where), "%s %s subject", c->sec, type);
+		return part_add(c, RULES_PART_SUBJECT, t, strlen(t), where, 1);
+	}
+	return 0;
+}
+
+/* Walks the body of a message: a multipart's children are numbered
+ * from the message's section, anything else is its part 1. */
+static int
+walk_body(struct ctx *c, struct mailmime *body, unsigned depth)
+{
+	size_t old;
+	int r;
+
+	if (body == NULL)
+		return 0;
+	if (body->mm_type == MAILMIME_MULTIPLE)
+		return walk(c, body, depth);
+	if (sec_push(c, 1, &old) == -1)
+		return 0;
+	r = walk(c, body, depth);
+	c->sec[old] = '\0';
+	return r;
+}
+
+/* An encoded message/rfc822 or a message/global: parse it again. */
+static int
+reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
+    const char *type)
+{
+	struct mailmime *root = NULL;
+	size_t idx = 0;
+	int r;
+
+	if (nested_subject(c, raw, len, type) == -1)
+		return -1;
+	if (depth >= c->lim.max_depth) {
+		note(c, RULES_MSG_TRUNCATED, "MIME nesting deeper than %u",
+		    c->lim.max_depth);
+		return 0;
+	}
+	len = delim_cut(c, raw, len);
+	r = mailmime_parse(raw, len, &idx, &root);
+	if (r == MAILIMF_ERROR_MEMORY) {
+		c->oom = 1;
+		return -1;
+	}
+	if (r != MAILIMF_NO_ERROR || root->mm_type != MAILMIME_MESSAGE) {
+		if (r == MAILIMF_NO_ERROR)
+			mailmime_free(root);
+		note(c, 0, "message in part %s unreadable", c->sec);
+		return 0;
+	}
+	r = walk_body(c, root->mm_data.mm_message.mm_msg_mime, depth + 1);
+	mailmime_free(root);
+	return r;
+}
+
+static int
+hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Quoted-printable into c->d.  libetpan's decoder drops a bad escape
+ * ("=ZZ") and the bytes around it; readers show it as written, and the
+ * URLs in sloppy mail depend on that, so this one keeps it.
+ */
+static int
+qp_decode(struct ctx *c, const char *in, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i, o, k;
+
+	if (buf_grow(c, &c->d, n) == -1)
+		return -1;
+	for (i = o = 0; i < n; i++) {
+		if (s[i] != '=') {
+			c->d.p[o++] = (char)s[i];
+			continue;
+		}
+		if (i + 2 < n && hex_val(s[i + 1]) >= 0 &&
+		    hex_val(s[i + 2]) >= 0) {
+			c->d.p[o++] = (char)(hex_val(s[i + 1]) << 4 |
+			    hex_val(s[i + 2]));
+			i += 2;
+			continue;
+		}
+		for (k = i + 1; k < n && (s[k] == ' ' || s[k] == '\t'); k++)
+			continue;
+		if (k < n && s[k] == '\r' && k + 1 < n && s[k + 1] == '\n')
+			k++;
+		if (k == n || s[k] == '\n')
+			i = k;		/* soft line break */
+		else
+			c->d.p[o++] = '=';
+	}
+	c->d.len = o;
+	return 0;
+}
+
+/* Decodes a single part's body; *dec is set when libetpan allocated. */
+static int
+decode(struct ctx *c, const struct mailmime_data *d, const char **body,
+    size_t *len, char **dec)
+{
+	size_t idx = 0, n;
+	char *out;
+	int r;
+
+	*dec = NULL;
+	*body = d->dt_data.dt_text.dt_data;
+	*len = d->dt_data.dt_text.dt_length;
+	if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+		if (qp_decode(c, *body, *len) == -1)
+			return -1;
+		*body = c->d.p;
+		*len = c->d.len;
+		return 0;
+	}
+	if (d->dt_encoding != MAILMIME_MECHANISM_BASE64)
+		return 0;	/* 7bit, 8bit, binary or unknown: as is */
+	r = mailmime_part_parse(*body, *len, &idx, d->dt_encoding, &out, &n);
+	if (r == MAILIMF_ERROR_MEMORY) {
+		c->oom = 1;
+		return -1;
+	}
+	if (r == MAILIMF_NO_ERROR) {
+		*dec = out;
+		*body = out;
+		*len = n;
+	}
+	return 0;
+}
+
+static int
+single(struct ctx *c, struct mailmime *mm, unsigned depth)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+	const char *body;
+	char type[64], *dec, *own;
+	size_t len;
+	int r, text, nested;
+
+	mime_type(mm->mm_content_type, type, sizeof(type));
+	/* Unknown text subtypes read as text/plain (RFC 2046); so does a
+	 * multipart that lost its boundary, which readers show raw. */
+	text = (strncmp(type, "text/", 5) == 0 &&
+	    strcmp(type, "text/rfc822-headers") != 0) ||
+	    strncmp(type, "multipart/", 10) == 0;
+	nested = strcmp(type, "message/rfc822") == 0 ||
+	    strcmp(type, "message/global") == 0;
+	if ((!text && !nested) || d == NULL ||
+	    d->dt_type != MAILMIME_DATA_TEXT)
+		return 0;
+	if (text && c->textleft == 0) {
+		note(c, RULES_MSG_TRUNCATED, "visible text over %zu bytes",
+		    c->lim.max_text_bytes);
+		return 0;
+	}
+	if (decode(c, d, &body, &len, &dec) == -1)
+		return -1;
+	own = NULL;
+	if (nested && body == c->d.p) {
+		/* The nested tree points into it; c->d gets reused. */
+		own = mem_dup(c, body, len);
+		if (own == NULL)
+			return -1;
+		body = own;
+	}
+	if (text)
+		r = text_part(c, mm->mm_content_type, type, body, len);
+	else
+		r = reparse(c, body, len, depth, type);
+	if (dec != NULL)
+		mailmime_decoded_part_free(dec);
+	free(own);
+	return r;
+}
+
+static int
+walk(struct ctx *c, struct mailmime *mm, unsigned depth)
+{
+	const struct mailmime_data *d;
+	clistiter *it;
+	size_t i, old;
+	int r = 0;
+
+	if (c->oom)
+		return -1;
+	if (depth > c->lim.max_depth) {
+		note(c, RULES_MSG_TRUNCATED, "MIME nesting deeper than %u",
+		    c->lim.max_depth);
+		return 0;
+	}
+	if (c->nodes >= c->lim.max_parts) {
+		note(c, RULES_MSG_TRUNCATED, "more than %u MIME parts",
+		    c->lim.max_parts);
+		return 0;
+	}
+	c->nodes++;
+	switch (mm->mm_type) {
+	case MAILMIME_SINGLE:
+		return single(c, mm, depth);
+	case MAILMIME_MESSAGE:
+		d = mm->mm_body;
+		if (d != NULL && d->dt_type == MAILMIME_DATA_TEXT &&
+		    nested_subject(c, d->dt_data.dt_text.dt_data,
+		    d->dt_data.dt_text.dt_length, "message/rfc822") == -1)
+			return -1;
+		return walk_body(c, mm->mm_data.mm_message.mm_msg_mime,
+		    depth + 1);
+	case MAILMIME_MULTIPLE:
+		it = mm->mm_data.mm_multipart.mm_mp_list == NULL ? NULL :
+		    clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
+		for (i = 1; it != NULL && r == 0; it = clist_next(it), i++) {
+			if (sec_push(c, i, &old) == -1)
+				break;
+			r = walk(c, clist_content(it), depth + 1);
+			c->sec[old] = '\0';
+		}
+		return r;
+	default:
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points.                                                        */
+
+static void
+ctx_free(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nconv; i++)
+		if (c->conv[i].cd != (iconv_t)-1)
+			iconv_close(c->conv[i].cd);
+	free(c->a.p);
+	free(c->b.p);
+	free(c->h.p);
+	free(c->d.p);
+}
+
+static int
+parse(struct ctx *c, const char *raw, size_t len)
+{
+	struct mailmime *root = NULL;
+	size_t plen = len, idx = 0;
+	int r;
+
+	if (plen > c->lim.max_parse_bytes) {
+		plen = c->lim.max_parse_bytes;
+		note(c, RULES_MSG_TRUNCATED,
+		    "parsed the first %zu of %zu bytes", plen, len);
+	}
+	if (read_headers(c, raw, plen) == -1)
+		return -1;
+	if (c->m->subject != NULL && part_add(c, RULES_PART_SUBJECT,
+	    mem_dup(c, c->m->subject, strlen(c->m->subject)),
+	    strlen(c->m->subject), "subject", 1) == -1)
+		return -1;
+	plen = delim_cut(c, raw, plen);
+	r = mailmime_parse(raw, plen, &idx, &root);
+	if (r == MAILIMF_ERROR_MEMORY) {
+		c->oom = 1;
+		return -1;
+	}
+	if (r != MAILIMF_NO_ERROR || root->mm_type != MAILMIME_MESSAGE) {
+		if (r == MAILIMF_NO_ERROR)
+			mailmime_free(root);
+		note(c, RULES_MSG_UNPARSED, "libetpan could not read the MIME "
+		    "structure (error %d)", r);
+		return 0;
+	}
+	r = walk_body(c, root->mm_data.mm_message.mm_msg_mime, 1);
+	mailmime_free(root);
+	return r;
+}
+
+int
+rules_msg_parse(const char *raw, size_t len, const struct rules_limits *lim,
+    struct rules_msg **msg_r, char *err, size_t errlen)
+{
+	struct ctx c;
+	int r;
+
+	*msg_r = NULL;
+	memset(&c, 0, sizeof(c));
+	if (lim != NULL)
+		c.lim = *lim;
+	else
+		rules_limits_default(&c.lim);
+	c.textleft = c.lim.max_text_bytes;
+	if (raw == NULL) {
+		raw = "";
+		len = 0;
+	}
+	c.m = calloc(1, sizeof(*c.m));
+	r = c.m == NULL ? -1 : parse(&c, raw, len);
+	if (r == 0 && c.notelen > 0) {
+		c.m->note = mem_dup(&c, c.note, c.notelen);
+		if (c.m->note == NULL)
+			r = -1;
+	}
+	ctx_free(&c);
+	if (r == -1) {
+		rules_msg_free(&c.m);
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*msg_r = c.m;
+	return 0;
+}
+
+void
+rules_msg_free(struct rules_msg **msg)
+{
+	struct rules_msg *m;
+	size_t i;
+
+	if (msg == NULL || *msg == NULL)
+		return;
+	m = *msg;
+	for (i = 0; i < m->nhdrs; i++) {
+		free(m->hdrs[i].name);
+		free(m->hdrs[i].value);
+	}
+	for (i = 0; i < m->nparts; i++) {
+		free(m->parts[i].text);
+		free(m->parts[i].where);
+	}
+	for (i = 0; i < m->nlinks; i++)
+		free(m->links[i].url);
+	free(m->hdrs);
+	free(m->parts);
+	free(m->links);
+	free(m->subject);
+	free(m->from);
+	free(m->message_id);
+	free(m->note);
+	free(m);
+	*msg = NULL;
+}
+
+const char *
+rules_msg_header(const struct rules_msg *msg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; msg != NULL && i < msg->nhdrs; i++)
+		if (strcasecmp(msg->hdrs[i].name, name) == 0)
+			return msg->hdrs[i].value;
+	return NULL;
+}
