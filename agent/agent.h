@@ -12,6 +12,8 @@
 #define IMAPSIFT_AGENT_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "rules/rules.h"
 
@@ -83,6 +85,22 @@ void	rules_default_paths(struct strlist *out);
 int	shipped_path(const char *installed, const char *source, char *out,
 	    size_t outsz);
 struct rules_set *load_rules(const struct strlist *paths, unsigned cc);
+
+/* sentdb.c: "did I send this Message-ID?" from the store and/or a file of
+ * IDs (the complete record), for rules_user.sent and .correspondent. */
+struct store;
+struct sentdb {
+	struct store *st;
+	struct strlist ids;	/* sorted Message-ID keys */
+	int	 have_ids;	/* an ID file was loaded: absence is proof */
+	time_t	 oldest, newest;	/* the store's coverage */
+	int	 complete;
+};
+int	sentdb_open_store(struct sentdb *db, const char *path);
+int	sentdb_load_ids(struct sentdb *db, const char *path);
+int	sentdb_sent(void *ctx, const char *id, int64_t date);
+int	sentdb_correspondent(void *ctx, const char *addr);
+void	sentdb_close(struct sentdb *db);
 
 /* Command entry points: argc/argv start at the command name. */
 int	cmd_classify(int argc, char **argv);

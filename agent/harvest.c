@@ -7,8 +7,10 @@
  * as they are) and the phone numbers of each, and writes to DIR the ones
  * that occur in spam and never in ham: harvested.domains and
  * harvested.phones (numbers written in E.164 form, +digits), each entry
- * with the number of spam messages that carried it.  Ham wins every tie: one ham message is enough to keep an
- * indicator out, since a listed indicator junks every message carrying it.
+ * with the number of spam messages that carried it.  Ham wins every tie:
+ * one ham message is enough to keep an indicator out, since a listed
+ * indicator junks every message carrying it.  Well-known infrastructure
+ * domains (the skip list) are never proposed.
  */
 #include <sys/stat.h>
 

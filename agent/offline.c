@@ -6,6 +6,7 @@
  */
 #include <sys/time.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -18,8 +19,12 @@
 struct offline_opts {
 	struct strlist rules;	/* -r paths */
 	struct strlist files;	/* message files and directories */
+	struct strlist addrs;	/* --address: the user's own */
+	const char *store;	/* --store */
+	const char *sent_ids;	/* --sent-ids */
 	unsigned cc;
 	int	 stats;
+	int	 unknown_backscatter;
 };
 
 static double
@@ -39,8 +44,25 @@ usage_offline(const char *cmd)
 		    "[--country CC]\n");
 	else
 		fprintf(stderr, "usage: imapsift %s [-r DIR]... "
-		    "[--country CC]%s FILE...\n", cmd,
+		    "[--country CC] [--store DB] [--sent-ids FILE]\n"
+		    "           [--address ADDR]... [--unknown-bounce "
+		    "keep|backscatter]%s FILE...\n", cmd,
 		    strcmp(cmd, "classify") == 0 ? " [--stats]" : "");
+}
+
+static void
+free_offline(struct offline_opts *o)
+{
+	strlist_free(&o->rules);
+	strlist_free(&o->files);
+	strlist_free(&o->addrs);
+}
+
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
 }
 
 /* Parses argv; returns -1 after printing why on bad usage. */
@@ -51,6 +73,10 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "country", required_argument, NULL, 'C' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "sent-ids", required_argument, NULL, 'I' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "unknown-bounce", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -82,6 +108,30 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 		case 's':
 			o->stats = 1;
 			break;
+		case 'S':
+			o->store = optarg;
+			break;
+		case 'I':
+			o->sent_ids = optarg;
+			break;
+		case 'a':
+			if (strchr(optarg, '@') == NULL) {
+				log_warnx("--address: \"%s\" is not an "
+				    "address", optarg);
+				return -1;
+			}
+			strlist_add(&o->addrs, optarg);
+			lower(o->addrs.v[o->addrs.n - 1]);
+			break;
+		case 'u':
+			if (strcmp(optarg, "keep") != 0 &&
+			    strcmp(optarg, "backscatter") != 0) {
+				log_warnx("--unknown-bounce: \"%s\": keep or "
+				    "backscatter", optarg);
+				return -1;
+			}
+			o->unknown_backscatter = optarg[0] == 'b';
+			break;
 		default:
 			usage_offline(argv[0]);
 			return -1;
@@ -97,17 +147,11 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 	return 0;
 }
 
-static void
-free_offline(struct offline_opts *o)
-{
-	strlist_free(&o->rules);
-	strlist_free(&o->files);
-}
-
 /* One run over the named files: what each command does with a verdict
  * (out() is called with v NULL for a file that cannot be read). */
 struct run {
 	const struct rules_set *rs;
+	const struct rules_user *user;
 	struct rules_limits lim;
 	struct buf buf;
 	void	(*out)(const char *path, const struct rules_verdict *v,
@@ -141,7 +185,7 @@ judge_path(struct run *r, const char *path)
 		r->failed = 1;
 		return;
 	}
-	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, NULL, NULL,
+	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, r->user,
 	    &v) == -1)
 		fatalx("%s: out of memory", path);
 	if (r->stats && now() - t > r->worst) {
@@ -161,14 +205,33 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
     const struct rules_verdict *, const struct rules_set *))
 {
 	struct rules_set *rs;
+	struct rules_user user;
+	struct sentdb db;
 	struct run r;
 	double t0, t1;
 	size_t i;
 
+	memset(&db, 0, sizeof(db));
+	memset(&user, 0, sizeof(user));
+	if ((o->store != NULL && sentdb_open_store(&db, o->store) == -1) ||
+	    (o->sent_ids != NULL && sentdb_load_ids(&db, o->sent_ids) == -1)) {
+		sentdb_close(&db);
+		return EXIT_CONFIG;
+	}
+	user.addrs = (const char *const *)o->addrs.v;
+	user.naddrs = o->addrs.n;
+	if (o->store != NULL || o->sent_ids != NULL) {
+		user.sent = sentdb_sent;
+		user.correspondent = sentdb_correspondent;
+		user.ctx = &db;
+	}
+	user.unknown_backscatter = o->unknown_backscatter;
 	t0 = now();
 	rs = load_rules(&o->rules, o->cc);
-	if (rs == NULL)
+	if (rs == NULL) {
+		sentdb_close(&db);
 		return EXIT_CONFIG;
+	}
 	t1 = now();
 	if (o->stats)
 		fprintf(stderr, "rules: %zu entries loaded in %.3f s\n",
@@ -178,6 +241,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		    RULES_ALLOW), t1 - t0);
 	memset(&r, 0, sizeof(r));
 	r.rs = rs;
+	r.user = &user;
 	r.out = out;
 	r.stats = o->stats;
 	rules_limits_default(&r.lim);
@@ -193,6 +257,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	free(r.worst_path);
 	free(r.buf.p);
 	rules_free(&rs);
+	sentdb_close(&db);
 	return r.failed ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -245,6 +310,42 @@ explain_found(const struct rules_finding *f)
 }
 
 static void
+explain_bounce(const struct rules_verdict *v)
+{
+	static const char *said[] = { "not looked up", "sent",
+	    "not sent (the store covers its date)",
+	    "unknown (the store does not cover its date)" };
+	const struct rules_bounce *b = &v->bounce;
+	char day[32];
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	printf("bounce: %s%s\n", rules_report_name(b->kind),
+	    b->delayed ? " (delay notice)" : "");
+	if (b->why != NULL)
+		printf("  recognised by: %s\n", b->why);
+	printf("  original message ids:%s\n", b->nids ? "" : " (none quoted)");
+	for (i = 0; i < b->nids; i++)
+		printf("    <%s> from %s: %s\n", b->ids[i].id, b->ids[i].where,
+		    said[v->lookups != NULL ? v->lookups[i] : 0]);
+	if (b->orig_from != NULL)
+		printf("  original from: %s\n", b->orig_from);
+	if (b->orig_to != NULL)
+		printf("  original to: %s\n", b->orig_to);
+	if (b->orig_date != 0) {
+		t = (time_t)b->orig_date;
+		strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S UTC",
+		    gmtime_r(&t, &tm));
+		printf("  original date: %s\n", day);
+	}
+	if (b->orig_subject != NULL)
+		printf("  original subject: %s\n", b->orig_subject);
+	if (b->final_rcpt != NULL)
+		printf("  final recipient: %s\n", b->final_rcpt);
+}
+
+static void
 explain_one(const char *path, const struct rules_verdict *v,
     const struct rules_set *rs)
 {
@@ -271,13 +372,20 @@ explain_one(const char *path, const struct rules_verdict *v,
 	printf("links: %zu\n", m->nlinks);
 	if (m->note != NULL)
 		printf("note: %s\n", m->note);
-	printf("indicators:\n");
-	if (v->nfound == 0)
+	if (v->bounce.kind != RULES_REPORT_NONE)
+		explain_bounce(v);
+	printf("indicators:%s\n", v->bounce.kind != RULES_REPORT_NONE ?
+	    " (not looked for in a bounce: what it quotes is not its own)" :
+	    "");
+	if (v->nfound == 0 && v->bounce.kind == RULES_REPORT_NONE)
 		printf("  (none)\n");
 	for (i = 0; i < v->nfound; i++)
 		explain_found(&v->found[i]);
-	printf("verdict: %s (score %g, threshold %g)\n",
-	    rules_class_name(v->cls), v->score, rules_threshold(rs));
+	if (v->bounce.kind != RULES_REPORT_NONE)
+		printf("verdict: %s\n", rules_class_name(v->cls));
+	else
+		printf("verdict: %s (score %g, threshold %g)\n",
+		    rules_class_name(v->cls), v->score, rules_threshold(rs));
 	printf("reasons: %s\n", v->reasons && v->reasons[0] ? v->reasons :
 	    "-");
 }

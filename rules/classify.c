@@ -22,6 +22,7 @@
 struct cls {
 	const struct rules_set *rs;
 	const struct rules_limits *lim;
+	const struct rules_user *user;
 	struct rules_verdict *v;
 	size_t	 cap;		/* allocated v->found */
 	const char *where;	/* part being scanned */
@@ -29,7 +30,9 @@ struct cls {
 	int	 oom;
 };
 
-static const char *class_names[] = { "clean", "junk" };
+static const char *class_names[] = {
+	"clean", "junk", "bounce", "backscatter", "bounce-unknown"
+};
 static const char *kind_names[] = {
 	"url", "phone", "phrase", "regex", "allow"
 };
@@ -344,6 +347,21 @@ reasons(struct rules_verdict *v, const char *allowed)
 	return 0;
 }
 
+/* Adds "; extra" to the verdict's reasons.  Returns 0, or -1 (the
+ * verdict freed) when out of memory. */
+static int
+append_reason(struct rules_verdict *v, const char *extra)
+{
+	size_t len = strlen(v->reasons), cap = len + 1;
+
+	if (append(&v->reasons, &len, &cap, len ? "; " : "") == -1 ||
+	    append(&v->reasons, &len, &cap, extra) == -1) {
+		rules_verdict_free(v);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 judge(struct cls *c, const char *raw, size_t len)
 {
@@ -364,7 +382,10 @@ judge(struct cls *c, const char *raw, size_t len)
 		c->where = "from";
 		add(c, RULES_ALLOW, m->from, strlen(m->from), NULL, 0, &hit);
 		allowed = hit.entry;
-	}
+	} else if (m->from != NULL && c->user != NULL &&
+	    c->user->correspondent != NULL &&
+	    c->user->correspondent(c->user->ctx, m->from) == 1)
+		allowed = "correspondent";
 	if (c->oom)
 		return -1;
 	for (i = 0; i < v->nfound; i++)
@@ -379,15 +400,14 @@ judge(struct cls *c, const char *raw, size_t len)
 
 int
 rules_classify(const char *raw, size_t len, const struct rules_set *rs,
-    const struct rules_limits *lim, rules_sent_fn *sent, void *sent_ctx,
+    const struct rules_limits *lim, const struct rules_user *user,
     struct rules_verdict *v)
 {
 	struct rules_limits deflim;
 	struct cls c;
-	char err[256], buf[300];
+	char err[256], buf[300], *bounce_reason = NULL;
+	int r;
 
-	(void)sent;
-	(void)sent_ctx;
 	memset(v, 0, sizeof(*v));
 	if (lim == NULL) {
 		rules_limits_default(&deflim);
@@ -399,21 +419,50 @@ rules_classify(const char *raw, size_t len, const struct rules_set *rs,
 		snprintf(buf, sizeof(buf), "unparsed:%s",
 		    v->msg->note ? v->msg->note : "unknown");
 		v->reasons = strdup(buf);
-		if (v->reasons == NULL) {
-			rules_verdict_free(v);
-			return -1;
-		}
+		if (v->reasons == NULL)
+			goto oom;
 		return 0;
 	}
+	if (rules_bounce_analyse(v->msg, &v->bounce) == -1)
+		goto oom;
+	/* A bounce or report is judged on what it says of the original: the
+	 * text it quotes is someone else's.  Only one that proves nothing
+	 * either way is looked at for indicators too, so that phishing
+	 * dressed up as a bounce does not stay in the inbox. */
+	if (v->bounce.kind != RULES_REPORT_NONE) {
+		if (rules_judge_bounce(v, user) == -1)
+			goto oom;
+		if (v->cls != RULES_BOUNCE_UNKNOWN)
+			return 0;
+		bounce_reason = v->reasons;
+		v->reasons = NULL;
+	}
+	r = rules_judge_forged(v, user);
+	if (r == -1)
+		goto oom;
+	if (r == 1)
+		return 0;
 	memset(&c, 0, sizeof(c));
 	c.rs = rs;
 	c.lim = lim;
 	c.v = v;
-	if (judge(&c, raw, len) == -1) {
-		rules_verdict_free(v);
-		return -1;
+	c.user = user;
+	if (judge(&c, raw, len) == -1)
+		goto oom;
+	if (bounce_reason != NULL) {
+		if (v->cls == RULES_JUNK) {
+			r = append_reason(v, bounce_reason);
+			free(bounce_reason);
+			return r;
+		}
+		free(v->reasons);
+		v->reasons = bounce_reason;
 	}
 	return 0;
+oom:
+	free(bounce_reason);
+	rules_verdict_free(v);
+	return -1;
 }
 
 void
@@ -427,6 +476,8 @@ rules_verdict_free(struct rules_verdict *v)
 	}
 	free(v->found);
 	free(v->reasons);
+	free(v->lookups);
+	rules_bounce_free(&v->bounce);
 	rules_msg_free(&v->msg);
 	memset(v, 0, sizeof(*v));
 }

@@ -48,6 +48,8 @@
 #define MSG_SEC_MAX	96	/* longest section path, as in "2.3.1" */
 #define MSG_DELIM_SLACK	8	/* delimiter nesting past max_depth */
 #define MSG_DELIM_MAX	64	/* delimiter stack, at most */
+#define MSG_MIME_FIELDS	256	/* fields kept per report part */
+#define MSG_REPORT_ALL	(256u * 1024u)	/* report bodies kept, in all */
 
 struct conv {
 	char	 name[32];
@@ -62,7 +64,9 @@ struct buf {
 struct ctx {
 	struct rules_limits lim;
 	struct rules_msg *m;
-	size_t	 hdrcap, partcap, linkcap;
+	size_t	 hdrcap, partcap, linkcap, mimecap;
+	size_t	 repleft;	/* report body bytes still allowed */
+	unsigned nest;		/* message/rfc822 levels walked into */
 	size_t	 textleft;	/* visible text bytes still allowed */
 	size_t	 linkpart;	/* part index of the links found */
 	unsigned nodes;		/* MIME nodes walked */
@@ -76,6 +80,8 @@ struct ctx {
 };
 
 static int walk(struct ctx *, struct mailmime *, unsigned);
+static int decode(struct ctx *, const struct mailmime_data *, const char **,
+    size_t *, char **);
 
 void
 rules_limits_default(struct rules_limits *lim)
@@ -855,6 +861,182 @@ mime_type(const struct mailmime_content *ct, char *out, size_t size)
 }
 
 /* ------------------------------------------------------------------ */
+/* MIME nodes, kept for the bounce and report analysis (bounce.c).     */
+
+static void
+hdrs_free(struct rules_header *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].value);
+	}
+	free(h);
+}
+
+static void
+mime_free(struct rules_mime *x)
+{
+	free(x->type);
+	free(x->where);
+	free(x->report_type);
+	free(x->body);
+	hdrs_free(x->hdrs, x->nhdrs);
+}
+
+/* Is type a report part whose body and fields are kept? */
+static int
+report_kept(const char *type)
+{
+	static const char *const kept[] = {
+		"message/delivery-status", "message/global-delivery-status",
+		"text/rfc822-headers", "message/global-headers",
+		"message/rfc822-headers", "message/feedback-report",
+		"message/disposition-notification",
+		"message/global-disposition-notification"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (strcmp(type, kept[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Records the node mm, of type, as m->mime[*idx]. */
+static int
+mime_add(struct ctx *c, struct mailmime *mm, const char *type, size_t *idx)
+{
+	char name[] = "report-type";
+	struct rules_mime *x;
+	const char *rt = NULL;
+	size_t i, n;
+
+	x = arr_grow(c, c->m->mime, c->m->nmime, &c->mimecap, sizeof(*x));
+	if (x == NULL)
+		return -1;
+	c->m->mime = x;
+	x += c->m->nmime;
+	memset(x, 0, sizeof(*x));
+	x->text = RULES_NOTEXT;
+	x->nest = c->nest;
+	x->type = mem_dup(c, type, strlen(type));
+	x->where = mem_dup(c, c->sec, strlen(c->sec));
+	if (mm->mm_content_type != NULL && strncmp(type, "multipart/", 10) == 0)
+		rt = mailmime_content_param_get(mm->mm_content_type, name);
+	if (rt != NULL) {
+		rt += strspn(rt, "\" \t");
+		n = strcspn(rt, "\" \t;");
+		x->report_type = mem_dup(c, rt, n);
+		for (i = 0; x->report_type != NULL && i < n; i++)
+			if (x->report_type[i] >= 'A' &&
+			    x->report_type[i] <= 'Z')
+				x->report_type[i] |= 0x20;
+	}
+	if (c->oom) {
+		mime_free(x);
+		return -1;
+	}
+	*idx = c->m->nmime++;
+	return 0;
+}
+
+/*
+ * Reads the header fields in raw into m->mime[idx]: a message's header
+ * (all == 0: up to the blank line after its first field; a few lines
+ * that are not fields, such as an mbox line or a fold that lost its
+ * indent, are skipped), or every block of a report part, other lines
+ * skipped.
+ */
+static int
+mime_fields(struct ctx *c, size_t idx, const char *raw, size_t len, int all)
+{
+	struct rules_header *h = NULL, *nh;
+	const char *name, *v, *nl;
+	size_t pos = 0, n = 0, cap = 0, nlen, vlen, skip = 0;
+
+	if (len > RULES_REPORT_BYTES)
+		len = RULES_REPORT_BYTES;
+	while (pos < len && n < MSG_MIME_FIELDS) {
+		if (!hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen)) {
+			nl = memchr(raw + pos, '\n', len - pos);
+			if (nl == NULL || (!all && ((n > 0 &&
+			    (raw[pos] == '\n' || raw[pos] == '\r')) ||
+			    ++skip > 8)))
+				break;
+			pos = (size_t)(nl - raw) + 1;
+			continue;
+		}
+		nh = arr_grow(c, h, n, &cap, sizeof(*h));
+		if (nh == NULL)
+			break;
+		h = nh;
+		h[n].name = mem_dup(c, name, nlen);
+		h[n].value = h[n].name == NULL ? NULL : hdr_decode(c, v, vlen);
+		if (h[n].value == NULL) {
+			free(h[n].name);
+			c->oom = 1;
+			break;
+		}
+		n++;
+	}
+	c->m->mime[idx].hdrs = h;
+	c->m->mime[idx].nhdrs = n;
+	return c->oom ? -1 : 0;
+}
+
+/*
+ * A text part of a multipart whose header holds more than Content-*
+ * fields: some bounces put the original's header there, undeclared.
+ * Keeps them.
+ */
+static int
+part_fields(struct ctx *c, size_t idx, const struct mailmime *mm)
+{
+	const char *name, *v;
+	size_t pos = 0, nlen, vlen, len = mm->mm_length;
+
+	if (mm->mm_mime_start == NULL ||
+	    mm->mm_parent_type != MAILMIME_MULTIPLE)
+		return 0;
+	if (len > RULES_REPORT_BYTES)
+		len = RULES_REPORT_BYTES;
+	while (hdr_next(mm->mm_mime_start, len, &pos, &name, &nlen, &v,
+	    &vlen))
+		if ((nlen < 8 || strncasecmp(name, "content-", 8) != 0) &&
+		    (nlen != 12 || strncasecmp(name, "mime-version", 12) != 0))
+			return mime_fields(c, idx, mm->mm_mime_start, len, 0);
+	return 0;
+}
+
+/* A report part: its decoded body (within the budget) and its fields. */
+static int
+report_part(struct ctx *c, const struct mailmime_data *d, size_t idx)
+{
+	struct rules_mime *x;
+	const char *body;
+	char *dec;
+	size_t len;
+
+	if (decode(c, d, &body, &len, &dec) == -1)
+		return -1;
+	if (len > RULES_REPORT_BYTES)
+		len = RULES_REPORT_BYTES;
+	if (len > c->repleft)
+		len = c->repleft;
+	x = &c->m->mime[idx];
+	x->body = mem_dup(c, body, len);
+	if (dec != NULL)
+		mailmime_decoded_part_free(dec);
+	if (x->body == NULL)
+		return -1;
+	x->len = len;
+	c->repleft -= len;
+	return mime_fields(c, idx, x->body, len, 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* The MIME walk.                                                       */
 
 /* Appends ".i" ("i" at the top) to the section path; -1 if too long. */
@@ -1045,7 +1227,9 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 		note(c, 0, "message in part %s unreadable", c->sec);
 		return 0;
 	}
+	c->nest++;
 	r = walk_body(c, root->mm_data.mm_message.mm_msg_mime, depth + 1);
+	c->nest--;
 	mailmime_free(root);
 	return r;
 }
@@ -1132,15 +1316,17 @@ decode(struct ctx *c, const struct mailmime_data *d, const char **body,
 }
 
 static int
-single(struct ctx *c, struct mailmime *mm, unsigned depth)
+single(struct ctx *c, struct mailmime *mm, unsigned depth, size_t idx)
 {
 	const struct mailmime_data *d = mm->mm_data.mm_single;
 	const char *body;
 	char type[64], *dec, *own;
-	size_t len;
+	size_t len, before;
 	int r, text, nested;
 
 	mime_type(mm->mm_content_type, type, sizeof(type));
+	if (report_kept(type) && d != NULL && d->dt_type == MAILMIME_DATA_TEXT)
+		return report_part(c, d, idx);
 	/* Unknown text subtypes read as text/plain (RFC 2046); so does a
 	 * multipart that lost its boundary, which readers show raw. */
 	text = (strncmp(type, "text/", 5) == 0 &&
@@ -1166,10 +1352,20 @@ single(struct ctx *c, struct mailmime *mm, unsigned depth)
 			return -1;
 		body = own;
 	}
-	if (text)
-		r = text_part(c, mm->mm_content_type, type, body, len);
-	else
-		r = reparse(c, body, len, depth, type);
+	before = c->m->nparts;
+	if (text) {
+		r = part_fields(c, idx, mm);
+		if (r == 0)
+			r = text_part(c, mm->mm_content_type, type, body,
+			    len);
+	}
+	else {
+		r = mime_fields(c, idx, body, len, 0);
+		if (r == 0)
+			r = reparse(c, body, len, depth, type);
+	}
+	if (text && r == 0 && c->m->nparts > before)
+		c->m->mime[idx].text = before;
 	if (dec != NULL)
 		mailmime_decoded_part_free(dec);
 	free(own);
@@ -1181,7 +1377,8 @@ walk(struct ctx *c, struct mailmime *mm, unsigned depth)
 {
 	const struct mailmime_data *d;
 	clistiter *it;
-	size_t i, old;
+	char type[64];
+	size_t i, old, idx;
 	int r = 0;
 
 	if (c->oom)
@@ -1197,17 +1394,25 @@ walk(struct ctx *c, struct mailmime *mm, unsigned depth)
 		return 0;
 	}
 	c->nodes++;
+	mime_type(mm->mm_content_type, type, sizeof(type));
+	if (mime_add(c, mm, type, &idx) == -1)
+		return -1;
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
-		return single(c, mm, depth);
+		return single(c, mm, depth, idx);
 	case MAILMIME_MESSAGE:
 		d = mm->mm_body;
 		if (d != NULL && d->dt_type == MAILMIME_DATA_TEXT &&
+		    (mime_fields(c, idx, d->dt_data.dt_text.dt_data,
+		    d->dt_data.dt_text.dt_length, 0) == -1 ||
 		    nested_subject(c, d->dt_data.dt_text.dt_data,
-		    d->dt_data.dt_text.dt_length, "message/rfc822") == -1)
+		    d->dt_data.dt_text.dt_length, "message/rfc822") == -1))
 			return -1;
-		return walk_body(c, mm->mm_data.mm_message.mm_msg_mime,
+		c->nest++;
+		r = walk_body(c, mm->mm_data.mm_message.mm_msg_mime,
 		    depth + 1);
+		c->nest--;
+		return r;
 	case MAILMIME_MULTIPLE:
 		it = mm->mm_data.mm_multipart.mm_mp_list == NULL ? NULL :
 		    clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
@@ -1240,13 +1445,45 @@ ctx_free(struct ctx *c)
 	free(c->d.p);
 }
 
+/*
+ * Bytes before the header: an mbox "From " line (archives and the
+ * offline commands' files have them; libetpan would read the whole
+ * message as a body) and lines of blanks some archives start with.
+ */
+static size_t
+lead_skip(const char *raw, size_t len)
+{
+	const char *nl;
+	size_t pos = 0, k, lines;
+
+	for (lines = 0; lines < 4 && pos < len; lines++) {
+		nl = memchr(raw + pos, '\n', len - pos);
+		if (nl == NULL)
+			break;
+		if (lines == 0 && len - pos >= 5 &&
+		    memcmp(raw + pos, "From ", 5) == 0) {
+			pos = (size_t)(nl - raw) + 1;
+			continue;
+		}
+		k = strspn(raw + pos, " \t");
+		if (k == 0 || raw + pos + k + (raw[pos + k] == '\r') != nl)
+			break;
+		pos = (size_t)(nl - raw) + 1;
+	}
+	return pos;
+}
+
 static int
 parse(struct ctx *c, const char *raw, size_t len)
 {
 	struct mailmime *root = NULL;
-	size_t plen = len, idx = 0;
+	size_t plen = len, idx = 0, skip;
 	int r;
 
+	skip = lead_skip(raw, len);
+	raw += skip;
+	len -= skip;
+	plen = len;
 	if (plen > c->lim.max_parse_bytes) {
 		plen = c->lim.max_parse_bytes;
 		note(c, RULES_MSG_TRUNCATED,
@@ -1290,6 +1527,7 @@ rules_msg_parse(const char *raw, size_t len, const struct rules_limits *lim,
 	else
 		rules_limits_default(&c.lim);
 	c.textleft = c.lim.max_text_bytes;
+	c.repleft = MSG_REPORT_ALL;
 	if (raw == NULL) {
 		raw = "";
 		len = 0;
@@ -1331,6 +1569,9 @@ rules_msg_free(struct rules_msg **msg)
 	}
 	for (i = 0; i < m->nlinks; i++)
 		free(m->links[i].url);
+	for (i = 0; i < m->nmime; i++)
+		mime_free(&m->mime[i]);
+	free(m->mime);
 	free(m->hdrs);
 	free(m->parts);
 	free(m->links);

@@ -74,27 +74,6 @@ pair_key(uint64_t a, uint64_t b)
 #define FNV0	0xcbf29ce484222325ULL
 #define FNVP	0x100000001b3ULL
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t elsz)
-{
-	size_t	 ncap;
-	void	*np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap != 0 ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elsz)
-		return -1;
-	np = realloc(*p, ncap * elsz);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* The string hash set.                                                 */
 
@@ -217,8 +196,9 @@ rules_strset_add(struct rules_strset *ss, const char *s, unsigned file,
 	if (ss->slots[i] != 0)
 		return 0;
 	if (ss->n >= UINT32_MAX - 1 || ss->alen + len + 1 > UINT32_MAX ||
-	    grow((void **)&ss->v, &ss->cap, ss->n + 1, sizeof(*ss->v)) == -1 ||
-	    grow((void **)&ss->arena, &ss->acap, ss->alen + len + 1, 1) == -1)
+	    rules_grow((void **)&ss->v, &ss->cap, ss->n + 1,
+	    sizeof(*ss->v)) == -1 || rules_grow((void **)&ss->arena,
+	    &ss->acap, ss->alen + len + 1, 1) == -1)
 		return -1;
 	memcpy(ss->arena + ss->alen, s, len + 1);
 	e = &ss->v[ss->n++];
@@ -390,9 +370,9 @@ rules_phrases_add(struct rules_phrases *ph, const char *folded, size_t len,
 	if (len == 0 || len > UINT32_MAX || ph->n >= UINT32_MAX - 1 ||
 	    need > UINT32_MAX || ph->nw + len > UINT32_MAX)
 		return -1;
-	if (grow((void **)&ph->words, &ph->wcap, ph->nw + len / 2 + 1,
-	    sizeof(*ph->words)) == -1 || grow((void **)&ph->v, &ph->cap,
-	    ph->n + 1, sizeof(*ph->v)) == -1 || grow((void **)&ph->text,
+	if (rules_grow((void **)&ph->words, &ph->wcap, ph->nw + len / 2 + 1,
+	    sizeof(*ph->words)) == -1 || rules_grow((void **)&ph->v, &ph->cap,
+	    ph->n + 1, sizeof(*ph->v)) == -1 || rules_grow((void **)&ph->text,
 	    &ph->tcap, need, 1) == -1 || slots_grow(ph) == -1)
 		return -1;
 	nw = hash_words(ph, folded, len);

@@ -83,6 +83,32 @@ struct rules_link {
 	size_t	 part;		/* index into rules_msg.parts */
 };
 
+/*
+ * One MIME node, in walk order, for the bounce and report analysis
+ * (bounce.c).  Report parts (message/delivery-status, text/rfc822-headers,
+ * message/feedback-report, message/disposition-notification and their
+ * message/global-* forms) keep their decoded body, cut at
+ * RULES_REPORT_BYTES, and their fields, every block in order;
+ * message/rfc822 and message/global keep the nested message's header
+ * fields (body NULL), and so does a text part of a multipart whose own
+ * header has fields other than Content-* (some bounces paste the
+ * original's header there).  Other nodes keep neither.
+ */
+struct rules_mime {
+	char	*type;		/* "type/subtype", lowercased */
+	char	*where;		/* MIME section, "" for a top-level multipart */
+	unsigned nest;		/* enclosing message/rfc822 levels, 0 at top */
+	char	*report_type;	/* multipart report-type, lowercased, or NULL */
+	size_t	 text;		/* index into parts, or RULES_NOTEXT */
+	char	*body;		/* report parts: decoded, NUL-ended, or NULL */
+	size_t	 len;
+	struct rules_header *hdrs;	/* unfolded, RFC 2047 decoded, UTF-8 */
+	size_t	 nhdrs;
+};
+
+#define RULES_NOTEXT		((size_t)-1)
+#define RULES_REPORT_BYTES	(64u * 1024u)	/* body kept per report part */
+
 #define RULES_MSG_TRUNCATED	0x01	/* over max_parse_bytes or a limit */
 #define RULES_MSG_UNPARSED	0x02	/* MIME structure could not be read */
 #define RULES_MSG_BADCHARSET	0x04	/* some part had an unknown charset */
@@ -97,6 +123,8 @@ struct rules_msg {
 	size_t	 nparts;
 	struct rules_link *links;
 	size_t	 nlinks;
+	struct rules_mime *mime;	/* every MIME node, walk order */
+	size_t	 nmime;
 	unsigned flags;			/* RULES_MSG_* */
 	char	*note;			/* why UNPARSED/TRUNCATED/BADCHARSET, or NULL */
 };
@@ -282,8 +310,8 @@ int	rules_match_allow(const struct rules_set *rs, const char *addr,
 
 /*
  * Internal to ruleset.c, listfile.c, phrase.c and regex.c; callers use
- * the functions above.  Entries remember the list file (an index kept by ruleset.c) and
- * line they came from; look-ups hand back a rules_origin, which ruleset.c
+ * the functions above.  Entries remember the list file (an index kept by
+ * ruleset.c) and line they came from; look-ups hand back a rules_origin, which ruleset.c
  * turns into a rules_hit.
  */
 struct rules_strset;
@@ -394,11 +422,140 @@ int	rules_is_ip(const char *host);
 int	rules_norm_host(const char *s, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------ */
+/* Bounces, auto-replies and complaints (bounce.c).                     */
+
+enum rules_report {
+	RULES_REPORT_NONE,	/* not a bounce, report or auto-reply */
+	RULES_REPORT_DSN,	/* RFC 3464 / RFC 6533 delivery status */
+	RULES_REPORT_NDR,	/* a non-standard bounce (qmail, Exchange...) */
+	RULES_REPORT_ARF,	/* RFC 5965 or Hotmail-style complaint */
+	RULES_REPORT_AUTOREPLY,	/* auto-reply, vacation, challenge-response */
+	RULES_REPORT_MDN	/* RFC 8098 read receipt */
+};
+
+/* A candidate Message-ID of the original message, best first. */
+struct rules_origid {
+	char	*id;		/* without <> */
+	const char *where;	/* "message/rfc822 part 3", "text/rfc822-headers",
+				   "delivery-status", "inline headers",
+				   "Original-Message-ID", "In-Reply-To",
+				   "References", "ARF reported message"... */
+};
+
+struct rules_bounce {
+	enum rules_report kind;
+	int	 delayed;	/* a delay notice (Action: delayed), not a failure */
+	char	*why;		/* what recognised it, for explain */
+	struct rules_origid *ids;	/* candidates, best first */
+	size_t	 nids;
+	char	*orig_from;	/* quoted original's From addr-spec, lowercased */
+	char	*orig_to;	/* ... its To (first addr-spec), lowercased */
+	char	*orig_subject;
+	int64_t	 orig_date;	/* its Date, unix seconds, 0 unknown */
+	char	*final_rcpt;	/* Final-Recipient / the address that failed */
+};
+
+/*
+ * Recognises a bounce, complaint, auto-reply or read receipt in msg and
+ * extracts what it says of the original message.  Fills *b (kind NONE for
+ * ordinary mail: spam dressed as multipart/report without a report part,
+ * mailing-list mail and ordinary replies are NONE).  Returns 0, or -1
+ * when out of memory.  Free with rules_bounce_free.
+ */
+int	rules_bounce_analyse(const struct rules_msg *msg,
+	    struct rules_bounce *b);
+void	rules_bounce_free(struct rules_bounce *b);
+const char *rules_report_name(enum rules_report kind);
+
+/*
+ * Internal to bounce.c (recognition), bounce-words.c (phrase tables),
+ * bounce-extract.c (candidates, report parts, header fields) and
+ * bounce-inline.c (headers quoted in text); callers use the functions
+ * above.  The adders return 0, or -1 when out of memory.
+ */
+#define RULES_BOUNCE_MAXIDS	8		/* candidates kept */
+#define RULES_BOUNCE_SCAN	(64u * 1024u)	/* text bytes read per part */
+
+enum rules_bword {
+	RULES_BW_BOUNCE,	/* a delivery failure */
+	RULES_BW_REPORT,	/* the fixed sentences of MTA reports */
+	RULES_BW_DELAY,		/* a delay notice */
+	RULES_BW_AUTOREPLY,	/* out of office, vacation, auto-reply */
+	RULES_BW_CHALLENGE,	/* challenge-response: confirm to deliver */
+	RULES_BW_COMPLAINT	/* a Hotmail-style complaint */
+};
+
+/* needle (ASCII letters in any case) in hay[0..len), or NULL. */
+const char *rules_bounce_find(const char *hay, size_t len,
+	    const char *needle);
+/* The phrase of family fam in a decoded Subject, or NULL; a reply
+ * ("Re: ...") never has a bounce subject. */
+const char *rules_bounce_subject(const char *subj, enum rules_bword fam);
+/* The phrase of family fam in the first RULES_BOUNCE_SCAN bytes of
+ * text, or NULL. */
+const char *rules_bounce_phrase(const char *text, size_t len,
+	    enum rules_bword fam);
+/* Does subj start with a reply prefix ("Re:", "AW:", ...)? */
+int	rules_bounce_is_reply(const char *subj);
+/* Is the sender (From value, addr-spec; either may be NULL) a mail
+ * system: MAILER-DAEMON, postmaster, "Mail Delivery Subsystem"...? */
+int	rules_bounce_daemon(const char *from, const char *addr);
+/* Is a From value MAILER-DAEMON or a "Mail Delivery Subsystem": the
+ * header of a bounce, not of mail a person sent (postmaster does)? */
+int	rules_bounce_mailer(const char *from);
+
+/* The top-level text parts: rules_bounce_text(msg, i) for i below
+ * rules_bounce_ntext(msg) is one, or NULL (a node without text, inside
+ * a quoted message, or a subject).  When the MIME structure could not
+ * be read, every body part counts.  (bounce-extract.c) */
+size_t	rules_bounce_ntext(const struct rules_msg *msg);
+const struct rules_part *rules_bounce_text(const struct rules_msg *msg,
+	    size_t i);
+/* Adds the Message-ID s[0..n) (with or without <>) unless it is
+ * malformed, a repeat, msg's own, or past RULES_BOUNCE_MAXIDS. */
+int	rules_bounce_addid(struct rules_bounce *b,
+	    const struct rules_msg *msg, const char *s, size_t n,
+	    const char *where);
+/* Adds every <id> in value, the last first when last_first. */
+int	rules_bounce_addids(struct rules_bounce *b,
+	    const struct rules_msg *msg, const char *value, const char *where,
+	    int last_first);
+/* Adds the ids of msg's top-level field name (see rules_bounce_addids). */
+int	rules_bounce_hdrids(struct rules_bounce *b,
+	    const struct rules_msg *msg, const char *name, const char *where,
+	    int last_first);
+/* Takes the original's From, To, Subject or Date from one field of a
+ * quoted header, unless already known; other names are ignored. */
+int	rules_bounce_setorig(struct rules_bounce *b, const char *name,
+	    const char *value);
+/* Takes the failed recipient from "rfc822; addr", "<addr>" or a list,
+ * unless already known. */
+int	rules_bounce_setrcpt(struct rules_bounce *b, const char *value);
+/* The quoted originals at the top level: message/rfc822 and
+ * message/global, then text/rfc822-headers, then header fields in a
+ * text part's own header; where NULL names each by its kind. */
+int	rules_bounce_nested(struct rules_bounce *b,
+	    const struct rules_msg *msg, const char *where);
+/* The fields of the top-level report parts (delivery-status,
+ * feedback-report, disposition-notification): ids, the recipient, and
+ * whether every Action is "delayed" (*delayed_r). */
+int	rules_bounce_fields(struct rules_bounce *b,
+	    const struct rules_msg *msg, int *delayed_r);
+/* Headers quoted in the top-level text (qmail, Exim, pasted, indented
+ * or '>'-quoted), inline DSN fields, and the address the failure text
+ * names first (with want_rcpt).  (bounce-inline.c) */
+int	rules_bounce_inline(struct rules_bounce *b,
+	    const struct rules_msg *msg, int want_rcpt, int *delayed_r);
+
+/* ------------------------------------------------------------------ */
 /* The verdict (classify.c).                                            */
 
 enum rules_class {
 	RULES_CLEAN,
-	RULES_JUNK
+	RULES_JUNK,		/* indicators, or forged self-mail */
+	RULES_BOUNCE,		/* a bounce of mail the user sent: stays */
+	RULES_BACKSCATTER,	/* about mail the user never sent */
+	RULES_BOUNCE_UNKNOWN	/* a bounce the store cannot judge */
 };
 
 /* One indicator found in the message; matched ones carry their hit. */
@@ -411,31 +568,66 @@ struct rules_finding {
 	struct rules_hit hit;	/* valid when matched */
 };
 
+/* What a lookup of the original Message-ID in the sent store said. */
+enum rules_lookup {
+	RULES_LOOKUP_NONE,	/* no lookup made */
+	RULES_LOOKUP_SENT,	/* the user sent it */
+	RULES_LOOKUP_ABSENT,	/* not sent, and the store covers its date */
+	RULES_LOOKUP_UNKNOWN	/* not in the store, which does not cover it */
+};
+
 struct rules_verdict {
 	enum rules_class cls;
 	double	 score;
 	char	*reasons;	/* "url:evil.example via https://...; phone:..." */
 	struct rules_finding *found;	/* every indicator, matched or not */
 	size_t	 nfound;
+	struct rules_bounce bounce;	/* kind NONE unless a bounce */
+	enum rules_lookup *lookups;	/* per bounce.ids[i] */
 	struct rules_msg *msg;	/* the parsed view, for explain */
 };
 
-/* Asks the caller's sent store "did I send this Message-ID?" (1 yes,
- * 0 no, -1 unknown).  Unused until backscatter rules arrive. */
-typedef int rules_sent_fn(void *ctx, const char *message_id);
+/*
+ * The user's side of a verdict.  Any member may be NULL / 0.
+ * sent(ctx, id, date) answers "did I send this Message-ID?": 1 yes; 0 no,
+ * and the store covers date (unix seconds; 0 when the original's date is
+ * unknown: then the callback decides from coverage alone); -1 unknown (no
+ * coverage, or an error).  correspondent(ctx, addr) is 1 when the user
+ * has written to addr: such mail is never junked by indicators.
+ */
+typedef int rules_sent_fn(void *ctx, const char *message_id, int64_t date);
+struct rules_user {
+	const char *const *addrs;	/* the user's own addresses, lowercase */
+	size_t	 naddrs;
+	rules_sent_fn *sent;
+	int	(*correspondent)(void *ctx, const char *addr);
+	void	*ctx;			/* for both callbacks */
+	int	 unknown_backscatter;	/* unknown_bounce = backscatter */
+};
 
 /*
- * The pure entry point: parses raw, finds every indicator, and fills *v.
- * Returns 0 (a message that cannot be parsed still gets a verdict:
- * clean, reason "unparsed:...") or -1 when out of memory.
+ * The pure entry point: parses raw, finds every indicator, recognises
+ * bounces and judges them against the user's sent mail, and fills *v.
+ * user may be NULL (no sent store, no addresses: every recognised bounce
+ * is bounce-unknown).  Returns 0 (a message that cannot be parsed still
+ * gets a verdict: clean, reason "unparsed:...") or -1 when out of memory.
  * Free with rules_verdict_free.
  */
 int	rules_classify(const char *raw, size_t len, const struct rules_set *rs,
-	    const struct rules_limits *lim, rules_sent_fn *sent, void *sent_ctx,
+	    const struct rules_limits *lim, const struct rules_user *user,
 	    struct rules_verdict *v);
 void	rules_verdict_free(struct rules_verdict *v);
 
 const char *rules_class_name(enum rules_class cls);
 const char *rules_kind_name(enum rules_kind kind);
+
+/* backscatter.c, for classify.c: the verdict of a recognised bounce
+ * (v->bounce filled), and the forged self-mail check (1 when forged). */
+int	rules_judge_bounce(struct rules_verdict *v,
+	    const struct rules_user *u);
+int	rules_judge_forged(struct rules_verdict *v,
+	    const struct rules_user *u);
+/* Is addr one of the user's addresses ("+tag" details ignored)? */
+int	rules_user_addr(const struct rules_user *u, const char *addr);
 
 #endif

@@ -263,6 +263,14 @@ EOF
 # ------------------------------------------------------------ scale
 echo
 child sh "$HERE/scale.sh" "$BIN" "$CORP" || scale_fail=1
+
+# ------------------------------------------------------- regression
+# Backscatter detection (bounce analysis on every message) must keep
+# classification within 1.2x of its speed before it: aa66798 is the last
+# commit before it.
+echo
+echo "classification speed against the commit before backscatter detection"
+child sh "$HERE/regress.sh" "$BIN" "$CORP" aa66798 || scale_fail=1
 echo
 echo "bench: $(($(date +%s) - t_start)) s in all"
 [ -z "$peer_fail" ] || die "peer(s) failed:$peer_fail"

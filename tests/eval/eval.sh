@@ -109,3 +109,7 @@ if [ -x "$san" ]; then
 	    "$tmp/san.err")"
 	grep -E 'ERROR|runtime error' "$tmp/san.err" | head -5
 fi
+
+echo
+echo "== backscatter"
+sh "$top/tests/eval/backscatter.sh" "$bin" "$corpora"

@@ -85,6 +85,12 @@ static const struct row rows[] = {
 	    RULES_CLEAN, "allow:friend.example", 1 },
 	{ "two indicators add", "Subject: a\n\nhttp://evil.example/ and "
 	    "+1 800 555 0123\n", RULES_JUNK, "phone:18005550123", 3 },
+	{ "unprovable bounce still meets indicators",
+	    "From: Mail Delivery System <MAILER-DAEMON@mx.example>\n"
+	    "Subject: Undelivered Mail Returned to Sender\n\nYour message "
+	    "could not be delivered.\nRe-send it at http://evil.example/re\n",
+	    RULES_JUNK, "url:evil.example via http://evil.example/re; "
+	    "bounce-unknown:ndr no original id", 1 },
 	{ "plain ham", "From: a@b.example\nSubject: lunch\n\nAt 12:30 on "
 	    "2026-11-02, $12.50 each, order #8005550123.\n", RULES_CLEAN, NULL,
 	    0 },
@@ -99,7 +105,7 @@ test_rows(void)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 
-		if (rules_classify(r->msg, strlen(r->msg), rs, NULL, NULL,
+		if (rules_classify(r->msg, strlen(r->msg), rs, NULL,
 		    NULL, &v) == -1) {
 			T_FAILF("%s: rules_classify failed", r->name);
 			continue;
@@ -129,7 +135,7 @@ test_findings(void)
 	struct rules_verdict v;
 	size_t i, listed = 0, unlisted = 0;
 
-	T_INTEQ(rules_classify(msg, sizeof(msg) - 1, rs, NULL, NULL, NULL,
+	T_INTEQ(rules_classify(msg, sizeof(msg) - 1, rs, NULL, NULL,
 	    &v), 0);
 	for (i = 0; i < v.nfound; i++) {
 		if (v.found[i].kind != RULES_DOMAIN)
@@ -160,7 +166,7 @@ test_unparsed_and_truncated(void)
 	char *big;
 	size_t n = 200000, i;
 
-	T_INTEQ(rules_classify(crash, sizeof(crash) - 1, rs, NULL, NULL,
+	T_INTEQ(rules_classify(crash, sizeof(crash) - 1, rs, NULL,
 	    NULL, &v), 0);
 	T_ASSERT(v.reasons != NULL);
 	rules_verdict_free(&v);
@@ -174,17 +180,17 @@ test_unparsed_and_truncated(void)
 	for (i = 34; i < n; i++)
 		big[i] = i % 60 == 0 ? '\n' : 'a';
 	big[n] = '\0';
-	T_INTEQ(rules_classify(big, n, rs, &lim, NULL, NULL, &v), 0);
+	T_INTEQ(rules_classify(big, n, rs, &lim, NULL, &v), 0);
 	T_INTEQ(v.cls, RULES_JUNK);
 	T_ASSERT(v.reasons != NULL && strstr(v.reasons, "truncated") != NULL);
 	rules_verdict_free(&v);
 	free(big);
 
 	/* Nothing at all, and garbage, are clean and do not crash. */
-	T_INTEQ(rules_classify("", 0, rs, NULL, NULL, NULL, &v), 0);
+	T_INTEQ(rules_classify("", 0, rs, NULL, NULL, &v), 0);
 	T_INTEQ(v.cls, RULES_CLEAN);
 	rules_verdict_free(&v);
-	T_INTEQ(rules_classify("\0\0\xff\n\n\r", 6, rs, NULL, NULL, NULL, &v),
+	T_INTEQ(rules_classify("\0\0\xff\n\n\r", 6, rs, NULL, NULL, &v),
 	    0);
 	T_INTEQ(v.cls, RULES_CLEAN);
 	rules_verdict_free(&v);

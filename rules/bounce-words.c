@@ -1,0 +1,332 @@
+/*
+ * bounce-words.c: the words that give a bounce, an auto-reply, a
+ * challenge or a complaint away, for bounce.c.
+ *
+ * Mail systems write their notices in a few fixed forms: the subject
+ * lines of each MTA family, the first sentences of their reports, the
+ * local parts and display names of their senders.  No one of them is
+ * proof (people write "delivery failed" too), so bounce.c asks for two
+ * that agree.  Matching is by substring, ASCII letters in any case;
+ * phrases in other scripts are given as the UTF-8 mailers write them.
+ * Only the first RULES_BOUNCE_SCAN bytes of a text are looked at.
+ */
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/rules.h"
+
+/* Subjects of delivery failures and delays, in several languages. */
+static const char *const subj_bounce[] = {
+	"undeliver", "undelivered", "returned mail", "return to sender",
+	"returned to sender", "returning message to sender",
+	"delivery fail", "delivery status", "delivery notification",
+	"delivery report", "delivery problem", "delivery warning",
+	"delivery error", "delivery has failed", "failure notice",
+	"failure delivery", "failed delivery", "failed mail", "mail failure",
+	"mail error", "mail system error", "message delayed", "delayed mail",
+	"mail delayed", "could not be delivered", "not delivered",
+	"not be delivered", "nondeliver", "non-deliver", "non deliver",
+	"delivery delayed", "could not send", "has not yet been delivered",
+	"mail failed", "returning to sender", "aws notification message",
+	"email bounce", "bounce notification", "bounced mail",
+	"message bounced", "message not sent", "mail not delivered",
+	"processing error", "unzustellbar", "nicht zustellbar",
+	"zustellung fehlgeschlagen", "non remis", "non distribu",
+	"non recapitat", "no se puede entregar", "no entregad",
+	"entrega fallida", "onbestelbaar", "niet afgeleverd",
+	"n\xc3\xa3o entregue", "falha na entrega",
+	"\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2"
+	    "\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",		/* не доставлено */
+	"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc\xe9\x80\x9a\xe7\x9f\xa5",
+							/* エラー通知 */
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
+							/* 配信エラー */
+	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
+							/* 送信エラー */
+	"\xe4\xb8\x8d\xe9\x81\x94",			/* 不達 */
+	"\xe8\xbf\x94\xe9\x80\x81",			/* 返送 */
+	"\xe9\x80\x80\xe4\xbf\xa1",			/* 退信 */
+	NULL
+};
+
+/* Subjects (and report wording) of delay notices. */
+static const char *const subj_delay[] = {
+	"delay", "still being retried", "has not yet been delivered",
+	"could not send mail for past", "delivery warning",
+	"warning: message", "notification: warning", "will be retried",
+	"not yet delivered", NULL
+};
+
+/* Subjects of auto-replies ('^': only at the start). */
+static const char *const subj_auto[] = {
+	"out of office", "out of the office", "out-of-office",
+	"automatic reply", "auto reply", "auto-reply", "autoreply",
+	"automatic response", "auto response", "auto-response",
+	"autoresponse", "automated response", "automated reply", "^auto:",
+	"vacation reply", "vacation response", "vacation notice",
+	"vacation message", "on vacation", "away from my",
+	"away from the office", "abwesenheitsnotiz", "automatische antwort",
+	"nicht im b\xc3\xbcro", "r\xc3\xa9ponse automatique",
+	"reponse automatique", "absent du bureau", "respuesta autom",
+	"fuera de la oficina", "risposta automatica", "fuori ufficio",
+	"automatisch antwoord", "afwezigheidsbericht", "autosvar",
+	"automaattinen vastaus", "resposta autom",
+	"odpowied\xc5\xba automatyczna",
+	"automatick\xc3\xa1 odpov\xc4\x9b\xc4\x8f",
+	"automatiska atbilde", "autom\xc4\x81tisk\xc4\x81 atbilde",
+	"\xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5"
+	    "\xd1\x82",				/* автоответ */
+	"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8"
+	    "\xd1\x87\xd0\xb5\xd1\x81\xd0\xba\xd0\xb8\xd0\xb9 \xd0\xbe\xd1"
+	    "\x82\xd0\xb2\xd0\xb5\xd1\x82",	/* Автоматический ответ */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* 自動応答 */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",	/* 自動返信 */
+	"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d",	/* 自动回复 */
+	NULL
+};
+
+/* Subjects of challenge-response requests. */
+static const char *const subj_challenge[] = {
+	"please confirm your message", "confirm your message",
+	"please confirm your e-mail", "please confirm your email",
+	"sender verification", "[spamarrest]", "spam arrest",
+	"request to join my guest list", "awaiting your confirmation",
+	"is waiting for your approval", "approve your message",
+	"pending your confirmation", NULL
+};
+
+/* Subjects of Hotmail-style complaints. */
+static const char *const subj_complaint[] = {
+	"complaint about message from", NULL
+};
+
+/* The fixed sentences of MTAs' bounce reports: proof enough with a
+ * bounce subject. */
+static const char *const body_report[] = {
+	"this is the mail system at host",
+	"wasn't able to deliver your message",
+	"below this line is a copy of the message",
+	"created automatically by mail delivery software",
+	"this is a copy of the message, including all the headers",
+	"the original message was received at",
+	"permanent fatal errors", "transcript of session follows",
+	"delivery has failed to these recipients",
+	"did not reach some or all of the intended recipients",
+	"the following recipient(s) cannot be reached",
+	"delivery to the following recipient",
+	"delivery to these recipients or groups",
+	"non-delivery report", "failed addresses follow",
+	"failed recipient", "to the following recipient",
+	"your message could not be delivered to the following",
+	"the following message to <", "message could not be delivered to",
+	"could not be delivered to the following",
+	"original message follows", "\"notificationtype\":\"",
+	NULL
+};
+
+/* Bounce wording, the sentences above and SMTP error texts: proof with
+ * a mail-system sender. */
+static const char *const body_bounce[] = {
+	"your message could not be delivered",
+	"message could not be delivered", "could not be delivered to",
+	"wasn't able to deliver", "was not able to deliver",
+	"unable to deliver", "could not deliver",
+	"below this line is a copy of the message",
+	"mail delivery software", "could not be delivered",
+	"this is a copy of the message",
+	"the original message was received at",
+	"permanent fatal errors", "transcript of session follows",
+	"delivery has failed to these recipients",
+	"did not reach some or all of the intended recipients",
+	"the following recipient(s) cannot be reached",
+	"delivery to the following recipient",
+	"delivery to these recipients or groups",
+	"failed addresses", "unknown host", "quota", "was rejected",
+	"delivery failed", "delivery has failed", "failed to deliver",
+	"message was not delivered", "was undeliverable", "undeliverable",
+	"non-delivery", "not been delivered", "not be delivered",
+	"has been delayed", "delivery attempts will continue",
+	"will continue to try", "will be retried", "not yet been delivered",
+	"returned mail", "user unknown", "unknown user", "no such user",
+	"mailbox unavailable", "mailbox is full", "quota exceeded",
+	"recipient address rejected", "host unknown", "address rejected",
+	"does not exist", "permanent error", "smtp error",
+	"original message follows", "unrouteable address",
+	"konnte nicht zugestellt", "unzustellbar", "n'a pas pu \xc3\xaatre",
+	"non remis", "no se pudo entregar", "no pudo ser entregado",
+	"non \xc3\xa8 stato possibile", "kon niet worden afgeleverd",
+	"\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2"
+	    "\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",		/* не доставлено */
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3"
+	    "\x81\x9b\xe3\x82\x93",			/* 配信できません */
+	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3"
+	    "\x81\x9b\xe3\x82\x93",			/* 送信できません */
+	"\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",
+							/* 届きません */
+	NULL
+};
+
+/* Wording of auto-replies. */
+static const char *const body_auto[] = {
+	"out of the office", "out of office", "out of town",
+	"i am away", "i'm away", "i am currently away", "currently out",
+	"on vacation", "on holiday", "on leave", "on annual leave",
+	"will return on", "will be back", "back in the office",
+	"limited access to e", "automatic reply", "automatic response",
+	"automated response", "auto-reply", "autoreply", "auto reply",
+	"this is an automated", "this is an automatic",
+	"thank you for your e-mail", "thank you for your email",
+	"thank you for your message", "thanks for your email",
+	"will respond as soon as", "will reply as soon as",
+	"will get back to you", "abwesend", "nicht im b", "absent",
+	"fuera de la oficina", "de vacaciones", "in ferie", NULL
+};
+
+/* Wording of challenge-response requests. */
+static const char *const body_challenge[] = {
+	"please confirm your message", "confirm that you sent",
+	"approved senders", "approved beforehand", "guest list",
+	"whitelist", "white list", "spam protection", "spam blocker",
+	"sender verification", "verify that you are a", "one-time",
+	"challenge", "to have your message delivered",
+	"your message is being held", "awaiting your confirmation",
+	"i apologize for this automatic reply", NULL
+};
+
+static const char *const *const families[][2] = {
+	[RULES_BW_BOUNCE] = { subj_bounce, body_bounce },
+	[RULES_BW_REPORT] = { subj_bounce, body_report },
+	[RULES_BW_DELAY] = { subj_delay, subj_delay },
+	[RULES_BW_AUTOREPLY] = { subj_auto, body_auto },
+	[RULES_BW_CHALLENGE] = { subj_challenge, body_challenge },
+	[RULES_BW_COMPLAINT] = { subj_complaint, subj_complaint }
+};
+
+const char *
+rules_bounce_find(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+	unsigned char c0 = (unsigned char)needle[0];
+
+	if (n == 0 || n > len)
+		return NULL;
+	c0 = (unsigned char)(c0 >= 'A' && c0 <= 'Z' ? c0 | 0x20 : c0);
+	for (i = 0; i + n <= len; i++) {
+		unsigned char h = (unsigned char)hay[i];
+
+		if (h >= 'A' && h <= 'Z')
+			h |= 0x20;
+		if (h == c0 && strncasecmp(hay + i, needle, n) == 0)
+			return hay + i;
+	}
+	return NULL;
+}
+
+/* The first phrase of list found in text[0..len), or NULL; a phrase
+ * written "^phrase" only counts at the start of the text. */
+static const char *
+find_any(const char *text, size_t len, const char *const *list)
+{
+	size_t i, n, k;
+
+	if (len > RULES_BOUNCE_SCAN)
+		len = RULES_BOUNCE_SCAN;
+	for (i = 0; list[i] != NULL; i++) {
+		if (list[i][0] != '^') {
+			if (rules_bounce_find(text, len, list[i]) != NULL)
+				return list[i];
+			continue;
+		}
+		k = strlen(list[i] + 1);
+		for (n = 0; n < len && (text[n] == ' ' || text[n] == '\t'); n++)
+			continue;
+		if (len - n >= k && strncasecmp(text + n, list[i] + 1, k) == 0)
+			return list[i] + 1;
+	}
+	return NULL;
+}
+
+/* Length of a reply prefix ("Re:", "AW:", "SV:", ...) at s, or 0. */
+static size_t
+reply_prefix(const char *s)
+{
+	static const char *const re[] = {
+		"re:", "aw:", "sv:", "antw:", "vs:", "r:", "ref:", "odp:",
+		"re :", NULL
+	};
+	size_t i;
+
+	for (i = 0; re[i] != NULL; i++)
+		if (strncasecmp(s, re[i], strlen(re[i])) == 0)
+			return strlen(re[i]);
+	return 0;
+}
+
+int
+rules_bounce_is_reply(const char *subj)
+{
+	if (subj == NULL)
+		return 0;
+	while (*subj == ' ' || *subj == '\t')
+		subj++;
+	return reply_prefix(subj) > 0;
+}
+
+const char *
+rules_bounce_subject(const char *subj, enum rules_bword fam)
+{
+	if (subj == NULL)
+		return NULL;
+	if (fam == RULES_BW_BOUNCE && rules_bounce_is_reply(subj))
+		return NULL;	/* a person answering a bounce */
+	return find_any(subj, strlen(subj), families[fam][0]);
+}
+
+const char *
+rules_bounce_phrase(const char *text, size_t len, enum rules_bword fam)
+{
+	return find_any(text, len, families[fam][1]);
+}
+
+int
+rules_bounce_mailer(const char *from)
+{
+	static const char *const name[] = {
+		"mailer-daemon", "mailer_daemon", "mailer daemon",
+		"mail delivery subsystem", "mail delivery system", NULL
+	};
+
+	return from != NULL && find_any(from, strlen(from), name) != NULL;
+}
+
+int
+rules_bounce_daemon(const char *from, const char *addr)
+{
+	static const char *const local[] = {
+		"mailer-daemon", "mailer_daemon", "mailerdaemon",
+		"mail-daemon", "maildaemon", "mdaemon", "postmaster",
+		"mailadm", "mail.delivery", "mail-delivery", "maildelivery",
+		"bounce-notification", NULL
+	};
+	static const char *const name[] = {
+		"mailer-daemon", "mailer daemon", "postmaster",
+		"mail delivery", "delivery subsystem", "mail administrator",
+		"mail system", NULL
+	};
+	const char *at;
+	size_t i, n;
+
+	at = addr == NULL ? NULL : strchr(addr, '@');
+	if (at != NULL) {
+		n = (size_t)(at - addr);
+		for (i = 0; local[i] != NULL; i++)
+			if (strlen(local[i]) <= n &&
+			    rules_bounce_find(addr, n, local[i]) != NULL)
+				return 1;
+	}
+	if (from != NULL && find_any(from, strlen(from), name) != NULL)
+		return 1;
+	return from != NULL && addr == NULL &&
+	    rules_bounce_find(from, strlen(from), "mailer-daemon") != NULL;
+}

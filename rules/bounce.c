@@ -1,0 +1,435 @@
+/*
+ * bounce.c: is this message a bounce, a complaint, an auto-reply or a
+ * read receipt, and which message of ours is it about?
+ *
+ * Backscatter is judged by the original's Message-ID, so this file only
+ * recognises and hands over; bounce-extract.c and bounce-inline.c read
+ * what the notice quotes.  Recognition runs on every message, so it
+ * starts with what costs nothing: the report parts the MIME walk kept
+ * and a few header fields.  Mail with no sign at all is NONE without its
+ * text being read.
+ *
+ * A report part settles it: delivery-status (RFC 3464, RFC 6533) is a
+ * DSN, feedback-report (RFC 5965) an ARF complaint, disposition-
+ * notification (RFC 8098) an MDN.  A multipart/report without one (a
+ * phishing costume) proves nothing.  Everything else needs two signs
+ * that agree, so that people writing about failed mail, couriers'
+ * "could not be delivered" and lists are not taken:
+ *
+ * - a non-standard bounce (NDR): a mail-system sender (null Return-Path,
+ *   MAILER-DAEMON, postmaster) with a bounce subject, a quoted copy or
+ *   bounce wording; or a bounce subject (not a reply's) with a quoted
+ *   copy or one of the fixed sentences MTAs write.  X-Failed-Recipients
+ *   (Exim) is enough alone.  List-Id does not matter here: broken MTAs
+ *   copy the original's list fields into their bounces.
+ * - a complaint in Hotmail's or Amazon SES's own format: their sender or
+ *   subject with the reported message attached.
+ * - an auto-reply: an RFC 3834 style header (Auto-Submitted:
+ *   auto-replied, X-Autoreply, Precedence: auto_reply...), or an
+ *   auto-reply subject with a weaker header, a null sender, a thread
+ *   reference or auto-reply wording; a challenge (confirm to deliver)
+ *   needs its subject and its wording.  Mail from a list is never one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/rules.h"
+
+#define WHY_MAX	256
+
+/* The signs found in one message. */
+struct sig {
+	int	 dsn, arf, mdn;		/* report parts at the top level */
+	int	 quoted;		/* a MIME copy of the original */
+	int	 nullrp, daemon, xfailed, list, reply;
+	int	 arhdr;			/* 2: auto-reply header, 1: weaker */
+	const char *arname;		/* that header */
+	const char *sbounce, *sauto, *schal, *scompl;	/* subject words */
+	int	 textread;		/* the text words are valid */
+	const char *tbounce, *treport, *tauto, *tchal;	/* text words */
+};
+
+static int
+is_part(const struct rules_mime *x, const char *a, const char *b)
+{
+	return x->nest == 0 && (strcmp(x->type, a) == 0 ||
+	    (b != NULL && strcmp(x->type, b) == 0));
+}
+
+/* Report parts and MIME copies of the original, at the top level. */
+static void
+mime_signs(const struct rules_msg *msg, struct sig *g)
+{
+	const struct rules_mime *x;
+	size_t i;
+
+	for (i = 0; i < msg->nmime; i++) {
+		x = &msg->mime[i];
+		if (is_part(x, "message/delivery-status",
+		    "message/global-delivery-status") && x->nhdrs > 0)
+			g->dsn = 1;
+		else if (is_part(x, "message/feedback-report", NULL) &&
+		    x->nhdrs > 0)
+			g->arf = 1;
+		else if (is_part(x, "message/disposition-notification",
+		    "message/global-disposition-notification") &&
+		    x->nhdrs > 0)
+			g->mdn = 1;
+		else if (is_part(x, "message/rfc822", "message/global") ||
+		    is_part(x, "text/rfc822-headers",
+		    "message/global-headers") ||
+		    is_part(x, "message/rfc822-headers", NULL) ||
+		    (x->nest == 0 && x->nhdrs > 0 &&
+		    strncmp(x->type, "text/", 5) == 0))
+			g->quoted = 1;
+	}
+}
+
+/* Is a Return-Path value the null sender (or sendmail's name for it)? */
+static int
+null_path(const char *v)
+{
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	v += strspn(v, " \t<");
+	n = strcspn(v, ">");
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return (n == 0 && strchr(v, '>') != NULL) ||
+	    (n == 13 && strncasecmp(v, "mailer-daemon", 13) == 0);
+}
+
+/* RFC 3834 and the older auto-reply marks. */
+static void
+autoreply_header(const struct rules_msg *msg, struct sig *g)
+{
+	static const char *const marks[] = {
+		"X-Autoreply", "X-Autorespond", "X-Autoresponder",
+		"X-AutoReply-From", "X-Vacation", NULL
+	};
+	const char *v;
+	size_t i;
+
+	v = rules_msg_header(msg, "Auto-Submitted");
+	if (v != NULL && strncasecmp(v, "no", 2) != 0) {
+		g->arhdr = strncasecmp(v, "auto-replied", 12) == 0 ? 2 : 1;
+		g->arname = "Auto-Submitted";
+	}
+	v = rules_msg_header(msg, "Precedence");
+	if (v != NULL && (rules_bounce_find(v, strlen(v), "auto_reply") !=
+	    NULL || rules_bounce_find(v, strlen(v), "auto-reply") != NULL)) {
+		g->arhdr = 2;
+		g->arname = "Precedence";
+	}
+	for (i = 0; marks[i] != NULL && g->arhdr < 2; i++) {
+		v = rules_msg_header(msg, marks[i]);
+		if (v != NULL && strncasecmp(v, "no", 2) != 0 &&
+		    strncasecmp(v, "false", 5) != 0) {
+			g->arhdr = 2;
+			g->arname = marks[i];
+		}
+	}
+}
+
+/* The header fields: sender, subject, list and auto-reply marks. */
+static void
+header_signs(const struct rules_msg *msg, struct sig *g)
+{
+	const char *v;
+
+	g->nullrp = null_path(rules_msg_header(msg, "Return-Path"));
+	g->daemon = rules_bounce_daemon(rules_msg_header(msg, "From"),
+	    msg->from);
+	v = rules_msg_header(msg, "X-Failed-Recipients");
+	g->xfailed = v != NULL && strchr(v, '@') != NULL;
+	g->list = rules_msg_header(msg, "List-Id") != NULL ||
+	    rules_msg_header(msg, "List-Post") != NULL ||
+	    rules_msg_header(msg, "Mailing-List") != NULL;
+	g->reply = rules_msg_header(msg, "In-Reply-To") != NULL ||
+	    rules_msg_header(msg, "References") != NULL;
+	g->sbounce = rules_bounce_subject(msg->subject, RULES_BW_BOUNCE);
+	g->sauto = rules_bounce_subject(msg->subject, RULES_BW_AUTOREPLY);
+	g->schal = rules_bounce_subject(msg->subject, RULES_BW_CHALLENGE);
+	g->scompl = rules_bounce_subject(msg->subject, RULES_BW_COMPLAINT);
+	autoreply_header(msg, g);
+}
+
+/* Does the top-level text hold needle? */
+static int
+text_has(const struct rules_msg *msg, const char *needle)
+{
+	const struct rules_part *p;
+	size_t i;
+
+	for (i = 0; i < rules_bounce_ntext(msg); i++) {
+		p = rules_bounce_text(msg, i);
+		if (p != NULL && rules_bounce_find(p->text, p->len <
+		    RULES_BOUNCE_SCAN ? p->len : RULES_BOUNCE_SCAN, needle) !=
+		    NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads the top-level text for bounce, auto-reply and challenge words
+ * (once). */
+static void
+text_signs(const struct rules_msg *msg, struct sig *g)
+{
+	const struct rules_part *p;
+	size_t i;
+
+	if (g->textread)
+		return;
+	g->textread = 1;
+	for (i = 0; i < rules_bounce_ntext(msg); i++) {
+		p = rules_bounce_text(msg, i);
+		if (p == NULL)
+			continue;
+		if (g->tbounce == NULL)
+			g->tbounce = rules_bounce_phrase(p->text, p->len,
+			    RULES_BW_BOUNCE);
+		if (g->treport == NULL)
+			g->treport = rules_bounce_phrase(p->text, p->len,
+			    RULES_BW_REPORT);
+		if (g->tauto == NULL)
+			g->tauto = rules_bounce_phrase(p->text, p->len,
+			    RULES_BW_AUTOREPLY);
+		if (g->tchal == NULL)
+			g->tchal = rules_bounce_phrase(p->text, p->len,
+			    RULES_BW_CHALLENGE);
+	}
+}
+
+/* A Hotmail-style complaint: the complaint address or subject, and the
+ * reported message attached. */
+static int
+complaint(const struct rules_msg *msg, const struct sig *g)
+{
+	static const char *const senders[] = {
+		"staff@hotmail.com", "complaints@email-abuse.amazonses.com",
+		NULL
+	};
+	size_t i;
+
+	if (!g->quoted)
+		return 0;
+	if (g->scompl != NULL)
+		return 1;
+	for (i = 0; msg->from != NULL && senders[i] != NULL; i++)
+		if (strcmp(msg->from, senders[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends "; what" (or "what") to why. */
+static void
+why_add(char *why, const char *what, const char *arg)
+{
+	size_t n = strlen(why);
+
+	snprintf(why + n, WHY_MAX - n, "%s%s%s%s%s", n > 0 ? "; " : "", what,
+	    arg != NULL ? " \"" : "", arg != NULL ? arg : "",
+	    arg != NULL ? "\"" : "");
+}
+
+/* A non-standard bounce: two signs that agree (see the top). */
+static int
+ndr(const struct rules_msg *msg, struct sig *g, char *why)
+{
+	int sender = g->nullrp || g->daemon;
+
+	if (g->xfailed) {
+		why_add(why, "X-Failed-Recipients", NULL);
+		return 1;
+	}
+	if (!sender && g->sbounce == NULL)
+		return 0;
+	text_signs(msg, g);
+	if (sender ? g->sbounce == NULL && !g->quoted && g->tbounce == NULL :
+	    !g->quoted && g->treport == NULL)
+		return 0;
+	if (g->nullrp)
+		why_add(why, "null sender", NULL);
+	if (g->daemon)
+		why_add(why, "mail-system sender", msg->from);
+	if (g->sbounce != NULL)
+		why_add(why, "subject", g->sbounce);
+	if (g->treport != NULL || g->tbounce != NULL)
+		why_add(why, "text", g->treport != NULL ? g->treport :
+		    g->tbounce);
+	else if (g->quoted)
+		why_add(why, "quoted original", NULL);
+	return 1;
+}
+
+/* An auto-reply or a challenge (see the top). */
+static int
+autoreply(const struct rules_msg *msg, struct sig *g, char *why)
+{
+	int second;
+
+	if (g->list)
+		return 0;
+	if (g->arhdr == 2) {
+		why_add(why, "auto-reply header", g->arname);
+		return 1;
+	}
+	if (g->sauto == NULL && g->schal == NULL)
+		return 0;
+	text_signs(msg, g);
+	second = g->arhdr == 1 || g->nullrp ||
+	    (g->reply && !rules_bounce_is_reply(msg->subject));
+	if (g->sauto != NULL && (second || g->tauto != NULL)) {
+		why_add(why, "auto-reply subject", g->sauto);
+		return 1;
+	}
+	if (g->schal != NULL && g->tchal != NULL) {
+		why_add(why, "challenge subject", g->schal);
+		return 1;
+	}
+	return 0;
+}
+
+static enum rules_report
+recognise(const struct rules_msg *msg, struct sig *g, char *why)
+{
+	mime_signs(msg, g);
+	if (g->dsn) {
+		why_add(why, "delivery-status report", NULL);
+		return RULES_REPORT_DSN;
+	}
+	if (g->arf) {
+		why_add(why, "feedback-report", NULL);
+		return RULES_REPORT_ARF;
+	}
+	if (g->mdn) {
+		why_add(why, "disposition-notification", NULL);
+		return RULES_REPORT_MDN;
+	}
+	header_signs(msg, g);
+	if (complaint(msg, g)) {
+		why_add(why, "complaint", msg->from);
+		return RULES_REPORT_ARF;
+	}
+	if (ndr(msg, g, why)) {
+		/* Amazon SES sends complaints in its bounce format. */
+		if (g->treport != NULL && g->treport[0] == '"' &&
+		    text_has(msg, "\"notificationType\":\"Complaint\""))
+			return RULES_REPORT_ARF;
+		return RULES_REPORT_NDR;
+	}
+	if (autoreply(msg, g, why))
+		return RULES_REPORT_AUTOREPLY;
+	return RULES_REPORT_NONE;
+}
+
+/* What a delivery report says of the original, best first. */
+static int
+extract_bounce(struct rules_bounce *b, const struct rules_msg *msg)
+{
+	int dfield = -1, dtext = -1;
+
+	if (rules_bounce_nested(b, msg, NULL) == -1 ||
+	    rules_bounce_fields(b, msg, &dfield) == -1 ||
+	    rules_bounce_inline(b, msg, 1, &dtext) == -1 ||
+	    rules_bounce_hdrids(b, msg, "Original-Message-ID",
+	    "Original-Message-ID", 0) == -1 ||
+	    rules_bounce_hdrids(b, msg, "X-Original-Message-ID",
+	    "Original-Message-ID", 0) == -1 ||
+	    rules_bounce_hdrids(b, msg, "In-Reply-To", "In-Reply-To",
+	    0) == -1 ||
+	    rules_bounce_hdrids(b, msg, "References", "References", 1) == -1 ||
+	    rules_bounce_setrcpt(b,
+	    rules_msg_header(msg, "X-Failed-Recipients")) == -1)
+		return -1;
+	if (b->kind == RULES_REPORT_DSN)
+		b->delayed = dfield == 1;
+	else
+		b->delayed = dtext == 1 || (dtext == -1 &&
+		    rules_bounce_subject(msg->subject, RULES_BW_DELAY) != NULL);
+	return 0;
+}
+
+/* What a complaint, an auto-reply or a receipt says, best first. */
+static int
+extract_other(struct rules_bounce *b, const struct rules_msg *msg)
+{
+	const char *nested = b->kind == RULES_REPORT_ARF ?
+	    "ARF reported message" : NULL;
+
+	if (b->kind == RULES_REPORT_ARF && (rules_bounce_nested(b, msg,
+	    nested) == -1 || rules_bounce_fields(b, msg, NULL) == -1))
+		return -1;
+	if (b->kind == RULES_REPORT_MDN &&
+	    rules_bounce_fields(b, msg, NULL) == -1)
+		return -1;
+	if (b->kind != RULES_REPORT_ARF && (rules_bounce_hdrids(b, msg,
+	    "Original-Message-ID", "Original-Message-ID", 0) == -1 ||
+	    rules_bounce_hdrids(b, msg, "In-Reply-To", "In-Reply-To",
+	    0) == -1 ||
+	    rules_bounce_hdrids(b, msg, "References", "References", 1) == -1 ||
+	    rules_bounce_nested(b, msg, NULL) == -1))
+		return -1;
+	return rules_bounce_inline(b, msg, 0, NULL);
+}
+
+int
+rules_bounce_analyse(const struct rules_msg *msg, struct rules_bounce *b)
+{
+	struct sig g;
+	char why[WHY_MAX] = "";
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if (msg == NULL)
+		return 0;
+	memset(&g, 0, sizeof(g));
+	b->kind = recognise(msg, &g, why);
+	if (b->kind == RULES_REPORT_NONE)
+		return 0;
+	b->why = strdup(why);
+	if (b->kind == RULES_REPORT_DSN || b->kind == RULES_REPORT_NDR)
+		r = extract_bounce(b, msg);
+	else
+		r = extract_other(b, msg);
+	if (r == -1 || b->why == NULL) {
+		rules_bounce_free(b);
+		return -1;
+	}
+	return 0;
+}
+
+void
+rules_bounce_free(struct rules_bounce *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nids; i++)
+		free(b->ids[i].id);
+	free(b->ids);
+	free(b->why);
+	free(b->orig_from);
+	free(b->orig_to);
+	free(b->orig_subject);
+	free(b->final_rcpt);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *
+rules_report_name(enum rules_report kind)
+{
+	static const char *const names[] = {
+		"none", "dsn", "ndr", "arf", "autoreply", "mdn"
+	};
+
+	if ((size_t)kind >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[kind];
+}
