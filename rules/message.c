@@ -1199,13 +1199,41 @@ walk_body(struct ctx *c, struct mailmime *body, unsigned depth)
 	return r;
 }
 
+/*
+ * Parses a whole message (cut before a runaway nesting of boundaries)
+ * with libetpan.  Returns MAILIMF_NO_ERROR with *root_r set to a
+ * MAILMIME_MESSAGE (caller frees), or the error: MAILIMF_ERROR_MEMORY
+ * (c->oom set), or MAILIMF_ERROR_PARSE for anything else.
+ */
+static int
+parse_root(struct ctx *c, const char *raw, size_t len,
+    struct mailmime **root_r)
+{
+	struct mailmime *root = NULL;
+	size_t idx = 0;
+	int r;
+
+	len = delim_cut(c, raw, len);
+	r = mailmime_parse(raw, len, &idx, &root);
+	if (r == MAILIMF_ERROR_MEMORY) {
+		c->oom = 1;
+		return r;
+	}
+	if (r != MAILIMF_NO_ERROR || root->mm_type != MAILMIME_MESSAGE) {
+		if (r == MAILIMF_NO_ERROR)
+			mailmime_free(root);
+		return r != MAILIMF_NO_ERROR ? r : MAILIMF_ERROR_PARSE;
+	}
+	*root_r = root;
+	return MAILIMF_NO_ERROR;
+}
+
 /* An encoded message/rfc822 or a message/global: parse it again. */
 static int
 reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
     const char *type)
 {
 	struct mailmime *root = NULL;
-	size_t idx = 0;
 	int r;
 
 	if (nested_subject(c, raw, len, type) == -1)
@@ -1215,15 +1243,10 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 		    c->lim.max_depth);
 		return 0;
 	}
-	len = delim_cut(c, raw, len);
-	r = mailmime_parse(raw, len, &idx, &root);
-	if (r == MAILIMF_ERROR_MEMORY) {
-		c->oom = 1;
-		return -1;
-	}
-	if (r != MAILIMF_NO_ERROR || root->mm_type != MAILMIME_MESSAGE) {
-		if (r == MAILIMF_NO_ERROR)
-			mailmime_free(root);
+	r = parse_root(c, raw, len, &root);
+	if (r != MAILIMF_NO_ERROR) {
+		if (r == MAILIMF_ERROR_MEMORY)
+			return -1;
 		note(c, 0, "message in part %s unreadable", c->sec);
 		return 0;
 	}
@@ -1477,7 +1500,7 @@ static int
 parse(struct ctx *c, const char *raw, size_t len)
 {
 	struct mailmime *root = NULL;
-	size_t plen = len, idx = 0, skip;
+	size_t plen = len, skip;
 	int r;
 
 	skip = lead_skip(raw, len);
@@ -1495,15 +1518,10 @@ parse(struct ctx *c, const char *raw, size_t len)
 	    mem_dup(c, c->m->subject, strlen(c->m->subject)),
 	    strlen(c->m->subject), "subject", 1) == -1)
 		return -1;
-	plen = delim_cut(c, raw, plen);
-	r = mailmime_parse(raw, plen, &idx, &root);
-	if (r == MAILIMF_ERROR_MEMORY) {
-		c->oom = 1;
-		return -1;
-	}
-	if (r != MAILIMF_NO_ERROR || root->mm_type != MAILMIME_MESSAGE) {
-		if (r == MAILIMF_NO_ERROR)
-			mailmime_free(root);
+	r = parse_root(c, raw, plen, &root);
+	if (r != MAILIMF_NO_ERROR) {
+		if (r == MAILIMF_ERROR_MEMORY)
+			return -1;
 		note(c, RULES_MSG_UNPARSED, "libetpan could not read the MIME "
 		    "structure (error %d)", r);
 		return 0;
