@@ -45,7 +45,7 @@ DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev
 DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd time util-linux \
 		  python3
 
-.PHONY: all test check bench eval demo install clean deps deps-build \
+.PHONY: FORCE all test check bench eval demo install clean deps deps-build \
 	deps-test deps-bench unit
 
 all: $(BIN)
@@ -53,6 +53,13 @@ all: $(BIN)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(DEFS) -I. -MMD -MP -c -o $@ $<
+
+# rulesdir.c has SHAREDIR compiled in: rebuild it when PREFIX changes
+# (make install PREFIX=/usr after a plain make must not keep the old path).
+$(BUILD)/sharedir.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' > $@
+$(BUILD)/agent/rulesdir.o: $(BUILD)/sharedir.stamp
 
 $(BIN): $(AGENT_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -135,12 +135,16 @@ import_file(struct import *im, const char *path)
 	return 0;
 }
 
-/* Maildir's tmp/ holds half-delivered files: never read them. */
+/* Maildir's tmp/ holds half-delivered files: never read them.  A file
+ * found below a named directory whose own directory is named tmp counts
+ * as one (a file named on the command line is always read). */
 static int
 in_maildir_tmp(const char *path)
 {
-	return strstr(path, "/tmp/") != NULL &&
-	    strstr(path, "/tmp/") == strrchr(path, '/') - 4;
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL && slash - path >= 4 &&
+	    strncmp(slash - 4, "/tmp", 4) == 0;
 }
 
 static int
@@ -166,7 +170,8 @@ import_path(struct store *st, const char *path)
 		return -1;
 	}
 	for (i = 0; i < files.n; i++)
-		if (!in_maildir_tmp(files.v[i]) &&
+		if ((strcmp(files.v[i], path) == 0 ||
+		    !in_maildir_tmp(files.v[i])) &&
 		    import_file(&im, files.v[i]) == -1)
 			rc = -1;
 	if (store_commit(st, err, sizeof(err)) == -1) {

@@ -27,6 +27,30 @@ else
 	no import_sent "rc $rc mode $mode: $out"
 fi
 
+# A Maildir (cur/ and new/ read, tmp/ never) and a single .eml file.
+md=$tmp/Sent
+mkdir -p "$md/cur" "$md/new" "$md/tmp"
+printf 'From: me@home.example\nTo: a@else.example\nMessage-ID: <md1@home.example>\nDate: Fri, 02 Oct 2026 09:00:00 +0000\n\nx\n' > "$md/cur/1.host:2,S"
+printf 'From: me@home.example\nTo: b@else.example\nMessage-ID: <md2@home.example>\nDate: Sat, 03 Oct 2026 09:00:00 +0000\n\ny\n' > "$md/new/2.host"
+printf 'From: me@home.example\nMessage-ID: <half@home.example>\n' > "$md/tmp/3.host"
+printf 'From: me@home.example\r\nTo: c@else.example\r\nMessage-ID: <eml1@home.example>\r\nDate: Sun, 04 Oct 2026 09:00:00 +0000\r\n\r\nz\r\n' > "$tmp/one.eml"
+out=$("$bin" import-sent --store "$tmp/md.db" "$md" "$tmp/one.eml" 2>&1)
+rc=$?
+printf 'md1@home.example\nmd2@home.example\neml1@home.example\nhalf@home.example\n' |
+while read -r id; do
+	printf 'From: MAILER-DAEMON@mx.example\nTo: me@home.example\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; x@else.example\nAction: failed\nStatus: 5.1.1\n\n--B\nContent-Type: text/rfc822-headers\n\nFrom: me@home.example\nMessage-ID: <%s>\nDate: Sat, 03 Oct 2026 09:00:00 +0000\n\n--B--\n' "$id" > "$tmp/b-$id.eml"
+done
+v=$("$bin" classify --store "$tmp/md.db" "$tmp/b-md1@home.example.eml" \
+    "$tmp/b-md2@home.example.eml" "$tmp/b-eml1@home.example.eml" \
+    "$tmp/b-half@home.example.eml" | cut -f2 | tr '\n' ' ')
+if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q "Sent: 2 messages, 2 Message-IDs" &&
+    printf '%s' "$out" | grep -q "one.eml: 1 messages, 1 Message-IDs" &&
+    [ "$v" = "bounce bounce bounce backscatter " ]; then
+	ok import_maildir_and_eml
+else
+	no import_maildir_and_eml "rc $rc, verdicts '$v': $out"
+fi
+
 # verdict NAME FILE WANT REASON-SUBSTRING [OPTIONS...]
 verdict() {
 	name=$1 file=$2 want=$3 reason=$4
