@@ -18,7 +18,7 @@ WARN	+= -Werror
 endif
 # libetpan's pkg-config line asks for a non-PIE link spec we do not want:
 # link the libraries by name (see libetpan-notes.md section 0).
-LIBS	= -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3
+LIBS	= -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3 -lconfig
 DEFS	= -DIMAPSIFT_SHAREDIR='"$(SHAREDIR)"'
 
 BUILD	?= build
@@ -27,12 +27,14 @@ SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 RULES_SRC	= $(sort $(wildcard rules/*.c))
 STORE_SRC	= $(sort $(wildcard store/*.c))
+CONF_SRC	= $(sort $(wildcard conf/*.c))
 AGENT_SRC	= $(sort $(wildcard agent/*.c))
 UNIT_SRC	= $(sort $(wildcard tests/unit/test_*.c))
 
 RULES_OBJ	= $(RULES_SRC:%.c=$(BUILD)/%.o)
 STORE_OBJ	= $(STORE_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ		= $(RULES_OBJ) $(STORE_OBJ)
+CONF_OBJ	= $(CONF_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ		= $(RULES_OBJ) $(STORE_OBJ) $(CONF_OBJ)
 AGENT_OBJ	= $(AGENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BIN		= $(BUILD)/imapsift
@@ -68,6 +70,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(LIB_OBJ) $(LDFLAGS) \
 	    $(LIBS)
+
+# The modified UTF-7 codec test also links the one agent object it tests.
+$(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
+    $(BUILD)/agent/imap-utf7.o tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
+	    $(BUILD)/agent/imap-utf7.o $(LDFLAGS)
 
 unit: $(BIN) $(UNIT_BIN)
 
@@ -114,4 +123,5 @@ deps-test:
 deps-bench:
 	@sh tests/deps.sh $(DEB_BENCH)
 
--include $(RULES_OBJ:.o=.d) $(STORE_OBJ:.o=.d) $(AGENT_OBJ:.o=.d)
+-include $(RULES_OBJ:.o=.d) $(STORE_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) \
+	 $(CONF_OBJ:.o=.d)

@@ -1,0 +1,260 @@
+/*
+ * conf.c: reads one libconfig file into struct conf and checks it.
+ *
+ * The file is opened once: the same descriptor is checked with fstat (is
+ * it a regular file, can others read it) and handed to libconfig, so the
+ * secrecy check looks at the file that was read.  The settings are then
+ * walked in file order (conf-keys.c says what each key may hold, and
+ * conf-account.c reads and checks the accounts), so an unknown key or a
+ * value of the wrong type is reported with its line and the walk goes on.
+ * The secrecy check comes last.  @include is refused: a second file would
+ * escape that check.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+/* ------------------------------------------------------------------ */
+/* Errors.                                                              */
+
+void
+conf_lerr(struct conf_loader *L, unsigned line, const char *fmt, ...)
+{
+	char	 msg[512], pre[32];
+	struct conf_err *e;
+	va_list	 ap;
+	size_t	 n;
+
+	L->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line != 0)
+		snprintf(pre, sizeof(pre), ":%u", line);
+	else
+		pre[0] = '\0';
+	if (L->nerr == L->errcap) {
+		n = L->errcap == 0 ? 16 : L->errcap * 2;
+		if ((e = realloc(L->err, n * sizeof(*e))) == NULL) {
+			L->oom = 1;
+			return;
+		}
+		L->err = e;
+		L->errcap = n;
+	}
+	e = &L->err[L->nerr];
+	n = strlen(L->path) + strlen(pre) + strlen(msg) + 4;
+	if ((e->text = malloc(n)) == NULL) {
+		L->oom = 1;
+		return;
+	}
+	snprintf(e->text, n, "%s%s: %s\n", L->path, pre, msg);
+	e->line = line;
+	e->seq = L->nerr++;
+}
+
+static int
+cmp_err(const void *a, const void *b)
+{
+	const struct conf_err *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The errors in line order (file-wide ones first), as one string; frees
+ * them.  NULL when out of memory. */
+static char *
+join_errors(struct conf_loader *L)
+{
+	char	*s = NULL;
+	size_t	 i, n = 1, off = 0;
+
+	qsort(L->err, L->nerr, sizeof(*L->err), cmp_err);
+	for (i = 0; i < L->nerr; i++)
+		n += strlen(L->err[i].text);
+	if (!L->oom && (s = malloc(n)) != NULL) {
+		s[0] = '\0';
+		for (i = 0; i < L->nerr; i++) {
+			memcpy(s + off, L->err[i].text,
+			    strlen(L->err[i].text) + 1);
+			off += strlen(L->err[i].text);
+		}
+	}
+	for (i = 0; i < L->nerr; i++)
+		free(L->err[i].text);
+	free(L->err);
+	L->err = NULL;
+	L->nerr = L->errcap = 0;
+	return s;
+}
+
+char *
+conf_strdup(struct conf_loader *L, const char *s)
+{
+	char	*p = strdup(s);
+
+	if (p == NULL) {
+		L->oom = 1;
+		L->failed = 1;
+	}
+	return p;
+}
+
+
+static void
+load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
+{
+	config_setting_t *m;
+	size_t	 i;
+
+	c->country = CONF_DEF_COUNTRY;
+	for (i = 0; i < (size_t)config_setting_length(root); i++) {
+		m = config_setting_get_elem(root, (unsigned)i);
+		if (conf_member(L, m, 0, c, c->lines) == CONF_ACCOUNTS)
+			conf_accounts(L, c, m);
+	}
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].lines[CONF_UNKNOWN_BOUNCE] == 0)
+			c->accounts[i].unknown_bounce = c->unknown_bounce;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* The file.                                                            */
+
+/* Reads the open file fp (already checked by fstat) into c. */
+static void
+read_file(struct conf_loader *L, struct conf *c, FILE *fp,
+    const struct stat *st)
+{
+	config_t cfg;
+	size_t	 i;
+
+	config_init(&cfg);
+	if (config_read(&cfg, fp) == CONFIG_FALSE) {
+		if (config_error_file(&cfg) != NULL)
+			L->path = config_error_file(&cfg);
+		conf_lerr(L, (unsigned)config_error_line(&cfg), "%s",
+		    config_error_text(&cfg));
+		L->path = c->path;
+		config_destroy(&cfg);
+		return;
+	}
+	load_root(L, c, config_root_setting(&cfg));
+	config_destroy(&cfg);
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].lines[CONF_PASSWORD] != 0 &&
+		    (st->st_mode & 077) != 0) {
+			conf_lerr(L, 0, "holds a password but is readable by "
+			    "others (chmod 600)");
+			break;
+		}
+}
+
+int
+conf_load(struct conf **conf_r, const char *path, char **errs_r)
+{
+	struct conf_loader L;
+	struct conf *c;
+	struct stat st;
+	FILE	*fp;
+	char	*errs;
+
+	memset(&L, 0, sizeof(L));
+	L.path = path;
+	*conf_r = NULL;
+	if (errs_r != NULL)
+		*errs_r = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(path)) == NULL) {
+		free(c);
+		if (errs_r != NULL)
+			*errs_r = strdup("out of memory\n");
+		return -1;
+	}
+	L.path = c->path;
+	if ((fp = fopen(path, "r")) == NULL)
+		conf_lerr(&L, 0, "%s", strerror(errno));
+	else if (fstat(fileno(fp), &st) == -1)
+		conf_lerr(&L, 0, "%s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		conf_lerr(&L, 0, "not a regular file");
+	else
+		read_file(&L, c, fp, &st);
+	if (fp != NULL)
+		fclose(fp);
+	if (!L.failed) {
+		*conf_r = c;
+		return 0;
+	}
+	conf_free(&c);
+	errs = join_errors(&L);
+	if (errs == NULL && (errs = malloc(strlen(path) + 16)) != NULL)
+		sprintf(errs, "%s: out of memory\n", path);
+	if (errs_r != NULL)
+		*errs_r = errs;
+	else
+		free(errs);
+	return -1;
+}
+
+static void
+secret_free(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void
+conf_free(struct conf **conf)
+{
+	struct conf_account *a;
+	size_t	 i;
+
+	if (conf == NULL || *conf == NULL)
+		return;
+	for (i = 0; i < (*conf)->naccounts; i++) {
+		a = &(*conf)->accounts[i];
+		free(a->name);
+		free(a->host);
+		free(a->ca_file);
+		free(a->user);
+		secret_free(a->password);
+		secret_free(a->password_command);
+		conf_list_free(&a->addresses);
+		conf_list_free(&a->watch);
+		conf_list_free(&a->sent);
+		free(a->junk);
+		free(a->backscatter);
+	}
+	free((*conf)->accounts);
+	conf_list_free(&(*conf)->rules);
+	free((*conf)->store);
+	free((*conf)->path);
+	free(*conf);
+	*conf = NULL;
+}
+
+const struct conf_account *
+conf_account(const struct conf *conf, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->naccounts; i++)
+		if (conf->accounts[i].name != NULL &&
+		    strcmp(conf->accounts[i].name, name) == 0)
+			return &conf->accounts[i];
+	return NULL;
+}
+

@@ -1,0 +1,203 @@
+/*
+ * conf: one user's imapsift configuration, read from a libconfig file into
+ * plain structs.
+ *
+ * The module checks every key it reads: unknown keys, wrong types, values
+ * out of range, missing required keys, and the rules that tie keys together
+ * (one of password and password_command, xoauth2 only with a command,
+ * plaintext only to a loopback host, account names unique).  A file that
+ * holds a password must not be readable or writable by group or others.
+ * It never logs, prints or exits; every problem found in one pass comes
+ * back as text.  It does not run password_command, resolve default paths
+ * or look at the server: those are the agent's business.
+ *
+ * Ownership, once for the whole header: `const char *` arguments are
+ * borrowed and never kept.  Everything reachable from a struct conf
+ * (strings, lists, accounts) belongs to it and stays valid until
+ * conf_free.  Optional strings are NULL when unset.
+ *
+ * Lines: every setting keeps the line it was read from in lines[key]
+ * (0 when the key was not in the file and the default applies), so the
+ * agent can report "path:line: message" about a value at run time.
+ */
+#ifndef IMAPSIFT_CONF_H
+#define IMAPSIFT_CONF_H
+
+#include <stddef.h>
+
+/* Every key the file may hold; the index into lines[]. */
+enum conf_key {
+	/* global */
+	CONF_STORE,
+	CONF_RULES,
+	CONF_COUNTRY,
+	CONF_ACCOUNTS,
+	/* per account (unknown_bounce also global) */
+	CONF_UNKNOWN_BOUNCE,
+	CONF_NAME,
+	CONF_HOST,
+	CONF_PORT,
+	CONF_TLS,
+	CONF_CA_FILE,
+	CONF_USER,
+	CONF_PASSWORD,
+	CONF_PASSWORD_COMMAND,
+	CONF_AUTH,
+	CONF_ADDRESSES,
+	CONF_WATCH,
+	CONF_SENT,
+	CONF_JUNK,
+	CONF_BACKSCATTER,
+	CONF_FIRST_RUN_DAYS,
+	CONF_MAX_FETCH_BYTES,
+	CONF_DRY_RUN,
+	CONF_TIMEOUT,
+	CONF_IDLE_REFRESH,
+	CONF_POLL_INTERVAL,
+	CONF_HARVEST_INTERVAL,
+	CONF_NKEYS
+};
+
+enum conf_tls {
+	CONF_TLS_IMPLICIT,	/* TLS from the first byte (port 993) */
+	CONF_TLS_STARTTLS,	/* STARTTLS before any credential (port 143) */
+	CONF_TLS_NONE		/* plaintext; only to a loopback host */
+};
+
+enum conf_auth {
+	CONF_AUTH_LOGIN,
+	CONF_AUTH_PLAIN,	/* AUTHENTICATE PLAIN */
+	CONF_AUTH_XOAUTH2	/* token from password_command */
+};
+
+enum conf_bounce {
+	CONF_BOUNCE_KEEP,	/* a bounce of unknown origin stays put */
+	CONF_BOUNCE_BACKSCATTER	/* ... or counts as backscatter */
+};
+
+/* A list of strings as written, in order. */
+struct conf_list {
+	char	**v;
+	size_t	 n;
+};
+
+/* Defaults and limits (inclusive) of the numeric keys. */
+#define CONF_DEF_COUNTRY		1
+#define CONF_DEF_PORT_IMPLICIT		993
+#define CONF_DEF_PORT_PLAIN		143
+#define CONF_DEF_FIRST_RUN_DAYS		30	/* 0..36500 */
+#define CONF_DEF_MAX_FETCH_BYTES	262144	/* 4096..67108864 */
+#define CONF_DEF_TIMEOUT		60	/* 1..3600 s */
+#define CONF_DEF_IDLE_REFRESH		600	/* 60..1740 s */
+#define CONF_DEF_POLL_INTERVAL		300	/* 10..86400 s */
+#define CONF_DEF_HARVEST_INTERVAL	3600	/* 60..604800 s */
+#define CONF_DEF_BACKSCATTER		"Backscatter"
+#define CONF_DEF_WATCH			"INBOX"
+#define CONF_NAME_MAX			64
+
+struct conf_account {
+	char	*name;		/* [A-Za-z0-9._@+-], not starting with '.' */
+	char	*host;
+	unsigned port;		/* 993 for implicit TLS, else 143 */
+	enum conf_tls tls;	/* default implicit */
+	char	*ca_file;	/* or NULL: the system trust store */
+	char	*user;
+	char	*password;	/* exactly one of password and */
+	char	*password_command;	/* password_command is set; the
+				 * command is for /bin/sh, not yet run */
+	enum conf_auth auth;	/* default login */
+	struct conf_list addresses;	/* default { user } if it has '@' */
+	struct conf_list watch;	/* mailboxes, UTF-8; default { "INBOX" } */
+	struct conf_list sent;	/* empty: every \Sent mailbox */
+	char	*junk;		/* NULL: the \Junk mailbox, else "Junk" */
+	char	*backscatter;	/* default "Backscatter" */
+	unsigned first_run_days;
+	unsigned max_fetch_bytes;
+	int	 dry_run;	/* 0 or 1 */
+	enum conf_bounce unknown_bounce;	/* the global one if unset */
+	unsigned timeout;	/* seconds per IMAP command */
+	unsigned idle_refresh;	/* seconds before IDLE is re-issued */
+	unsigned poll_interval;	/* seconds between polls without IDLE */
+	unsigned harvest_interval;	/* seconds between Sent harvests */
+	unsigned line;		/* where the account's group opens */
+	unsigned lines[CONF_NKEYS];
+};
+
+struct conf {
+	char	*path;		/* the file read, as given */
+	char	*store;		/* NULL (or "" in the file): agent default */
+	struct conf_list rules;	/* rule list dirs or files; may be empty */
+	unsigned country;	/* calling code for national numbers, 1..999 */
+	enum conf_bounce unknown_bounce;	/* default keep */
+	struct conf_account *accounts;	/* in file order; may be none */
+	size_t	 naccounts;
+	unsigned lines[CONF_NKEYS];
+};
+
+/*
+ * Reads and checks the file at path.  On success returns 0 and sets
+ * *conf_r (free with conf_free).  On failure returns -1, sets *conf_r to
+ * NULL and, when errs_r is not NULL, sets *errs_r to every problem found,
+ * one "path:line: message\n" line each ("path: message\n" for a problem
+ * with the whole file), malloc'd, caller frees; *errs_r is NULL on success.
+ * Lines come in line order, problems with the whole file first.  A
+ * libconfig syntax error stops the reading and is the only line.
+ */
+int	conf_load(struct conf **conf_r, const char *path, char **errs_r);
+
+/* Frees *conf and everything in it, and sets *conf to NULL. */
+void	conf_free(struct conf **conf);
+
+/* The account with this name, or NULL. */
+const struct conf_account *conf_account(const struct conf *conf,
+	    const char *name);
+
+/* The key's name as written in the file, e.g. "max_fetch_bytes". */
+const char *conf_key_name(enum conf_key key);
+
+/* ------------------------------------------------------------------ */
+/* For the files of this module only (conf.c, conf-keys.c,             */
+/* conf-account.c); the agent has no use for them.                     */
+
+struct config_setting_t;	/* libconfig's, kept out of this header */
+
+/* One error line, kept until all are sorted by line. */
+struct conf_err {
+	unsigned line;
+	size_t	 seq;		/* order of report, for a stable sort */
+	char	*text;		/* "path:line: message\n" */
+};
+
+/* State of one conf_load call. */
+struct conf_loader {
+	const char *path;	/* for "path:line: " */
+	struct conf_err *err;	/* the lines so far */
+	size_t	 nerr, errcap;
+	int	 failed;
+	int	 oom;		/* errs becomes "path: out of memory" */
+	int	 include_said;	/* "@include is not supported" given */
+};
+
+/* Adds "path:line: message\n" ("path: message\n" for line 0) to the
+ * loader's errors and marks the load failed.  (conf.c) */
+void	conf_lerr(struct conf_loader *L, unsigned line, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* strdup that marks the load out of memory on failure.  (conf.c) */
+char	*conf_strdup(struct conf_loader *L, const char *s);
+
+/*
+ * Reads setting m, a member of the root group (account 0) or of an
+ * account's group (account 1), into the struct at base and its line into
+ * lines[key].  Returns the key, or -1 after reporting an unknown key or a
+ * setting from an included file.  For CONF_ACCOUNTS only the line is
+ * stored: the caller reads the list.  (conf-keys.c)
+ */
+int	conf_member(struct conf_loader *L, struct config_setting_t *m,
+	    int account, void *base, unsigned *lines);
+/* Frees a list's strings and array and empties it.  (conf-keys.c) */
+void	conf_list_free(struct conf_list *l);
+/* Reads the accounts list s into c->accounts.  (conf-account.c) */
+void	conf_accounts(struct conf_loader *L, struct conf *c,
+	    struct config_setting_t *s);
+
+#endif

@@ -1,0 +1,436 @@
+/*
+ * test_conf.c: reading and checking config files (conf/).
+ *
+ * Good configs in tests/fixtures/conf/good are loaded and every field is
+ * compared; each broken config in tests/fixtures/conf/bad has a
+ * NAME.expected file with the exact "file:line: message" lines the load
+ * must report.  File modes are set here on copies in a temp dir, since git
+ * keeps no modes.  Paths are relative to the source tree: run from its
+ * top, or set TOP.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "tests/unit/test.h"
+
+#define GOOD	"tests/fixtures/conf/good/"
+#define BAD	"tests/fixtures/conf/bad/"
+
+static char tmpdir[] = "/tmp/test_conf.XXXXXX";
+
+static char *
+slurp(const char *path)
+{
+	FILE	*fp;
+	char	*buf;
+	long	 n;
+	size_t	 got;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	got = fread(buf, 1, (size_t)n, fp);
+	buf[got] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* Writes len bytes of text to tmpdir/name with mode; returns the path
+ * (static). */
+static const char *
+put_n(const char *name, const char *text, size_t len, mode_t mode)
+{
+	static char path[256];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	if ((fp = fopen(path, "w")) == NULL) {
+		T_FAILF("cannot write %s", path);
+		return path;
+	}
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+	if (chmod(path, mode) == -1)
+		T_FAILF("cannot chmod %s", path);
+	return path;
+}
+
+static const char *
+put(const char *name, const char *text, mode_t mode)
+{
+	return put_n(name, text, strlen(text), mode);
+}
+
+/* Loads path, which must load cleanly. */
+static struct conf *
+load_ok(const char *path)
+{
+	struct conf *c = NULL;
+	char	*errs = NULL;
+
+	if (conf_load(&c, path, &errs) != 0 || c == NULL)
+		T_FAILF("%s: did not load:\n%s", path, errs ? errs : "");
+	T_ASSERT(errs == NULL);
+	free(errs);
+	return c;
+}
+
+/* Loads path, which must fail with exactly the errors want. */
+static void
+load_bad(const char *path, const char *want)
+{
+	struct conf *c = NULL;
+	char	*errs = NULL;
+
+	if (conf_load(&c, path, &errs) != -1)
+		T_FAILF("%s: loaded, want errors", path);
+	T_ASSERT(c == NULL);
+	if (errs == NULL || want == NULL || strcmp(errs, want) != 0)
+		T_FAILF("%s: got\n%swant\n%s", path, errs ? errs : "(none)\n",
+		    want ? want : "(no .expected)\n");
+	free(errs);
+	conf_free(&c);
+}
+
+static int
+list_is(const struct conf_list *l, const char *const *want, size_t n)
+{
+	size_t	 i;
+
+	if (l->n != n || (n > 0 && l->v == NULL))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(l->v[i], want[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_defaults(void)
+{
+	static const char *const inbox[] = { "INBOX" };
+	static const char *const bob[] = { "bob@example.com" };
+	struct conf *c = load_ok(GOOD "minimal.conf");
+	const struct conf_account *a;
+	size_t	 k;
+
+	if (c == NULL)
+		return;
+	T_STREQ(c->path, GOOD "minimal.conf");
+	T_ASSERT(c->store == NULL);
+	T_INTEQ(c->rules.n, 0);
+	T_INTEQ(c->country, 1);
+	T_INTEQ(c->unknown_bounce, CONF_BOUNCE_KEEP);
+	T_INTEQ(c->naccounts, 1);
+	a = &c->accounts[0];
+	T_STREQ(a->name, "work");
+	T_STREQ(a->host, "imap.example.com");
+	T_INTEQ(a->port, 993);
+	T_INTEQ(a->tls, CONF_TLS_IMPLICIT);
+	T_ASSERT(a->ca_file == NULL);
+	T_STREQ(a->user, "bob@example.com");
+	T_ASSERT(a->password == NULL);
+	T_STREQ(a->password_command, "pass show work");
+	T_INTEQ(a->auth, CONF_AUTH_LOGIN);
+	T_ASSERT(list_is(&a->addresses, bob, 1));
+	T_ASSERT(list_is(&a->watch, inbox, 1));
+	T_INTEQ(a->sent.n, 0);
+	T_ASSERT(a->junk == NULL);
+	T_STREQ(a->backscatter, "Backscatter");
+	T_INTEQ(a->first_run_days, 30);
+	T_INTEQ(a->max_fetch_bytes, 262144);
+	T_INTEQ(a->dry_run, 0);
+	T_INTEQ(a->unknown_bounce, CONF_BOUNCE_KEEP);
+	T_INTEQ(a->timeout, 60);
+	T_INTEQ(a->idle_refresh, 600);
+	T_INTEQ(a->poll_interval, 300);
+	T_INTEQ(a->harvest_interval, 3600);
+	T_INTEQ(a->line, 3);
+	T_INTEQ(a->lines[CONF_NAME], 4);
+	T_INTEQ(a->lines[CONF_PASSWORD_COMMAND], 7);
+	for (k = CONF_AUTH; k < CONF_NKEYS; k++)
+		T_INTEQ(a->lines[k], 0);
+	T_INTEQ(c->lines[CONF_ACCOUNTS], 2);
+	T_INTEQ(c->lines[CONF_STORE], 0);
+	T_ASSERT(conf_account(c, "work") == a);
+	T_ASSERT(conf_account(c, "Work") == NULL);
+	conf_free(&c);
+	T_ASSERT(c == NULL);
+	conf_free(&c);
+	conf_free(NULL);
+}
+
+static void
+test_full(void)
+{
+	static const char *const rules[] = { "/etc/imapsift/rules",
+	    "rules/lists" };
+	static const char *const addrs[] = { "carol@example.org",
+	    "c@example.net" };
+	static const char *const watch[] = { "INBOX", "Lists/Ünïcode" };
+	static const char *const sent[] = { "Sent", "Sent Messages" };
+	static const char *const inbox[] = { "INBOX" };
+	struct conf *c = load_ok(GOOD "full.conf");
+	const struct conf_account *a, *b;
+
+	if (c == NULL)
+		return;
+	T_STREQ(c->store, "/var/tmp/imapsift-state");
+	T_ASSERT(list_is(&c->rules, rules, 2));
+	T_INTEQ(c->country, 44);
+	T_INTEQ(c->unknown_bounce, CONF_BOUNCE_BACKSCATTER);
+	T_INTEQ(c->lines[CONF_COUNTRY], 4);
+	T_INTEQ(c->naccounts, 2);
+	a = conf_account(c, "home");
+	b = conf_account(c, "second");
+	T_ASSERT(a != NULL && b != NULL);
+	if (a == NULL || b == NULL) {
+		conf_free(&c);
+		return;
+	}
+	T_STREQ(a->host, "mail.example.org");
+	T_INTEQ(a->port, 10143);
+	T_INTEQ(a->lines[CONF_PORT], 11);
+	T_INTEQ(a->tls, CONF_TLS_STARTTLS);
+	T_STREQ(a->ca_file, "/etc/ssl/my-ca.pem");
+	T_STREQ(a->user, "carol");
+	T_STREQ(a->password_command, "oauth-helper --account home");
+	T_INTEQ(a->auth, CONF_AUTH_XOAUTH2);
+	T_ASSERT(list_is(&a->addresses, addrs, 2));
+	T_ASSERT(list_is(&a->watch, watch, 2));
+	T_ASSERT(list_is(&a->sent, sent, 2));
+	T_STREQ(a->junk, "Spam");
+	T_STREQ(a->backscatter, "Bounces/Junk");
+	T_INTEQ(a->first_run_days, 0);
+	T_INTEQ(a->max_fetch_bytes, 4096);
+	T_INTEQ(a->dry_run, 1);
+	T_INTEQ(a->unknown_bounce, CONF_BOUNCE_KEEP);
+	T_INTEQ(a->timeout, 3600);
+	T_INTEQ(a->idle_refresh, 1740);
+	T_INTEQ(a->poll_interval, 10);
+	T_INTEQ(a->harvest_interval, 604800);
+	T_INTEQ(a->lines[CONF_HARVEST_INTERVAL], 29);
+	/* tls none: port 143; a bare string is a one-element list; the
+	 * global unknown_bounce is inherited; "" junk is the default. */
+	T_INTEQ(b->port, 143);
+	T_INTEQ(b->tls, CONF_TLS_NONE);
+	T_INTEQ(b->auth, CONF_AUTH_PLAIN);
+	T_ASSERT(list_is(&b->watch, inbox, 1));
+	T_INTEQ(b->addresses.n, 0);
+	T_INTEQ(b->unknown_bounce, CONF_BOUNCE_BACKSCATTER);
+	T_ASSERT(b->junk == NULL);
+	T_INTEQ(b->lines[CONF_JUNK], 39);
+	conf_free(&c);
+}
+
+static void
+test_loopback_and_empty(void)
+{
+	struct conf *c = load_ok(GOOD "loopback.conf");
+
+	if (c != NULL)
+		T_INTEQ(c->naccounts, 7);
+	conf_free(&c);
+	c = load_ok(GOOD "empty.conf");
+	if (c != NULL) {
+		T_INTEQ(c->naccounts, 0);
+		T_INTEQ(c->country, 1);
+		T_ASSERT(c->accounts == NULL);
+		T_ASSERT(conf_account(c, "x") == NULL);
+	}
+	conf_free(&c);
+}
+
+/* conf/imapsift.conf.example is itself a valid config. */
+static void
+test_example(void)
+{
+	struct conf *c = load_ok("conf/imapsift.conf.example");
+
+	if (c == NULL)
+		return;
+	T_INTEQ(c->naccounts, 1);
+	if (c->naccounts == 1) {
+		T_ASSERT(c->accounts[0].password_command != NULL);
+		T_ASSERT(c->accounts[0].password == NULL);
+	}
+	conf_free(&c);
+}
+
+static void
+test_bad_files(void)
+{
+	static const char *const names[] = {
+		"syntax", "dup-key", "unknown-key", "types", "global-types",
+		"ranges-low", "ranges-high", "enums", "dup-name",
+		"both-passwords", "no-password", "xoauth2", "tls-none",
+		"missing", "accounts-group", "accounts-element", "strings",
+		"mailboxes",
+	};
+	char	 path[256], exp[256], *want;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), BAD "%s.conf", names[i]);
+		snprintf(exp, sizeof(exp), BAD "%s.expected", names[i]);
+		(void)chmod(path, 0600);	/* only a mode test may fail */
+		want = slurp(exp);
+		load_bad(path, want);
+		free(want);
+	}
+}
+
+/* A password in a file others may read is refused; a command is not. */
+static void
+test_secrecy(void)
+{
+	static const struct {
+		const char *fixture;
+		mode_t	 mode;
+		int	 ok;
+	} t[] = {
+		{ GOOD "password.conf", 0600, 1 },
+		{ GOOD "password.conf", 0400, 1 },
+		{ GOOD "password.conf", 0644, 0 },
+		{ GOOD "password.conf", 0640, 0 },
+		{ GOOD "password.conf", 0620, 0 },
+		{ GOOD "password.conf", 0602, 0 },
+		{ GOOD "minimal.conf", 0644, 1 },
+		{ GOOD "minimal.conf", 0666, 1 },
+	};
+	struct conf *c;
+	char	 want[512], *text, *errs;
+	const char *path;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if ((text = slurp(t[i].fixture)) == NULL) {
+			T_FAILF("cannot read %s", t[i].fixture);
+			continue;
+		}
+		path = put("secrecy.conf", text, t[i].mode);
+		free(text);
+		if (t[i].ok) {
+			c = load_ok(path);
+			T_ASSERT(c != NULL);
+			conf_free(&c);
+			continue;
+		}
+		snprintf(want, sizeof(want), "%s: holds a password but is "
+		    "readable by others (chmod 600)\n", path);
+		load_bad(path, want);
+	}
+	/* errs_r may be NULL. */
+	c = NULL;
+	errs = NULL;
+	T_INTEQ(conf_load(&c, GOOD "minimal.conf", NULL), 0);
+	conf_free(&c);
+	T_INTEQ(conf_load(&c, BAD "types.conf", NULL), -1);
+	T_ASSERT(c == NULL && errs == NULL);
+}
+
+/* Missing, unreadable and non-regular files; @include. */
+static void
+test_files(void)
+{
+	char	 want[512];
+	const char *path;
+
+	load_bad(BAD "no-such.conf", BAD "no-such.conf: No such file or "
+	    "directory\n");
+	snprintf(want, sizeof(want), "%s: not a regular file\n", tmpdir);
+	load_bad(tmpdir, want);
+	if (geteuid() != 0) {	/* root reads any file */
+		path = put("unreadable.conf", "country = 1;\n", 0200);
+		snprintf(want, sizeof(want), "%s: Permission denied\n", path);
+		load_bad(path, want);
+	}
+	put("inc.conf", "store = \"x\";\n", 0600);
+	snprintf(want, sizeof(want), "country = 1;\n@include \"%s/inc.conf\"\n",
+	    tmpdir);
+	path = put("includer.conf", want, 0600);
+	snprintf(want, sizeof(want), "%s: @include is not supported\n", path);
+	load_bad(path, want);
+}
+
+/* Every cut of a full config loads or fails cleanly (for the sanitizers:
+ * error paths with half-read accounts must neither leak nor crash). */
+static void
+test_prefixes(void)
+{
+	struct conf *c;
+	char	*text, *errs;
+	const char *path;
+	size_t	 i, n;
+	int	 r;
+
+	if ((text = slurp(GOOD "full.conf")) == NULL) {
+		T_FAILF("cannot read " GOOD "full.conf");
+		return;
+	}
+	n = strlen(text);
+	for (i = 0; i <= n; i++) {
+		path = put_n("cut.conf", text, i, 0600);
+		errs = NULL;
+		r = conf_load(&c, path, &errs);
+		if (r == 0)
+			T_ASSERT(c != NULL && errs == NULL);
+		else
+			T_ASSERT(r == -1 && c == NULL && errs != NULL);
+		conf_free(&c);
+		free(errs);
+	}
+	free(text);
+}
+
+static void
+test_key_names(void)
+{
+	T_STREQ(conf_key_name(CONF_STORE), "store");
+	T_STREQ(conf_key_name(CONF_ACCOUNTS), "accounts");
+	T_STREQ(conf_key_name(CONF_UNKNOWN_BOUNCE), "unknown_bounce");
+	T_STREQ(conf_key_name(CONF_PASSWORD_COMMAND), "password_command");
+	T_STREQ(conf_key_name(CONF_HARVEST_INTERVAL), "harvest_interval");
+	T_STREQ(conf_key_name(CONF_NKEYS), "?");
+}
+
+int
+main(void)
+{
+	const char *top = getenv("TOP");
+	char	 cmd[300];
+
+	if (top != NULL && chdir(top) == -1) {
+		perror(top);
+		return 1;
+	}
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	T_RUN(test_defaults);
+	T_RUN(test_full);
+	T_RUN(test_loopback_and_empty);
+	T_RUN(test_example);
+	T_RUN(test_bad_files);
+	T_RUN(test_secrecy);
+	T_RUN(test_files);
+	T_RUN(test_prefixes);
+	T_RUN(test_key_names);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("could not remove %s\n", tmpdir);
+	return t_done();
+}
