@@ -43,7 +43,8 @@ BIN		= $(BUILD)/imapsift
 DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
 		  libpcre2-dev libpsl-dev libidn2-dev libsqlite3-dev \
 		  libconfig-dev
-DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev
+DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev dovecot-imapd openssl \
+		  python3
 DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd time util-linux \
 		  python3
 

@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh BUILD: runs every unit test binary in BUILD/tests and every CLI
-# test script in tests/cli, and closes with "N passed, N failed".
+# run.sh BUILD: runs every unit test binary in BUILD/tests, every CLI
+# test script in tests/cli and every tests/integration/test_*.sh, and
+# closes with "N passed, N failed".
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0 failed=0 bad=
@@ -30,6 +31,16 @@ for t in "$top/$build"/tests/test_*; do
 	tally "$n" "$tmp/$n.log" $rc
 done
 for t in "$top"/tests/cli/*.sh; do
+	[ -f "$t" ] || continue
+	n=$(basename "$t" .sh)
+	echo "== $n"
+	IMAPSIFT="$top/$build/imapsift" TOP="$top" sh "$t" > "$tmp/$n.log" 2>&1
+	rc=$?
+	grep -v '^ok ' "$tmp/$n.log"
+	tally "$n" "$tmp/$n.log" $rc
+done
+# Integration tests against a private Dovecot (tests/integration/dovecot.sh).
+for t in "$top"/tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
 	echo "== $n"
