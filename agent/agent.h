@@ -113,4 +113,212 @@ int	cmd_import_sent(int argc, char **argv);
  * the way (dies when it cannot be). */
 const char *default_store_path(void);
 
+/*
+ * IMAP sessions (imap*.c): the only users of libetpan's IMAP half.
+ * imap.c connects, authenticates and maps libetpan's codes; imap-tls.c
+ * verifies the server certificate; imap-mbox.c is LIST, CREATE, SELECT;
+ * imap-fetch.c is UID SEARCH and UID FETCH; imap-move.c is moves and
+ * flags; imap-utf7.c is the mailbox name codec.
+ *
+ * One struct imap per connection, used by one thread at a time.  The
+ * caller must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before imap_open
+ * and should block other signals in the thread that uses the session: a
+ * signal during a blocking read fails the command (IMAP_TEMP).  Each
+ * network read or write waits at most opts.timeout seconds (DNS is not
+ * bounded); TCP keepalive is on.
+ *
+ * Mailbox names are UTF-8 in this API and modified UTF-7 on the wire.
+ * const char * arguments are borrowed, never kept.  Nothing is logged
+ * but names and reasons (log_debug); never credentials or bodies.
+ *
+ * Every function returning int returns one of:
+ *   IMAP_OK	done.
+ *   IMAP_TEMP	network error, timeout, connection closed, server BYE or
+ *		out of memory (libetpan STREAM, FATAL, MEMORY, SSL, connect
+ *		failures).  The session is dead: imap_alive() is 0 and every
+ *		later command returns IMAP_TEMP at once; imap_drop() it and
+ *		try again later with a new session.
+ *   IMAP_PERM	retrying will not help.  Either the server refused this
+ *		command with NO (the session stays usable and alive), or
+ *		the session is dead and must not be retried as is: TLS
+ *		verification failed, STARTTLS not offered, PREAUTH in
+ *		STARTTLS mode, plaintext to a non-loopback host, a tagged
+ *		BAD or a reply libetpan could not parse (PROTOCOL, PARSE;
+ *		the stream is desynced).  Check imap_alive().
+ *   IMAP_AUTH	imap_open only: the server refused the credentials.
+ * imap_error() describes the last failure in one line (the server's own
+ * text when there is one).
+ */
+#define IMAP_OK		0
+#define IMAP_TEMP	1
+#define IMAP_PERM	2
+#define IMAP_AUTH	3
+
+#define IMAP_TLS_IMPLICIT	0	/* TLS from the first byte (993) */
+#define IMAP_TLS_STARTTLS	1	/* plaintext, then STARTTLS (143) */
+#define IMAP_TLS_NONE		2	/* loopback hosts only */
+
+#define IMAP_AUTH_LOGIN		0	/* LOGIN user secret */
+#define IMAP_AUTH_PLAIN		1	/* AUTHENTICATE PLAIN, no authzid;
+					   needs libsasl2-modules */
+#define IMAP_AUTH_XOAUTH2	2	/* secret is the OAuth2 access token */
+
+struct imap_opts {
+	const char	*host;		/* name or IP literal */
+	uint16_t	 port;		/* must not be 0 */
+	int		 tls;		/* IMAP_TLS_* */
+	const char	*ca_file;	/* PEM CA bundle; NULL: system store */
+	int		 timeout;	/* seconds per read/write; <= 0: 60 */
+	const char	*user;
+	const char	*secret;	/* password or token */
+	int		 auth;		/* IMAP_AUTH_* */
+	const char	*account;	/* for log lines only */
+};
+
+struct imap;
+
+/*
+ * Connects, verifies TLS (chain against ca_file or the system store, host
+ * name or IP address, server-auth key purpose; SNI sent for names) before
+ * any credential is sent, re-reads the capabilities after STARTTLS and
+ * after login, and authenticates.  Nothing in opts is kept (the secret is
+ * not copied).  On IMAP_OK *s_r is a session in the authenticated state;
+ * on failure *s_r is NULL and err (errlen > 0) holds one line: for
+ * IMAP_AUTH the server's text.  IMAP_PERM besides the cases above: the
+ * chosen mechanism is not offered (no AUTH=PLAIN, no AUTH=XOAUTH2,
+ * LOGINDISABLED).  IMAP_TEMP: DNS, connect, handshake or greeting failed
+ * or timed out.
+ */
+int	imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
+	    size_t errlen);
+/* Sends LOGOUT waiting at most 5 seconds (nothing when the session is
+ * dead), closes and frees; *s becomes NULL.  NULL *s is fine. */
+void	imap_close(struct imap **s);
+/* Closes the connection without LOGOUT and frees; *s becomes NULL. */
+void	imap_drop(struct imap **s);
+/* 1 while the connection is usable, 0 once a command killed it. */
+int	imap_alive(const struct imap *s);
+/* Why the last command on s failed, one line ("" when it succeeded;
+ * after an IMAP_OK imap_move, a logged cleanup failure).  Valid until
+ * the next call on s. */
+const char *imap_error(const struct imap *s);
+/* 1 when the server advertised cap ("MOVE", "UIDPLUS", "SPECIAL-USE",
+ * "IDLE", case-insensitive) in the last capability list, else 0. */
+int	imap_has(struct imap *s, const char *cap);
+
+/* Mailbox attributes from LIST (RFC 3501, 3348, 6154). */
+#define IMAP_MBOX_NOSELECT	0x0001
+#define IMAP_MBOX_NOINFERIORS	0x0002
+#define IMAP_MBOX_NONEXISTENT	0x0004
+#define IMAP_MBOX_HASCHILDREN	0x0008
+#define IMAP_MBOX_JUNK		0x0010
+#define IMAP_MBOX_SENT		0x0020
+#define IMAP_MBOX_TRASH		0x0040
+#define IMAP_MBOX_DRAFTS	0x0080
+#define IMAP_MBOX_ARCHIVE	0x0100
+#define IMAP_MBOX_ALL		0x0200
+#define IMAP_MBOX_FLAGGED	0x0400
+
+struct imap_mailbox {
+	char		*name;		/* UTF-8 */
+	char		 delim;		/* hierarchy delimiter; '\0' if none */
+	unsigned	 flags;		/* IMAP_MBOX_* */
+};
+
+/* LIST "" "*".  On IMAP_OK *mb_r is an array of *n_r mailboxes (caller
+ * frees with imap_list_free); names the server sent in invalid modified
+ * UTF-7 are skipped (log_debug).  On failure *mb_r is NULL, *n_r 0. */
+int	imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r);
+void	imap_list_free(struct imap_mailbox *mb, size_t n);
+/* CREATE name.  A mailbox that already exists is IMAP_OK. */
+int	imap_create(struct imap *s, const char *name);
+/* SELECT name, or EXAMINE when readonly.  Any out pointer may be NULL;
+ * a value the server did not send is 0.  On NO (no such mailbox: IMAP_PERM)
+ * nothing is selected any more. */
+int	imap_select(struct imap *s, const char *name, int readonly,
+	    uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint32_t *exists_r);
+
+/* UID SEARCH SINCE <date of since, UTC>: the selected mailbox's UIDs with
+ * an internal date on or after that day, ascending.  On IMAP_OK *uids_r
+ * is malloc'd (caller frees; NULL when *n_r is 0). */
+int	imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
+	    size_t *n_r);
+
+/* Message flags from FETCH. */
+#define IMAP_FL_SEEN		0x0001
+#define IMAP_FL_ANSWERED	0x0002
+#define IMAP_FL_FLAGGED		0x0004
+#define IMAP_FL_DELETED		0x0008
+#define IMAP_FL_DRAFT		0x0010
+#define IMAP_FL_JUNK		0x0020	/* $Junk or Junk */
+#define IMAP_FL_NOTJUNK		0x0040	/* $NotJunk, NotJunk or NonJunk */
+
+struct imap_msg {
+	uint32_t	 uid;
+	unsigned	 flags;		/* IMAP_FL_*; 0 for header fetches */
+	time_t		 internaldate;	/* UTC; 0 for header fetches */
+	const char	*data;		/* bytes, NUL-terminated; borrowed */
+	size_t		 len;		/* bytes in data (capped body) */
+};
+
+/*
+ * Calls cb(arg, m) for each message of the selected mailbox whose UID is
+ * in uid_from..uid_to (uid_to 0: no upper bound), in server order, after
+ * the whole reply was read: UID FETCH from:to (UID FLAGS INTERNALDATE
+ * BODY.PEEK[]<0.max_bytes>), so \Seen never changes.  m and its data are
+ * valid only during the call.  The whole range is held in memory first:
+ * keep ranges to a few hundred UIDs.  Unsolicited FETCH lines (no UID)
+ * and UIDs outside the range are skipped.  cb must not use s; when it
+ * returns non-zero the remaining messages are skipped and imap_uid_fetch
+ * still returns IMAP_OK.  No message in the range is IMAP_OK.
+ */
+int	imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
+	    size_t max_bytes, int (*cb)(void *, const struct imap_msg *),
+	    void *arg);
+/* Same for the Sent harvest: UID FETCH from:* (UID BODY.PEEK[HEADER.FIELDS
+ * (Message-ID To Cc Date)]); m->data is those header lines. */
+int	imap_fetch_headers(struct imap *s, uint32_t uid_from,
+	    int (*cb)(void *, const struct imap_msg *), void *arg);
+
+/*
+ * Moves the n UIDs (n > 0, any order) from the selected mailbox to dest:
+ * UID MOVE when advertised; else UID COPY + UID STORE +FLAGS.SILENT
+ * (\Deleted) + UID EXPUNGE of those UIDs when UIDPLUS is; else UID COPY +
+ * UID STORE only (the originals stay, flagged \Deleted, for the user's
+ * client: never a bare EXPUNGE).  On NO [TRYCREATE] dest is created and
+ * the command retried once.  new_uids_r (NULL or room for n) receives the
+ * UID each message got in dest, in the order of uids, from COPYUID when
+ * the server sends it (only with UIDPLUS); entries it cannot fill are 0
+ * (UIDs that no longer exist are skipped by the server, without error).
+ * IMAP_OK once the copy (or move) succeeded, even if the following STORE
+ * or UID EXPUNGE failed (logged with log_warnx; imap_error() says why and
+ * imap_alive() may then be 0).  dest not valid UTF-8: IMAP_PERM.
+ */
+int	imap_move(struct imap *s, const uint32_t *uids, size_t n,
+	    const char *dest, uint32_t *new_uids_r);
+/* UID STORE uids op, op being e.g. "+FLAGS.SILENT ($Junk)" (the forms
+ * [+-]FLAGS[.SILENT] (flag ...)). */
+int	imap_store_flags(struct imap *s, const uint32_t *uids, size_t n,
+	    const char *op);
+
+/* imap-utf7.c: mailbox name codec.  Both return a malloc'd string
+ * (caller frees) or NULL with errno EILSEQ (invalid input: bad UTF-8, or
+ * not canonical modified UTF-7) or ENOMEM.  Uses plain malloc. */
+char	*imap_utf7_encode(const char *utf8);
+char	*imap_utf7_decode(const char *mutf7);
+
+/* Internal to imap*.c. */
+struct mailimap;
+struct mailimap_set;
+struct mailimap *imap_mi(struct imap *s);
+const char *imap_host(const struct imap *s);
+/* IMAP_OK when s is alive, else IMAP_TEMP. */
+int	imap_ready(struct imap *s);
+/* Maps a libetpan code r from command what to IMAP_*, records the error
+ * text (with the server's) and marks s dead when the stream is gone. */
+int	imap_fail(struct imap *s, int r, const char *what);
+int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
+	    size_t errlen);
+struct mailimap_set *imap_uidset(const uint32_t *uids, size_t n);
+
 #endif

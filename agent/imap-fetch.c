@@ -1,0 +1,292 @@
+/*
+ * imap-fetch.c: UID SEARCH SINCE and the two UID FETCH forms (capped
+ * bodies for classification, a few header fields for the Sent harvest).
+ * libetpan returns the whole reply as a list; unsolicited FETCH lines
+ * (flag changes of other messages, no UID) and the "n:*" answer for the
+ * highest message (its UID may be below n) are filtered out here.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "agent.h"
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
+    size_t *n_r)
+{
+	struct mailimap_search_key *key;
+	struct mailimap_date *d;
+	struct tm tm;
+	clist *res = NULL;
+	clistiter *it;
+	uint32_t *v;
+	size_t n = 0;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if (gmtime_r(&since, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	d = mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
+	if (d == NULL || (key = mailimap_search_key_new_since(d)) == NULL)
+		fatalx("out of memory");
+	r = mailimap_uid_search(imap_mi(s), NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, "UID SEARCH");
+	v = xcalloc(clist_count(res) + 1, sizeof(*v));
+	for (it = clist_begin(res); it != NULL; it = clist_next(it))
+		if (clist_content(it) != NULL)
+			v[n++] = *(uint32_t *)clist_content(it);
+	mailimap_search_result_free(res);
+	qsort(v, n, sizeof(*v), uid_cmp);
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	*uids_r = v;
+	*n_r = n;
+	return IMAP_OK;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static long
+days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+static time_t
+internal_time(const struct mailimap_date_time *dt)
+{
+	long z, t;
+
+	if (dt == NULL || dt->dt_month < 1 || dt->dt_month > 12)
+		return 0;
+	t = days_from_civil(dt->dt_year, (unsigned)dt->dt_month,
+	    (unsigned)dt->dt_day) * 86400L + dt->dt_hour * 3600L +
+	    dt->dt_min * 60L + dt->dt_sec;
+	z = dt->dt_zone;	/* +0130 is 130 */
+	t -= (z / 100) * 3600L + (z % 100) * 60L;
+	return (time_t)t;
+}
+
+static unsigned
+flag_bits(const struct mailimap_flag *f)
+{
+	const char *k;
+
+	switch (f->fl_type) {
+	case MAILIMAP_FLAG_SEEN:
+		return IMAP_FL_SEEN;
+	case MAILIMAP_FLAG_ANSWERED:
+		return IMAP_FL_ANSWERED;
+	case MAILIMAP_FLAG_FLAGGED:
+		return IMAP_FL_FLAGGED;
+	case MAILIMAP_FLAG_DELETED:
+		return IMAP_FL_DELETED;
+	case MAILIMAP_FLAG_DRAFT:
+		return IMAP_FL_DRAFT;
+	case MAILIMAP_FLAG_KEYWORD:
+		if ((k = f->fl_data.fl_keyword) == NULL)
+			return 0;
+		if (strcasecmp(k, "$Junk") == 0 || strcasecmp(k, "Junk") == 0)
+			return IMAP_FL_JUNK;
+		if (strcasecmp(k, "$NotJunk") == 0 ||
+		    strcasecmp(k, "NotJunk") == 0 ||
+		    strcasecmp(k, "NonJunk") == 0)
+			return IMAP_FL_NOTJUNK;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static unsigned
+fetch_flags(clist *l)
+{
+	const struct mailimap_flag_fetch *ff;
+	clistiter *it;
+	unsigned fl = 0;
+
+	if (l == NULL)
+		return 0;
+	for (it = clist_begin(l); it != NULL;
+	    it = clist_next(it)) {
+		ff = clist_content(it);
+		if (ff->fl_type == MAILIMAP_FLAG_FETCH_OTHER &&
+		    ff->fl_flag != NULL)
+			fl |= flag_bits(ff->fl_flag);
+	}
+	return fl;
+}
+
+/* Fills m from one FETCH response; returns 0 when it carries a UID. */
+static int
+msg_from_att(struct mailimap_msg_att *att, struct imap_msg *m)
+{
+	struct mailimap_msg_att_item *item;
+	struct mailimap_msg_att_static *st;
+	clistiter *it;
+	int have_uid = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->data = "";
+	for (it = clist_begin(att->att_list); it != NULL;
+	    it = clist_next(it)) {
+		item = clist_content(it);
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			if (item->att_data.att_dyn != NULL)
+				m->flags |= fetch_flags(
+				    item->att_data.att_dyn->att_list);
+			continue;
+		}
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+		    (st = item->att_data.att_static) == NULL)
+			continue;
+		switch (st->att_type) {
+		case MAILIMAP_MSG_ATT_UID:
+			m->uid = st->att_data.att_uid;
+			have_uid = 1;
+			break;
+		case MAILIMAP_MSG_ATT_INTERNALDATE:
+			m->internaldate =
+			    internal_time(st->att_data.att_internal_date);
+			break;
+		case MAILIMAP_MSG_ATT_BODY_SECTION:
+			/* sec_section is NULL for BODY[]: not looked at. */
+			if (st->att_data.att_body_section != NULL &&
+			    st->att_data.att_body_section->sec_body_part !=
+			    NULL) {
+				m->data = st->att_data.att_body_section->
+				    sec_body_part;
+				m->len = st->att_data.att_body_section->
+				    sec_length;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return have_uid ? 0 : -1;
+}
+
+/* Runs UID FETCH from:to ft and calls cb for the messages in range. */
+static int
+run_fetch(struct imap *s, uint32_t from, uint32_t to,
+    struct mailimap_fetch_type *ft, const char *what,
+    int (*cb)(void *, const struct imap_msg *), void *arg)
+{
+	struct mailimap_set *set;
+	struct imap_msg m;
+	clist *res = NULL;
+	clistiter *it;
+	int r;
+
+	if ((set = mailimap_set_new_interval(from, to)) == NULL)
+		fatalx("out of memory");
+	r = mailimap_uid_fetch(imap_mi(s), set, ft, &res);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, what);
+	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
+		if (msg_from_att(clist_content(it), &m) == -1)
+			continue;		/* unsolicited */
+		if (m.uid < from || (to != 0 && m.uid > to))
+			continue;		/* "n:*" gave the last one */
+		if (cb(arg, &m) != 0)
+			break;
+	}
+	mailimap_fetch_list_free(res);
+	return IMAP_OK;
+}
+
+static void
+ft_add(struct mailimap_fetch_type *ft, struct mailimap_fetch_att *fa)
+{
+	if (fa == NULL ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, fa) !=
+	    MAILIMAP_NO_ERROR)
+		fatalx("out of memory");
+}
+
+int
+imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
+    size_t max_bytes, int (*cb)(void *, const struct imap_msg *), void *arg)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_section *sec;
+	int r;
+
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if (uid_from == 0)
+		uid_from = 1;
+	if (max_bytes == 0 || max_bytes > UINT32_MAX)
+		max_bytes = UINT32_MAX;
+	if ((ft = mailimap_fetch_type_new_fetch_att_list_empty()) == NULL ||
+	    (sec = mailimap_section_new(NULL)) == NULL)
+		fatalx("out of memory");
+	ft_add(ft, mailimap_fetch_att_new_uid());
+	ft_add(ft, mailimap_fetch_att_new_flags());
+	ft_add(ft, mailimap_fetch_att_new_internaldate());
+	ft_add(ft, mailimap_fetch_att_new_body_peek_section_partial(sec, 0,
+	    (uint32_t)max_bytes));
+	r = run_fetch(s, uid_from, uid_to, ft, "UID FETCH", cb, arg);
+	mailimap_fetch_type_free(ft);
+	return r;
+}
+
+int
+imap_fetch_headers(struct imap *s, uint32_t uid_from,
+    int (*cb)(void *, const struct imap_msg *), void *arg)
+{
+	static const char *const fields[] = { "Message-ID", "To", "Cc",
+	    "Date" };
+	struct mailimap_fetch_type *ft;
+	struct mailimap_header_list *hl;
+	struct mailimap_section *sec;
+	clist *h;
+	size_t i;
+	int r;
+
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if (uid_from == 0)
+		uid_from = 1;
+	if ((h = clist_new()) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (clist_append(h, xstrdup(fields[i])) < 0)
+			fatalx("out of memory");
+	if ((hl = mailimap_header_list_new(h)) == NULL ||
+	    (sec = mailimap_section_new_header_fields(hl)) == NULL ||
+	    (ft = mailimap_fetch_type_new_fetch_att_list_empty()) == NULL)
+		fatalx("out of memory");
+	ft_add(ft, mailimap_fetch_att_new_uid());
+	ft_add(ft, mailimap_fetch_att_new_body_peek_section(sec));
+	r = run_fetch(s, uid_from, 0, ft, "UID FETCH headers", cb, arg);
+	mailimap_fetch_type_free(ft);
+	return r;
+}

@@ -1,0 +1,188 @@
+/*
+ * imap-mbox.c: LIST (with special-use attributes), CREATE and
+ * SELECT/EXAMINE, translating names between UTF-8 and modified UTF-7.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "agent.h"
+
+/* Encodes name for the wire, or records the error and returns NULL. */
+static char *
+wire_name(struct imap *s, const char *name)
+{
+	char *w;
+
+	if ((w = imap_utf7_encode(name)) == NULL) {
+		if (errno == ENOMEM)
+			fatalx("out of memory");
+		(void)imap_fail(s, MAILIMAP_ERROR_INVAL,
+		    "mailbox name not UTF-8");
+	}
+	return w;
+}
+
+static const struct {
+	const char	*name;	/* without the backslash, as libetpan has it */
+	unsigned	 flag;
+} mbox_attrs[] = {
+	{ "Noselect", IMAP_MBOX_NOSELECT },
+	{ "NoInferiors", IMAP_MBOX_NOINFERIORS },
+	{ "NonExistent", IMAP_MBOX_NONEXISTENT },
+	{ "HasChildren", IMAP_MBOX_HASCHILDREN },
+	{ "Junk", IMAP_MBOX_JUNK },
+	{ "Sent", IMAP_MBOX_SENT },
+	{ "Trash", IMAP_MBOX_TRASH },
+	{ "Drafts", IMAP_MBOX_DRAFTS },
+	{ "Archive", IMAP_MBOX_ARCHIVE },
+	{ "All", IMAP_MBOX_ALL },
+	{ "Flagged", IMAP_MBOX_FLAGGED },
+};
+
+static unsigned
+mbox_flags(const struct mailimap_mbx_list_flags *f)
+{
+	const struct mailimap_mbx_list_oflag *of;
+	const char *name;
+	clistiter *it;
+	unsigned fl = 0;
+	size_t i;
+
+	if (f == NULL)
+		return 0;
+	if (f->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    f->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		fl |= IMAP_MBOX_NOSELECT;
+	for (it = clist_begin(f->mbf_oflags); it != NULL;
+	    it = clist_next(it)) {
+		of = clist_content(it);
+		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_NOINFERIORS) {
+			fl |= IMAP_MBOX_NOINFERIORS;
+			continue;
+		}
+		if (of->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT ||
+		    of->of_flag_ext == NULL)
+			continue;
+		name = of->of_flag_ext;
+		if (*name == '\\')	/* in case a version keeps it */
+			name++;
+		for (i = 0; i < sizeof(mbox_attrs) / sizeof(mbox_attrs[0]);
+		    i++)
+			if (strcasecmp(name, mbox_attrs[i].name) == 0)
+				fl |= mbox_attrs[i].flag;
+	}
+	return fl;
+}
+
+int
+imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r)
+{
+	struct mailimap_mailbox_list *ml;
+	struct imap_mailbox *v;
+	clist *res = NULL;
+	clistiter *it;
+	size_t n = 0;
+	char *name;
+	int r;
+
+	*mb_r = NULL;
+	*n_r = 0;
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	r = mailimap_list(imap_mi(s), "", "*", &res);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, "LIST");
+	v = xcalloc(clist_count(res) + 1, sizeof(*v));
+	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
+		ml = clist_content(it);
+		if (ml->mb_name == NULL)
+			continue;
+		if ((name = imap_utf7_decode(ml->mb_name)) == NULL) {
+			if (errno == ENOMEM)
+				fatalx("out of memory");
+			log_debug("imap: skipping mailbox with an invalid "
+			    "modified UTF-7 name");
+			continue;
+		}
+		v[n].name = name;
+		v[n].delim = ml->mb_delimiter;
+		v[n].flags = mbox_flags(ml->mb_flag);
+		n++;
+	}
+	mailimap_list_result_free(res);
+	*mb_r = v;
+	*n_r = n;
+	return IMAP_OK;
+}
+
+void
+imap_list_free(struct imap_mailbox *mb, size_t n)
+{
+	size_t i;
+
+	if (mb == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(mb[i].name);
+	free(mb);
+}
+
+int
+imap_create(struct imap *s, const char *name)
+{
+	struct mailimap *mi = imap_mi(s);
+	const char *atom;
+	char *w;
+	int r;
+
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if ((w = wire_name(s, name)) == NULL)
+		return IMAP_PERM;
+	r = mailimap_create(mi, w);
+	free(w);
+	if (r == MAILIMAP_ERROR_CREATE && mi->imap_response_info != NULL) {
+		atom = mi->imap_response_info->rsp_atom;
+		if (atom != NULL && strcasecmp(atom, "ALREADYEXISTS") == 0)
+			return IMAP_OK;
+	}
+	return imap_fail(s, r, "CREATE");
+}
+
+int
+imap_select(struct imap *s, const char *name, int readonly,
+    uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint32_t *exists_r)
+{
+	struct mailimap *mi = imap_mi(s);
+	struct mailimap_selection_info *si;
+	char *w;
+	int r;
+
+	if (uidvalidity_r != NULL)
+		*uidvalidity_r = 0;
+	if (uidnext_r != NULL)
+		*uidnext_r = 0;
+	if (exists_r != NULL)
+		*exists_r = 0;
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if ((w = wire_name(s, name)) == NULL)
+		return IMAP_PERM;
+	r = readonly ? mailimap_examine(mi, w) : mailimap_select(mi, w);
+	free(w);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, readonly ? "EXAMINE" : "SELECT");
+	if ((si = mi->imap_selection_info) == NULL)
+		return IMAP_OK;
+	if (uidvalidity_r != NULL)
+		*uidvalidity_r = si->sel_uidvalidity;
+	if (uidnext_r != NULL)
+		*uidnext_r = si->sel_uidnext;
+	if (exists_r != NULL)
+		*exists_r = si->sel_exists;
+	return IMAP_OK;
+}

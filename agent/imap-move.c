@@ -1,0 +1,261 @@
+/*
+ * imap-move.c: moving messages between mailboxes and setting flags.
+ * UID MOVE when the server has MOVE; else COPY, then \Deleted, then
+ * UID EXPUNGE of exactly those UIDs when UIDPLUS allows it.  A bare
+ * EXPUNGE is never sent: it would purge mail the user deleted elsewhere.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "agent.h"
+
+struct copyuid {
+	struct mailimap_set	*src, *dst;
+};
+
+static int
+trycreate(struct imap *s)
+{
+	struct mailimap_response_info *ri = imap_mi(s)->imap_response_info;
+
+	return ri != NULL && ri->rsp_trycreate;
+}
+
+/* One attempt: MOVE or COPY (the libetpan code is returned). */
+static int
+move_or_copy(struct imap *s, struct mailimap_set *set, const char *w,
+    struct copyuid *cu)
+{
+	struct mailimap *mi = imap_mi(s);
+	uint32_t uv = 0;
+
+	if (imap_has(s, "MOVE"))
+		return imap_has(s, "UIDPLUS") ? mailimap_uidplus_uid_move(mi,
+		    set, w, &uv, &cu->src, &cu->dst) :
+		    mailimap_uid_move(mi, set, w);
+	return imap_has(s, "UIDPLUS") ? mailimap_uidplus_uid_copy(mi, set, w,
+	    &uv, &cu->src, &cu->dst) : mailimap_uid_copy(mi, set, w);
+}
+
+/* After a COPY: flag the originals \Deleted, and UID EXPUNGE them when
+ * UIDPLUS allows it.  Failures are logged: the copy already exists. */
+static void
+remove_originals(struct imap *s, struct mailimap_set *set, const char *dest)
+{
+	struct mailimap_store_att_flags *sa;
+	struct mailimap_flag_list *fl;
+	int r;
+
+	if ((fl = mailimap_flag_list_new_empty()) == NULL ||
+	    mailimap_flag_list_add(fl, mailimap_flag_new_deleted()) !=
+	    MAILIMAP_NO_ERROR ||
+	    (sa = mailimap_store_att_flags_new_add_flags_silent(fl)) == NULL)
+		fatalx("out of memory");
+	r = mailimap_uid_store(imap_mi(s), set, sa);
+	mailimap_store_att_flags_free(sa);
+	if (r == MAILIMAP_NO_ERROR && imap_has(s, "UIDPLUS"))
+		r = mailimap_uid_expunge(imap_mi(s), set);
+	if (r != MAILIMAP_NO_ERROR) {
+		(void)imap_fail(s, r, "removing moved originals");
+		log_warnx("copied to %s but %s", dest, imap_error(s));
+	}
+}
+
+/* Index of uid within the expanded set, or -1. */
+static long
+set_index(struct mailimap_set *set, uint32_t uid)
+{
+	struct mailimap_set_item *it;
+	clistiter *ci;
+	long base = 0;
+
+	for (ci = clist_begin(set->set_list); ci != NULL;
+	    ci = clist_next(ci)) {
+		it = clist_content(ci);
+		if (uid >= it->set_first && uid <= it->set_last)
+			return base + (long)(uid - it->set_first);
+		base += (long)(it->set_last - it->set_first) + 1;
+	}
+	return -1;
+}
+
+static uint32_t
+set_nth(struct mailimap_set *set, long k)
+{
+	struct mailimap_set_item *it;
+	clistiter *ci;
+
+	for (ci = clist_begin(set->set_list); ci != NULL;
+	    ci = clist_next(ci)) {
+		it = clist_content(ci);
+		if (k <= (long)(it->set_last - it->set_first))
+			return it->set_first + (uint32_t)k;
+		k -= (long)(it->set_last - it->set_first) + 1;
+	}
+	return 0;
+}
+
+static void
+map_copyuid(struct copyuid *cu, const uint32_t *uids, size_t n,
+    uint32_t *new_uids)
+{
+	size_t i;
+	long k;
+
+	for (i = 0; i < n; i++) {
+		new_uids[i] = 0;
+		if (cu->src == NULL || cu->dst == NULL)
+			continue;
+		if ((k = set_index(cu->src, uids[i])) >= 0)
+			new_uids[i] = set_nth(cu->dst, k);
+	}
+}
+
+static void
+copyuid_free(struct copyuid *cu)
+{
+	if (cu->src != NULL)
+		mailimap_set_free(cu->src);
+	if (cu->dst != NULL)
+		mailimap_set_free(cu->dst);
+	cu->src = cu->dst = NULL;
+}
+
+int
+imap_move(struct imap *s, const uint32_t *uids, size_t n, const char *dest,
+    uint32_t *new_uids_r)
+{
+	struct copyuid cu = { NULL, NULL };
+	struct mailimap_set *set;
+	const char *what;
+	char *w;
+	int r, ret;
+
+	if ((ret = imap_ready(s)) != IMAP_OK || n == 0)
+		return ret;
+	if ((w = imap_utf7_encode(dest)) == NULL) {
+		if (errno == ENOMEM)
+			fatalx("out of memory");
+		return imap_fail(s, MAILIMAP_ERROR_INVAL,
+		    "mailbox name not UTF-8");
+	}
+	what = imap_has(s, "MOVE") ? "UID MOVE" : "UID COPY";
+	set = imap_uidset(uids, n);
+	r = move_or_copy(s, set, w, &cu);
+	if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_ERROR_STREAM &&
+	    trycreate(s)) {
+		log_debug("creating %s on TRYCREATE", dest);
+		copyuid_free(&cu);
+		if ((ret = imap_create(s, dest)) == IMAP_OK)
+			r = move_or_copy(s, set, w, &cu);
+		else
+			goto out;
+	}
+	if ((ret = imap_fail(s, r, what)) != IMAP_OK)
+		goto out;
+	if (!imap_has(s, "MOVE"))
+		remove_originals(s, set, dest);
+	if (new_uids_r != NULL)
+		map_copyuid(&cu, uids, n, new_uids_r);
+	ret = IMAP_OK;
+out:
+	copyuid_free(&cu);
+	mailimap_set_free(set);
+	free(w);
+	return ret;
+}
+
+static struct mailimap_flag *
+parse_flag(const char *t, size_t len)
+{
+	static const struct {
+		const char		 *name;
+		struct mailimap_flag	*(*make)(void);
+	} sys[] = {
+		{ "\\Seen", mailimap_flag_new_seen },
+		{ "\\Answered", mailimap_flag_new_answered },
+		{ "\\Flagged", mailimap_flag_new_flagged },
+		{ "\\Deleted", mailimap_flag_new_deleted },
+		{ "\\Draft", mailimap_flag_new_draft },
+	};
+	char *k;
+	size_t i;
+
+	for (i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+		if (strlen(sys[i].name) == len &&
+		    strncasecmp(sys[i].name, t, len) == 0)
+			return sys[i].make();
+	if (*t == '\\')
+		return NULL;
+	k = xmalloc(len + 1);
+	memcpy(k, t, len);
+	k[len] = '\0';
+	return mailimap_flag_new_flag_keyword(k);
+}
+
+/* "+FLAGS.SILENT ($Junk \Seen)" into a libetpan store attribute. */
+static struct mailimap_store_att_flags *
+parse_store_op(const char *op)
+{
+	struct mailimap_flag_list *fl;
+	struct mailimap_flag *f;
+	const char *p, *q;
+	int sign = 0, silent;
+
+	if (*op == '+' || *op == '-')
+		sign = *op++ == '+' ? 1 : -1;
+	if (strncasecmp(op, "FLAGS", 5) != 0)
+		return NULL;
+	op += 5;
+	if ((silent = strncasecmp(op, ".SILENT", 7) == 0))
+		op += 7;
+	if (strncmp(op, " (", 2) != 0 || (q = strchr(op, ')')) == NULL ||
+	    q[1] != '\0')
+		return NULL;
+	if ((fl = mailimap_flag_list_new_empty()) == NULL)
+		fatalx("out of memory");
+	for (p = op + 2; p < q; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " )");
+
+		if (len == 0)
+			break;
+		if ((f = parse_flag(p, len)) == NULL ||
+		    mailimap_flag_list_add(fl, f) != MAILIMAP_NO_ERROR) {
+			mailimap_flag_list_free(fl);
+			return NULL;
+		}
+		p += len;
+	}
+	if (sign > 0)
+		return silent ? mailimap_store_att_flags_new_add_flags_silent(
+		    fl) : mailimap_store_att_flags_new_add_flags(fl);
+	if (sign < 0)
+		return silent ?
+		    mailimap_store_att_flags_new_remove_flags_silent(fl) :
+		    mailimap_store_att_flags_new_remove_flags(fl);
+	return silent ? mailimap_store_att_flags_new_set_flags_silent(fl) :
+	    mailimap_store_att_flags_new_set_flags(fl);
+}
+
+int
+imap_store_flags(struct imap *s, const uint32_t *uids, size_t n,
+    const char *op)
+{
+	struct mailimap_store_att_flags *sa;
+	struct mailimap_set *set;
+	int r;
+
+	if ((r = imap_ready(s)) != IMAP_OK || n == 0)
+		return r;
+	if ((sa = parse_store_op(op)) == NULL)
+		return imap_fail(s, MAILIMAP_ERROR_INVAL, "UID STORE (bad op)");
+	set = imap_uidset(uids, n);
+	r = mailimap_uid_store(imap_mi(s), set, sa);
+	mailimap_store_att_flags_free(sa);
+	mailimap_set_free(set);
+	return imap_fail(s, r, "UID STORE");
+}

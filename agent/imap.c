@@ -1,0 +1,480 @@
+/*
+ * imap.c: an IMAP session over libetpan: connect (implicit TLS, STARTTLS
+ * or loopback plaintext), certificate check (imap-tls.c) before any
+ * credential, capabilities, authentication, and the mapping of libetpan's
+ * MAILIMAP_* codes to IMAP_OK / IMAP_TEMP / IMAP_PERM / IMAP_AUTH.
+ * libetpan-notes.md explains the traps avoided here.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "agent.h"
+
+#define IMAP_DEFAULT_TIMEOUT	60
+#define IMAP_LOGOUT_TIMEOUT	5
+
+struct imap {
+	mailimap	*mi;
+	char		*host;
+	char		*account;
+	int		 dead;
+	char		 err[512];
+};
+
+struct mailimap *
+imap_mi(struct imap *s)
+{
+	return s->mi;
+}
+
+const char *
+imap_host(const struct imap *s)
+{
+	return s->host;
+}
+
+int
+imap_alive(const struct imap *s)
+{
+	return s != NULL && !s->dead && s->mi != NULL &&
+	    s->mi->imap_stream != NULL;
+}
+
+const char *
+imap_error(const struct imap *s)
+{
+	return s->err;
+}
+
+int
+imap_has(struct imap *s, const char *cap)
+{
+	return mailimap_has_extension(s->mi, cap) ? 1 : 0;
+}
+
+int
+imap_ready(struct imap *s)
+{
+	if (imap_alive(s)) {
+		s->err[0] = '\0';
+		return IMAP_OK;
+	}
+	if (s->err[0] == '\0')
+		snprintf(s->err, sizeof(s->err), "session is closed");
+	return IMAP_TEMP;
+}
+
+/* Copies server text into dst, replacing control bytes. */
+static void
+safe_copy(char *dst, size_t dstlen, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < dstlen; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ?
+		    '?' : src[i];
+	if (dstlen > 0)
+		dst[i] = '\0';
+}
+
+static const char *
+code_text(int r)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+		return "connection lost or timed out";
+	case MAILIMAP_ERROR_PARSE:
+		return "unparsable server reply";
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+		return "cannot connect";
+	case MAILIMAP_ERROR_MEMORY:
+		return "out of memory";
+	case MAILIMAP_ERROR_FATAL:
+		return "server closed the session (BYE)";
+	case MAILIMAP_ERROR_PROTOCOL:
+		return "protocol error (BAD)";
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+		return "server refused the connection";
+	case MAILIMAP_ERROR_SSL:
+		return "TLS handshake failed";
+	case MAILIMAP_ERROR_BAD_STATE:
+		return "command in a wrong state";
+	case MAILIMAP_ERROR_INVAL:
+		return "invalid argument";
+	default:
+		return "refused";
+	}
+}
+
+/* 1 when the peer has closed the connection.  libetpan reports EOF in
+ * the middle of a plaintext reply as PARSE, not STREAM. */
+static int
+peer_closed(struct imap *s)
+{
+	struct pollfd p;
+	char c;
+	int fd;
+
+	if (s->mi->imap_stream == NULL ||
+	    (fd = mailimap_idle_get_fd(s->mi)) < 0)
+		return 1;
+	p.fd = fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+		return 1;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+int
+imap_fail(struct imap *s, int r, const char *what)
+{
+	const char *txt = NULL;
+	int ret;
+	char srv[400];
+
+	switch (r) {
+	case MAILIMAP_NO_ERROR:
+		return IMAP_OK;
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_FATAL:
+	case MAILIMAP_ERROR_MEMORY:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+	case MAILIMAP_ERROR_SSL:
+		s->dead = 1;
+		ret = IMAP_TEMP;
+		break;
+	case MAILIMAP_ERROR_PARSE:
+		if (peer_closed(s))
+			r = MAILIMAP_ERROR_STREAM;
+		s->dead = 1;
+		ret = r == MAILIMAP_ERROR_STREAM ? IMAP_TEMP : IMAP_PERM;
+		break;
+	case MAILIMAP_ERROR_BAD_STATE:
+		s->dead = 1;
+		ret = IMAP_PERM;
+		break;
+	case MAILIMAP_ERROR_INVAL:	/* refused before sending */
+		ret = IMAP_PERM;
+		break;
+	case MAILIMAP_ERROR_PROTOCOL:
+		s->dead = 1;
+		ret = IMAP_PERM;
+		txt = s->mi->imap_response;
+		break;
+	default:			/* a per-command NO */
+		ret = IMAP_PERM;
+		txt = s->mi->imap_response;
+		break;
+	}
+	if (txt != NULL && *txt != '\0') {
+		safe_copy(srv, sizeof(srv), txt);
+		snprintf(s->err, sizeof(s->err), "%s: %s", what, srv);
+	} else
+		snprintf(s->err, sizeof(s->err), "%s: %s", what, code_text(r));
+	log_debug("%s: imap %s failed (%d): %s", s->account, what, r,
+	    s->err);
+	return ret;
+}
+
+static int
+is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
+static int
+is_loopback(const char *host)
+{
+	unsigned char a[16];
+	static const unsigned char v6lo[16] = { [15] = 1 };
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, v6lo, 16) == 0;
+	return 0;
+}
+
+/* Runs before the TLS handshake: SNI for host names (RFC 6066 forbids
+ * it for IP literals). */
+static void
+sni_cb(struct mailstream_ssl_context *ctx, void *arg)
+{
+	struct imap *s = arg;
+
+	if (!is_ip_literal(s->host))
+		mailstream_ssl_set_server_name(ctx, s->host);
+}
+
+static void
+set_keepalive(struct imap *s)
+{
+	int fd, on = 1, idle = 60, intvl = 20, cnt = 4;
+
+	if ((fd = mailimap_idle_get_fd(s->mi)) < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+		log_debug("%s: SO_KEEPALIVE failed", s->account);
+#ifdef TCP_KEEPIDLE
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#else
+	(void)idle, (void)intvl, (void)cnt;
+#endif
+}
+
+/* Fetches CAPABILITY again (after STARTTLS or login). */
+static int
+refresh_caps(struct imap *s)
+{
+	struct mailimap_capability_data *cd = NULL;
+	int r;
+
+	r = mailimap_capability(s->mi, &cd);
+	if (cd != NULL)
+		mailimap_capability_data_free(cd);
+	return imap_fail(s, r, "CAPABILITY");
+}
+
+/* Connects and, for STARTTLS, upgrades; *preauth_r is set on PREAUTH. */
+static int
+imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
+{
+	int r;
+
+	if (o->tls == IMAP_TLS_IMPLICIT)
+		r = mailimap_ssl_connect_with_callback(s->mi, s->host, o->port,
+		    sni_cb, s);
+	else
+		r = mailimap_socket_connect(s->mi, s->host, o->port);
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		(void)imap_fail(s, r, "connect");
+		return IMAP_TEMP;	/* every connect failure may pass */
+	}
+	*preauth_r = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
+	set_keepalive(s);
+	if (o->tls != IMAP_TLS_STARTTLS)
+		return IMAP_OK;
+	if (*preauth_r) {
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err), "server sent PREAUTH: "
+		    "STARTTLS impossible, refusing plaintext");
+		return IMAP_PERM;
+	}
+	if (!mailimap_has_extension(s->mi, "STARTTLS") &&
+	    (r = refresh_caps(s)) != IMAP_OK)
+		return r;
+	if (!mailimap_has_extension(s->mi, "STARTTLS")) {
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err),
+		    "server does not offer STARTTLS");
+		return IMAP_PERM;
+	}
+	r = mailimap_socket_starttls_with_callback(s->mi, sni_cb, s);
+	if (r != MAILIMAP_NO_ERROR) {
+		r = imap_fail(s, r, "STARTTLS");
+		s->dead = 1;		/* never go on in plaintext */
+		return r;
+	}
+	return IMAP_OK;
+}
+
+static int
+imap_auth(struct imap *s, const struct imap_opts *o)
+{
+	const char *u = o->user != NULL ? o->user : "";
+	const char *p = o->secret != NULL ? o->secret : "";
+	int r;
+
+	switch (o->auth) {
+	case IMAP_AUTH_LOGIN:
+		if (mailimap_has_extension(s->mi, "LOGINDISABLED")) {
+			snprintf(s->err, sizeof(s->err),
+			    "server disables LOGIN; try auth = plain");
+			return IMAP_PERM;
+		}
+		r = mailimap_login(s->mi, u, p);
+		break;
+	case IMAP_AUTH_PLAIN:
+		if (!mailimap_has_authentication(s->mi, "PLAIN")) {
+			snprintf(s->err, sizeof(s->err),
+			    "server does not offer AUTH=PLAIN");
+			return IMAP_PERM;
+		}
+		r = mailimap_authenticate(s->mi, "PLAIN", s->host, NULL, NULL,
+		    "", u, p, NULL);
+		break;
+	case IMAP_AUTH_XOAUTH2:
+		if (!mailimap_has_xoauth2(s->mi)) {
+			snprintf(s->err, sizeof(s->err),
+			    "server does not offer AUTH=XOAUTH2");
+			return IMAP_PERM;
+		}
+		r = mailimap_oauth2_authenticate(s->mi, u, p);
+		break;
+	default:
+		snprintf(s->err, sizeof(s->err), "unknown auth method");
+		return IMAP_PERM;
+	}
+	if (r == MAILIMAP_ERROR_LOGIN) {
+		if (s->mi->imap_response != NULL &&
+		    s->mi->imap_response[0] != '\0')
+			(void)imap_fail(s, r, "login");
+		else
+			snprintf(s->err, sizeof(s->err), "login: refused "
+			    "(no server text; for PLAIN is libsasl2-modules "
+			    "installed?)");
+		return IMAP_AUTH;
+	}
+	return imap_fail(s, r, "login");
+}
+
+static int
+imap_open1(struct imap *s, const struct imap_opts *o)
+{
+	int r, preauth = 0;
+
+	if (o->tls == IMAP_TLS_NONE && !is_loopback(o->host)) {
+		snprintf(s->err, sizeof(s->err), "tls = none is only allowed "
+		    "to a loopback host, not %s", o->host);
+		return IMAP_PERM;
+	}
+	if (o->port == 0) {
+		snprintf(s->err, sizeof(s->err), "port 0");
+		return IMAP_PERM;
+	}
+	if ((s->mi = mailimap_new(0, NULL)) == NULL)
+		fatalx("out of memory");
+	mailimap_set_timeout(s->mi, o->timeout > 0 ? o->timeout :
+	    IMAP_DEFAULT_TIMEOUT);
+	if ((r = imap_connect(s, o, &preauth)) != IMAP_OK)
+		return r;
+	if (o->tls != IMAP_TLS_NONE &&
+	    imap_tls_verify(s, o->ca_file, s->err, sizeof(s->err)) != 0) {
+		s->dead = 1;
+		return IMAP_PERM;
+	}
+	if ((r = refresh_caps(s)) != IMAP_OK)
+		return r;
+	if (preauth)
+		return IMAP_OK;
+	if ((r = imap_auth(s, o)) != IMAP_OK)
+		return r;
+	return refresh_caps(s);
+}
+
+int
+imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
+    size_t errlen)
+{
+	struct imap *s;
+	int r;
+
+	*s_r = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->host = xstrdup(opts->host != NULL ? opts->host : "");
+	s->account = xstrdup(opts->account != NULL ? opts->account :
+	    s->host);
+	r = imap_open1(s, opts);
+	if (r != IMAP_OK) {
+		if (errlen > 0)
+			snprintf(err, errlen, "%s", s->err);
+		imap_drop(&s);
+		return r;
+	}
+	s->err[0] = '\0';
+	log_debug("%s: imap session to %s open", s->account, s->host);
+	*s_r = s;
+	return IMAP_OK;
+}
+
+void
+imap_drop(struct imap **sp)
+{
+	struct imap *s = *sp;
+
+	if (s == NULL)
+		return;
+	if (s->mi != NULL) {
+		/* mailimap_free would send LOGOUT and wait out the timeout
+		 * on a dead peer: close the stream first. */
+		if (s->mi->imap_stream != NULL) {
+			mailstream_close(s->mi->imap_stream);
+			s->mi->imap_stream = NULL;
+		}
+		mailimap_free(s->mi);
+	}
+	free(s->host);
+	free(s->account);
+	free(s);
+	*sp = NULL;
+}
+
+void
+imap_close(struct imap **sp)
+{
+	struct imap *s = *sp;
+
+	if (s == NULL)
+		return;
+	if (imap_alive(s)) {
+		mailstream_low_set_timeout(mailstream_get_low(
+		    s->mi->imap_stream), IMAP_LOGOUT_TIMEOUT);
+		(void)mailimap_logout(s->mi);
+	}
+	imap_drop(sp);
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A UID set from n UIDs in any order, ranges merged.  Dies on OOM. */
+struct mailimap_set *
+imap_uidset(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set;
+	uint32_t *v;
+	size_t i, j;
+
+	v = xcalloc(n, sizeof(*v));
+	memcpy(v, uids, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), uid_cmp);
+	if ((set = mailimap_set_new_empty()) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j] <= v[j - 1] + 1; j++)
+			;
+		if (mailimap_set_add_interval(set, v[i], v[j - 1]) !=
+		    MAILIMAP_NO_ERROR)
+			fatalx("out of memory");
+	}
+	free(v);
+	return set;
+}
