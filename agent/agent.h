@@ -321,4 +321,104 @@ int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 	    size_t errlen);
 struct mailimap_set *imap_uidset(const uint32_t *uids, size_t n);
 
+/*
+ * Sweep (sweep.c, sent.c, account.c, actlog.c): `imapsift sweep`, `log`
+ * and `undo`, and what they share: the config file, the store and lock
+ * of an account, and the session built from an account's settings.
+ */
+struct conf;
+struct conf_account;
+
+/* account.c */
+/* $XDG_CONFIG_HOME/imapsift/config (or ~/.config/...), or NULL. */
+const char *config_default_path(void);
+/* Loads path (NULL: the default), printing every error.  Returns EXIT_OK
+ * or EXIT_CONFIG.  With optional set, a missing default file is EXIT_OK
+ * with *conf_r NULL. */
+int	config_load(const char *path, int optional, struct conf **conf_r);
+/* `imapsift check -c FILE`: the config and its rule lists. */
+int	config_check(const char *path);
+/* The store directory (config store, else $XDG_STATE_HOME/imapsift),
+ * made 0700; -1 after a warning. */
+int	store_dir(const struct conf *c, char *out, size_t outsz);
+/* Opens DIR/imapsift.db read-write; EXIT_OK or EXIT_FAIL (warned). */
+int	store_open_dir(const char *dir, struct store **st_r);
+/* Takes DIR/NAME.lock (flock, no wait): 0 with *fd_r held, 1 when another
+ * process holds it, -1 after a warning. */
+int	account_lock(const char *dir, const char *name, int *fd_r);
+/* The rule set for c (its rules, else rules_default_paths); NULL after
+ * printing the errors. */
+struct rules_set *config_rules(const struct conf *c);
+/* Runs password_command if any and imap_open()s the account.  Returns
+ * EXIT_OK with *s_r, or EXIT_AUTH, EXIT_TEMP, EXIT_FAIL after one line. */
+int	account_connect(const struct conf_account *a, struct imap **s_r);
+
+/* sent.c: harvests the n Sent mailboxes of account into st (incremental,
+ * per-mailbox state under "sent:NAME").  The session's selection is lost.
+ * Returns IMAP_OK, or the failing IMAP_* (store errors: IMAP_PERM). */
+int	sent_harvest(struct imap *s, struct store *st, const char *account,
+	    char *const *mboxes, size_t n);
+
+/* actlog.c: "30m", "2h", "3d", "1w" or seconds; -1 when unreadable. */
+int	parse_duration(const char *s, time_t *secs_r);
+
+int	cmd_sweep(int argc, char **argv);
+int	cmd_log(int argc, char **argv);
+int	cmd_undo(int argc, char **argv);
+
+/*
+ * Sweep internals, shared by sweep.c (fetching and judging) and
+ * sweep-move.c (folders, moves and their log rows) only: the state of
+ * one account's sweep.
+ */
+#define SWEEP_BATCH	200	/* UIDs fetched and moved per batch */
+
+enum { DEST_JUNK, DEST_BS, NDEST };	/* struct sweep.dest[] */
+
+struct move {
+	uint32_t uid, new_uid;
+	int	 dest;
+	char	*msgid, *reasons;
+	int64_t	 id;
+};
+
+struct cand {			/* a backscatter verdict to confirm */
+	uint32_t uid;
+	char	*raw;
+	size_t	 len;
+};
+
+struct sweep {
+	const struct conf_account *a;
+	struct imap *s;
+	struct store *st;
+	struct rules_set *rs;
+	struct rules_limits lim;
+	struct rules_user user;
+	struct sentdb db;
+	struct strlist addrs, sent;
+	char	*dest[NDEST];
+	int	 dry_run, all, reharvested, rescan, tty;
+	const char *mbox;
+	uint32_t uv, last, uidnext, maxseen;
+	const uint32_t *want;
+	size_t	 nwant;
+	struct move *mv;
+	size_t	 nmv, capmv;
+	struct cand *cd;
+	size_t	 ncd, capcd;
+	size_t	 seen, moved[NDEST], kept, errors;
+	double	 t0, tprog;
+};
+
+/* sweep-move.c */
+void	add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
+	    const char *reasons);
+void	clear_moves(struct sweep *sw);
+/* Logs, moves and completes the batch's moves and advances the mailbox
+ * to hi (dry run: only says what would move).  Returns IMAP_*. */
+int	do_moves(struct sweep *sw, uint32_t hi);
+/* LIST: the Junk and Sent mailboxes; creates missing destinations. */
+int	find_folders(struct sweep *sw);
+
 #endif

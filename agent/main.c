@@ -19,9 +19,12 @@ static const struct command {
 	{ "classify", cmd_classify, "print a verdict for each message file" },
 	{ "explain", cmd_explain, "show every indicator found and why" },
 	{ "harvest", cmd_harvest, "build rule lists from sorted spam and ham" },
-	{ "check", cmd_check, "validate rule lists" },
+	{ "check", cmd_check, "validate rule lists (-c FILE: a config)" },
 	{ "import-sent", cmd_import_sent,
 	    "record sent mail from mbox, Maildir or .eml files" },
+	{ "sweep", cmd_sweep, "classify new mail on every account, move hits" },
+	{ "log", cmd_log, "list the moves sweep made, newest first" },
+	{ "undo", cmd_undo, "move logged messages back" },
 };
 
 static void

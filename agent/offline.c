@@ -414,6 +414,9 @@ cmd_check(int argc, char **argv)
 	struct rules_set *rs;
 	size_t i;
 
+	if (argc == 3 && (strcmp(argv[1], "-c") == 0 ||
+	    strcmp(argv[1], "--config") == 0))
+		return config_check(argv[2]);
 	if (parse_offline(argc, argv, &o) == -1 || o.files.n != 0) {
 		if (o.files.n != 0)
 			usage_offline(argv[0]);

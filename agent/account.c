@@ -1,0 +1,255 @@
+/*
+ * account.c: from the config file to a session: loading and checking the
+ * config, the store directory and the per-account lock, the secret
+ * (password or the first line of password_command) and imap_open().
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conf/conf.h"
+#include "store/store.h"
+
+const char *
+config_default_path(void)
+{
+	static char path[4096];
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(path, sizeof(path), "%s/imapsift/config", xdg);
+	else if (home != NULL && home[0] == '/')
+		snprintf(path, sizeof(path), "%s/.config/imapsift/config",
+		    home);
+	else
+		return NULL;
+	return path;
+}
+
+int
+config_load(const char *path, int optional, struct conf **conf_r)
+{
+	char *errs = NULL;
+
+	*conf_r = NULL;
+	if (path == NULL) {
+		path = config_default_path();
+		if (path == NULL) {
+			log_warnx("neither XDG_CONFIG_HOME nor HOME is set: "
+			    "use -c FILE");
+			return EXIT_CONFIG;
+		}
+		if (optional && access(path, F_OK) == -1)
+			return EXIT_OK;
+	}
+	if (conf_load(conf_r, path, &errs) == -1) {
+		if (errs != NULL)
+			fputs(errs, stderr);
+		free(errs);
+		return EXIT_CONFIG;
+	}
+	return EXIT_OK;
+}
+
+struct rules_set *
+config_rules(const struct conf *c)
+{
+	struct strlist paths = { 0 };
+	struct rules_set *rs;
+	size_t i;
+
+	for (i = 0; i < c->rules.n; i++)
+		strlist_add(&paths, c->rules.v[i]);
+	if (paths.n == 0)
+		rules_default_paths(&paths);
+	rs = load_rules(&paths, c->country);
+	strlist_free(&paths);
+	return rs;
+}
+
+int
+config_check(const char *path)
+{
+	struct conf *c;
+	struct rules_set *rs;
+	int rc;
+
+	rc = config_load(path, 0, &c);
+	if (rc != EXIT_OK)
+		return rc;
+	rs = config_rules(c);
+	if (rs == NULL) {
+		conf_free(&c);
+		return EXIT_CONFIG;
+	}
+	printf("config OK: %s: %zu account%s\n", c->path, c->naccounts,
+	    c->naccounts == 1 ? "" : "s");
+	rules_free(&rs);
+	conf_free(&c);
+	return EXIT_OK;
+}
+
+int
+store_dir(const struct conf *c, char *out, size_t outsz)
+{
+	const char *def;
+	char *slash;
+
+	if (c != NULL && c->store != NULL && c->store[0] != '\0') {
+		snprintf(out, outsz, "%s", c->store);
+		if (mkdir_p(out, 0700) == -1) {
+			log_warn("%s", out);
+			return -1;
+		}
+		return 0;
+	}
+	def = default_store_path();	/* makes the directory */
+	snprintf(out, outsz, "%s", def);
+	slash = strrchr(out, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	return 0;
+}
+
+int
+store_open_dir(const char *dir, struct store **st_r)
+{
+	char path[4200], err[512];
+
+	snprintf(path, sizeof(path), "%s/imapsift.db", dir);
+	if (store_open(st_r, path, 0, 0, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int
+account_lock(const char *dir, const char *name, int *fd_r)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		if (errno == EWOULDBLOCK)
+			return 1;
+		log_warn("%s: flock", path);
+		return -1;
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+/* The first line of password_command's output, or NULL after a line. */
+static char *
+run_secret(const struct conf_account *a)
+{
+	char line[8192];
+	FILE *f;
+	int st, got;
+
+	fflush(NULL);
+	f = popen(a->password_command, "r");	/* /bin/sh -c */
+	if (f == NULL) {
+		log_warn("%s: password_command", a->name);
+		return NULL;
+	}
+	got = fgets(line, sizeof(line), f) != NULL;
+	while (got && fgetc(f) != EOF)
+		;	/* drain, so the command does not die of SIGPIPE */
+	st = pclose(f);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (st != -1 && WIFEXITED(st))
+			log_warnx("%s: password_command failed (exit status "
+			    "%d)", a->name, WEXITSTATUS(st));
+		else
+			log_warnx("%s: password_command failed", a->name);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!got || line[0] == '\0') {
+		log_warnx("%s: password_command printed nothing", a->name);
+		return NULL;
+	}
+	return xstrdup(line);
+}
+
+static int
+map_tls(enum conf_tls t)
+{
+	if (t == CONF_TLS_STARTTLS)
+		return IMAP_TLS_STARTTLS;
+	if (t == CONF_TLS_NONE)
+		return IMAP_TLS_NONE;
+	return IMAP_TLS_IMPLICIT;
+}
+
+static int
+map_auth(enum conf_auth au)
+{
+	if (au == CONF_AUTH_PLAIN)
+		return IMAP_AUTH_PLAIN;
+	if (au == CONF_AUTH_XOAUTH2)
+		return IMAP_AUTH_XOAUTH2;
+	return IMAP_AUTH_LOGIN;
+}
+
+int
+account_connect(const struct conf_account *a, struct imap **s_r)
+{
+	struct imap_opts o;
+	char err[512], *secret;
+	int r;
+
+	*s_r = NULL;
+	if (a->password_command != NULL) {
+		secret = run_secret(a);
+		if (secret == NULL)
+			return EXIT_AUTH;
+	} else
+		secret = xstrdup(a->password != NULL ? a->password : "");
+	memset(&o, 0, sizeof(o));
+	o.host = a->host;
+	o.port = (uint16_t)a->port;
+	o.tls = map_tls(a->tls);
+	o.ca_file = a->ca_file;
+	o.timeout = (int)a->timeout;
+	o.user = a->user;
+	o.secret = secret;
+	o.auth = map_auth(a->auth);
+	o.account = a->name;
+	err[0] = '\0';
+	r = imap_open(s_r, &o, err, sizeof(err));
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	switch (r) {
+	case IMAP_OK:
+		return EXIT_OK;
+	case IMAP_AUTH:
+		log_warnx("%s: login as %s refused: %s", a->name, a->user,
+		    err);
+		return EXIT_AUTH;
+	case IMAP_TEMP:
+		log_warnx("%s: %s:%u: %s (will retry next run)", a->name,
+		    a->host, a->port, err);
+		return EXIT_TEMP;
+	default:
+		log_warnx("%s: %s:%u: %s", a->name, a->host, a->port, err);
+		return EXIT_FAIL;
+	}
+}

@@ -1,0 +1,130 @@
+/*
+ * sent.c: the incremental Sent harvest.  Each Sent mailbox is EXAMINEd
+ * and only the header fields of UIDs above the last harvested one are
+ * fetched; Message-IDs, dates and correspondents go into the store in one
+ * batch with the new state (account, "sent:NAME"), so a failure leaves
+ * nothing half recorded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "store/store.h"
+
+struct harvest {
+	struct store *st;
+	const char *source;
+	uint32_t last, max;
+	time_t	 date;
+	size_t	 ids;
+};
+
+static void
+add_corr(void *ctx, const char *addr)
+{
+	struct harvest *h = ctx;
+	char err[256];
+
+	if (store_correspondent_add(h->st, addr, h->date, err,
+	    sizeof(err)) == -1)
+		log_debug("%s", err);
+}
+
+static int
+harvest_one(void *arg, const struct imap_msg *m)
+{
+	struct harvest *h = arg;
+	struct rules_msg *msg;
+	const char *id;
+	char err[256];
+	int64_t t;
+
+	if (m->uid <= h->last)
+		return 0;	/* "N:*" answers the last UID when N is past it */
+	if (m->uid > h->max)
+		h->max = m->uid;
+	if (rules_msg_parse(m->data, m->len, NULL, &msg, err,
+	    sizeof(err)) == -1)
+		return 1;
+	h->date = 0;
+	if (rules_parse_date(rules_msg_header(msg, "Date"), &t) == 0)
+		h->date = (time_t)t;
+	id = rules_msg_header(msg, "Message-ID");
+	if (id != NULL && store_sent_add(h->st, id, h->date, h->source, err,
+	    sizeof(err)) == 0) {
+		h->ids++;
+		rules_parse_addrs(rules_msg_header(msg, "To"), add_corr, h);
+		rules_parse_addrs(rules_msg_header(msg, "Cc"), add_corr, h);
+	} else if (id != NULL)
+		log_debug("%s", err);
+	rules_msg_free(&msg);
+	return 0;
+}
+
+static int
+harvest_mbox(struct imap *s, struct store *st, const char *account,
+    const char *name)
+{
+	struct harvest h;
+	char key[1100], source[1200], err[512];
+	uint32_t uv, last, suv, unext, exists;
+	int r;
+
+	snprintf(key, sizeof(key), "sent:%s", name);
+	snprintf(source, sizeof(source), "imap:%s/%s", account, name);
+	if (store_mailbox_get(st, account, key, &uv, &last, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	r = imap_select(s, name, 1, &suv, &unext, &exists);
+	if (r != IMAP_OK) {
+		log_warnx("%s: EXAMINE %s: %s", account, name, imap_error(s));
+		return r;
+	}
+	if (suv != uv)
+		last = 0;
+	if (exists == 0 || (unext != 0 && last + 1 >= unext))
+		return IMAP_OK;
+	memset(&h, 0, sizeof(h));
+	h.st = st;
+	h.source = source;
+	h.last = h.max = last;
+	if (store_begin(st, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	r = imap_fetch_headers(s, last + 1, harvest_one, &h);
+	if (r != IMAP_OK) {
+		store_rollback(st, NULL, 0);
+		log_warnx("%s: %s: %s", account, name, imap_error(s));
+		return r;
+	}
+	if (store_mailbox_set(st, account, key, suv, h.max, err,
+	    sizeof(err)) == -1 || store_commit(st, err, sizeof(err)) == -1) {
+		store_rollback(st, NULL, 0);
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	log_debug("%s: %s: %zu sent IDs harvested up to uid %u", account,
+	    name, h.ids, h.max);
+	return IMAP_OK;
+}
+
+int
+sent_harvest(struct imap *s, struct store *st, const char *account,
+    char *const *mboxes, size_t n)
+{
+	size_t i;
+	int r, rc = IMAP_OK;
+
+	for (i = 0; i < n; i++) {
+		r = harvest_mbox(s, st, account, mboxes[i]);
+		if (r == IMAP_TEMP || (r != IMAP_OK && !imap_alive(s)))
+			return r;
+		if (rc == IMAP_OK)
+			rc = r;	/* a mailbox missed: coverage not "up to now" */
+	}
+	return rc;
+}

@@ -1,0 +1,228 @@
+/*
+ * sweep-move.c: the moving half of a sweep: the destination folders, and
+ * each batch's moves, logged as pending before they are made and
+ * completed after, in the transaction that advances the mailbox state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "conf/conf.h"
+#include "store/store.h"
+
+void
+add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
+    const char *reasons)
+{
+	struct move *m;
+
+	if (sw->nmv == sw->capmv) {
+		sw->capmv = sw->capmv ? sw->capmv * 2 : 64;
+		sw->mv = xrealloc(sw->mv, sw->capmv * sizeof(*sw->mv));
+	}
+	m = &sw->mv[sw->nmv++];
+	memset(m, 0, sizeof(*m));
+	m->uid = uid;
+	m->dest = dest;
+	m->msgid = msgid != NULL ? xstrdup(msgid) : NULL;
+	m->reasons = xstrdup(reasons != NULL ? reasons : "");
+}
+
+void
+clear_moves(struct sweep *sw)
+{
+	size_t i;
+
+	for (i = 0; i < sw->nmv; i++) {
+		free(sw->mv[i].msgid);
+		free(sw->mv[i].reasons);
+	}
+	sw->nmv = 0;
+}
+
+/* Logs every move of the batch as pending, in one transaction. */
+static int
+log_pending(struct sweep *sw)
+{
+	struct store_action a;
+	char err[512];
+	size_t i;
+
+	if (store_begin(sw->st, err, sizeof(err)) == -1)
+		goto fail;
+	for (i = 0; i < sw->nmv; i++) {
+		memset(&a, 0, sizeof(a));
+		a.account = sw->a->name;
+		a.mailbox = sw->mbox;
+		a.uidvalidity = sw->uv;
+		a.uid = sw->mv[i].uid;
+		a.msgid = sw->mv[i].msgid;
+		a.dest = sw->dest[sw->mv[i].dest];
+		a.verdict = sw->mv[i].dest == DEST_JUNK ? "junk" :
+		    "backscatter";
+		a.reasons = sw->mv[i].reasons;
+		if (store_action_begin(sw->st, &a, &sw->mv[i].id, err,
+		    sizeof(err)) == -1)
+			goto fail;
+	}
+	if (store_commit(sw->st, err, sizeof(err)) == 0)
+		return 0;
+fail:
+	store_rollback(sw->st, NULL, 0);
+	log_warnx("%s", err);
+	return -1;
+}
+
+/* Moves the batch's messages for one destination; 1 when moved. */
+static int
+move_dest(struct sweep *sw, int dest, int *r_r)
+{
+	uint32_t *uids, *nu;
+	size_t i, n = 0;
+	int r;
+
+	uids = xcalloc(sw->nmv, sizeof(*uids));
+	nu = xcalloc(sw->nmv, sizeof(*nu));
+	for (i = 0; i < sw->nmv; i++)
+		if (sw->mv[i].dest == dest)
+			uids[n++] = sw->mv[i].uid;
+	r = IMAP_OK;
+	if (n > 0) {
+		if (imap_store_flags(sw->s, uids, n,
+		    "+FLAGS.SILENT ($Junk)") != IMAP_OK)
+			log_debug("%s: $Junk: %s", sw->a->name,
+			    imap_error(sw->s));
+		r = imap_move(sw->s, uids, n, sw->dest[dest], nu);
+	}
+	for (i = 0, n = 0; i < sw->nmv; i++)
+		if (sw->mv[i].dest == dest)
+			sw->mv[i].new_uid = r == IMAP_OK ? nu[n++] : 0;
+	free(uids);
+	free(nu);
+	*r_r = r;
+	return r == IMAP_OK;
+}
+
+static void
+say_move(struct sweep *sw, const struct move *m, const char *how)
+{
+	fprintf(stderr, "%s/%s: %s uid %u to %s: %s\n", sw->a->name,
+	    sw->mbox, how, m->uid, sw->dest[m->dest], m->reasons);
+}
+
+/* Completes the log rows and advances the state to hi in one batch. */
+static int
+finish_batch(struct sweep *sw, const int *ok, const char *why, uint32_t hi)
+{
+	char err[512];
+	struct move *m;
+	size_t i;
+	int adv = ok[0] && ok[1], r = 0;
+
+	if (store_begin(sw->st, err, sizeof(err)) == -1)
+		goto fail;
+	for (i = 0; i < sw->nmv; i++) {
+		m = &sw->mv[i];
+		if (ok[m->dest]) {
+			r = store_action_done(sw->st, m->id, m->new_uid, err,
+			    sizeof(err));
+			sw->moved[m->dest]++;
+			say_move(sw, m, "moved");
+		} else {
+			r = store_action_failed(sw->st, m->id, why, err,
+			    sizeof(err));
+			sw->errors++;
+		}
+		if (r == -1)
+			goto fail;
+	}
+	if (adv && store_mailbox_set(sw->st, sw->a->name, sw->mbox, sw->uv,
+	    hi, err, sizeof(err)) == -1)
+		goto fail;
+	if (store_commit(sw->st, err, sizeof(err)) == 0)
+		return 0;
+fail:
+	store_rollback(sw->st, NULL, 0);
+	log_warnx("%s", err);
+	return -1;
+}
+
+/* Moves what the batch decided and advances the mailbox to hi. */
+int
+do_moves(struct sweep *sw, uint32_t hi)
+{
+	int ok[NDEST], r[NDEST], d;
+	char why[512] = "";
+	size_t i;
+
+	if (sw->dry_run) {
+		for (i = 0; i < sw->nmv; i++) {
+			sw->moved[sw->mv[i].dest]++;
+			say_move(sw, &sw->mv[i], "would move");
+		}
+		clear_moves(sw);
+		return IMAP_OK;
+	}
+	if (sw->nmv > 0 && log_pending(sw) == -1)
+		return IMAP_PERM;
+	for (d = 0; d < NDEST; d++) {
+		ok[d] = move_dest(sw, d, &r[d]);
+		if (!ok[d]) {
+			snprintf(why, sizeof(why), "%s", imap_error(sw->s));
+			log_warnx("%s/%s: move to %s: %s", sw->a->name,
+			    sw->mbox, sw->dest[d], why);
+		}
+	}
+	d = finish_batch(sw, ok, why, hi);
+	clear_moves(sw);
+	if (!ok[0] || !ok[1])
+		return r[ok[0] ? 1 : 0];
+	return d == -1 ? IMAP_PERM : IMAP_OK;
+}
+
+/* LIST: the Junk and Sent mailboxes, and creates missing folders. */
+int
+find_folders(struct sweep *sw)
+{
+	struct imap_mailbox *mb;
+	size_t n, i, d;
+	int r, have[NDEST] = { 0, 0 };
+
+	r = imap_list(sw->s, &mb, &n);
+	if (r != IMAP_OK) {
+		log_warnx("%s: LIST: %s", sw->a->name, imap_error(sw->s));
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		if (sw->a->junk == NULL && (mb[i].flags & IMAP_MBOX_JUNK) &&
+		    sw->dest[DEST_JUNK] == NULL)
+			sw->dest[DEST_JUNK] = xstrdup(mb[i].name);
+		if (sw->a->sent.n == 0 && (mb[i].flags & IMAP_MBOX_SENT))
+			strlist_add(&sw->sent, mb[i].name);
+	}
+	if (sw->dest[DEST_JUNK] == NULL)
+		sw->dest[DEST_JUNK] = xstrdup(sw->a->junk != NULL ?
+		    sw->a->junk : "Junk");
+	sw->dest[DEST_BS] = xstrdup(sw->a->backscatter);
+	for (i = 0; i < n; i++)
+		for (d = 0; d < NDEST; d++)
+			if (strcmp(mb[i].name, sw->dest[d]) == 0 &&
+			    !(mb[i].flags & IMAP_MBOX_NOSELECT))
+				have[d] = 1;
+	imap_list_free(mb, n);
+	for (i = 0; i < sw->a->sent.n; i++)
+		strlist_add(&sw->sent, sw->a->sent.v[i]);
+	for (d = 0; d < NDEST && !sw->dry_run; d++) {
+		if (have[d])
+			continue;
+		log_info("%s: creating %s", sw->a->name, sw->dest[d]);
+		r = imap_create(sw->s, sw->dest[d]);
+		if (r != IMAP_OK) {
+			log_warnx("%s: CREATE %s: %s", sw->a->name,
+			    sw->dest[d], imap_error(sw->s));
+			return r;
+		}
+	}
+	return IMAP_OK;
+}

@@ -1,0 +1,577 @@
+/*
+ * sweep.c: `imapsift sweep`, once over every account: harvest Sent, then
+ * per watched mailbox fetch the UIDs above the last one swept in batches,
+ * classify each message and move junk and backscatter out (the moves and
+ * folders are in sweep-move.c).  Every move is
+ * logged as pending before it is made and completed after, in the same
+ * transaction that advances the mailbox's last UID.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conf/conf.h"
+#include "store/store.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+progress(struct sweep *sw, int done)
+{
+	double t = now_s(), dt = t - sw->t0;
+
+	if (!sw->tty)
+		return;
+	if (done) {
+		if (sw->tprog != 0)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	if (t - sw->tprog < 0.5 || dt < 1)
+		return;
+	sw->tprog = t;
+	fprintf(stderr, "\r%s/%s: %zu messages, %.0f/s, %zu hits\033[K",
+	    sw->a->name, sw->mbox, sw->seen, sw->seen / dt,
+	    sw->moved[0] + sw->moved[1] + sw->nmv);
+}
+
+static void
+add_cand(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
+{
+	struct cand *c;
+
+	if (sw->ncd == sw->capcd) {
+		sw->capcd = sw->capcd ? sw->capcd * 2 : 8;
+		sw->cd = xrealloc(sw->cd, sw->capcd * sizeof(*sw->cd));
+	}
+	c = &sw->cd[sw->ncd++];
+	c->uid = uid;
+	c->len = len;
+	c->raw = xmalloc(len + 1);
+	memcpy(c->raw, raw, len);
+	c->raw[len] = '\0';
+}
+
+static void
+drop_cands(struct sweep *sw)
+{
+	size_t i;
+
+	for (i = 0; i < sw->ncd; i++)
+		free(sw->cd[i].raw);
+	sw->ncd = 0;
+}
+
+/* Is action id a move of this very message that a crash interrupted
+ * (still pending, same mailbox, UIDVALIDITY and UID)?  It is marked
+ * failed, so the message is judged again. */
+static int
+interrupted(struct sweep *sw, int64_t id, uint32_t uid)
+{
+	struct store_action_filter f;
+	struct store_action_iter *it;
+	struct store_action a;
+	char err[512];
+	int same = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.id = id;
+	it = store_action_iter_init(sw->st, &f, err, sizeof(err));
+	if (it == NULL) {
+		log_warnx("%s", err);
+		return 0;
+	}
+	if (store_action_iter_next(it, &a))
+		same = a.state == STORE_ACTION_PENDING &&
+		    strcmp(a.mailbox, sw->mbox) == 0 &&
+		    a.uidvalidity == sw->uv && a.uid == uid;
+	if (store_action_iter_deinit(&it, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	if (same && !sw->dry_run && store_action_failed(sw->st, id,
+	    "interrupted before the move", err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	return same;
+}
+
+/* A message we moved before is back: the user rescued it.  Its matched
+ * indicators become false-positive evidence (once: on a rescan they were
+ * counted already). */
+static int
+rescued(struct sweep *sw, uint32_t uid, const char *msgid,
+    const struct rules_verdict *v)
+{
+	char err[512];
+	int64_t id;
+	size_t i;
+	int r;
+
+	if (msgid == NULL)
+		return 0;
+	r = store_action_find_msgid(sw->st, sw->a->name, msgid, &id, err,
+	    sizeof(err));
+	if (r != 1 || interrupted(sw, id, uid))
+		return 0;
+	log_debug("%s/%s: uid %u was moved before: left alone", sw->a->name,
+	    sw->mbox, uid);
+	if (sw->rescan || sw->dry_run)
+		return 1;
+	for (i = 0; i < v->nfound; i++)
+		if (v->found[i].matched && store_fp_add(sw->st,
+		    rules_kind_name(v->found[i].kind), v->found[i].value, 0,
+		    err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+	return 1;
+}
+
+/* Classifies one message; with confirm unset, a backscatter verdict is
+ * held back until Sent has been harvested again. */
+static void
+judge(struct sweep *sw, uint32_t uid, const char *raw, size_t len,
+    int confirm)
+{
+	struct rules_verdict v;
+	const char *msgid;
+	int dest = -1;
+
+	if (rules_classify(raw, len, sw->rs, &sw->lim, &sw->user, &v) == -1)
+		fatalx("out of memory");
+	switch (v.cls) {
+	case RULES_JUNK:
+		dest = DEST_JUNK;
+		break;
+	case RULES_BACKSCATTER:
+		if (!confirm && !sw->reharvested) {
+			add_cand(sw, uid, raw, len);
+			break;
+		}
+		dest = DEST_BS;
+		break;
+	case RULES_BOUNCE:
+	case RULES_BOUNCE_UNKNOWN:
+		sw->kept++;
+		break;
+	default:
+		break;
+	}
+	msgid = v.msg != NULL ? rules_msg_header(v.msg, "Message-ID") : NULL;
+	if (dest != -1 && !rescued(sw, uid, msgid, &v))
+		add_move(sw, uid, dest, msgid, v.reasons);
+	rules_verdict_free(&v);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+on_msg(void *arg, const struct imap_msg *m)
+{
+	struct sweep *sw = arg;
+
+	if (m->uid <= sw->last)
+		return 0;
+	if (sw->want != NULL && bsearch(&m->uid, sw->want, sw->nwant,
+	    sizeof(*sw->want), cmp_u32) == NULL)
+		return 0;
+	if (m->uid > sw->maxseen)
+		sw->maxseen = m->uid;
+	sw->seen++;
+	progress(sw, 0);
+	if (m->flags & IMAP_FL_NOTJUNK)
+		return 0;
+	judge(sw, m->uid, m->data, m->len, 0);
+	return 0;
+}
+
+/* Harvests Sent and takes the store's coverage as reaching up to now. */
+static int
+harvest(struct sweep *sw)
+{
+	char err[512];
+	int complete, r;
+	time_t oldest, newest;
+
+	r = sent_harvest(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
+	if (store_coverage(sw->st, &oldest, &newest, &complete, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	sw->db.st = sw->st;
+	sw->db.oldest = oldest;
+	sw->db.newest = newest;
+	sw->db.complete = complete;
+	if (r == IMAP_OK && oldest != 0 && sw->sent.n > 0)
+		sw->db.newest = time(NULL);
+	return r;
+}
+
+/* Backscatter held back: harvest Sent again, re-select, judge again. */
+static int
+confirm_cands(struct sweep *sw)
+{
+	uint32_t uv;
+	size_t i;
+	int r;
+
+	if (sw->ncd == 0)
+		return IMAP_OK;
+	sw->reharvested = 1;
+	r = harvest(sw);
+	if (r == IMAP_TEMP)
+		return r;
+	r = imap_select(sw->s, sw->mbox, 0, &uv, NULL, NULL);
+	if (r != IMAP_OK || uv != sw->uv) {
+		log_warnx("%s/%s: cannot select again: %s", sw->a->name,
+		    sw->mbox, r != IMAP_OK ? imap_error(sw->s) :
+		    "UIDVALIDITY changed");
+		return r != IMAP_OK ? r : IMAP_TEMP;
+	}
+	for (i = 0; i < sw->ncd; i++) {
+		judge(sw, sw->cd[i].uid, sw->cd[i].raw, sw->cd[i].len, 1);
+		free(sw->cd[i].raw);
+	}
+	sw->ncd = 0;
+	return IMAP_OK;
+}
+
+/* Fetches, judges and moves from..to (to 0: no upper bound). */
+static int
+batch(struct sweep *sw, uint32_t from, uint32_t to)
+{
+	uint32_t hi;
+	int r;
+
+	sw->maxseen = 0;
+	r = imap_uid_fetch(sw->s, from, to, sw->a->max_fetch_bytes, on_msg,
+	    sw);
+	if (r != IMAP_OK) {
+		log_warnx("%s/%s: fetch: %s", sw->a->name, sw->mbox,
+		    imap_error(sw->s));
+		return r;
+	}
+	r = confirm_cands(sw);
+	if (r != IMAP_OK)
+		return r;
+	hi = to;
+	if (to == 0 || (sw->uidnext != 0 && hi >= sw->uidnext))
+		hi = sw->uidnext != 0 ? sw->uidnext - 1 : sw->maxseen;
+	if (hi < sw->last)
+		hi = sw->last;
+	return do_moves(sw, hi);
+}
+
+/* First run: the UIDs of the last first_run_days, in batches. */
+static int
+first_run(struct sweep *sw)
+{
+	uint32_t *uids = NULL;
+	size_t n = 0, i, j;
+	time_t since;
+	int r;
+
+	since = time(NULL) - (time_t)sw->a->first_run_days * 86400;
+	r = imap_uid_search_since(sw->s, since, &uids, &n);
+	if (r != IMAP_OK) {
+		log_warnx("%s/%s: search: %s", sw->a->name, sw->mbox,
+		    imap_error(sw->s));
+		return r;
+	}
+	qsort(uids, n, sizeof(*uids), cmp_u32);
+	sw->want = uids;
+	sw->nwant = n;
+	for (i = 0; i < n && r == IMAP_OK; i = j + 1) {
+		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
+		r = batch(sw, uids[i], uids[j]);
+	}
+	sw->want = NULL;
+	free(uids);
+	if (r == IMAP_OK)
+		r = do_moves(sw, sw->uidnext > 0 ? sw->uidnext - 1 :
+		    sw->maxseen);
+	return r;
+}
+
+static int
+sweep_mailbox(struct sweep *sw, const char *name)
+{
+	uint32_t uv, last, exists, from;
+	char err[512];
+	int known, r;
+
+	sw->mbox = name;
+	clear_moves(sw);	/* what a failed batch of the last one left */
+	drop_cands(sw);
+	r = imap_select(sw->s, name, 0, &sw->uv, &sw->uidnext, &exists);
+	if (r != IMAP_OK) {
+		log_warnx("%s: SELECT %s: %s", sw->a->name, name,
+		    imap_error(sw->s));
+		return r;
+	}
+	known = store_mailbox_get(sw->st, sw->a->name, name, &uv, &last, err,
+	    sizeof(err));
+	if (known == -1) {
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	sw->rescan = known == 1 && uv != sw->uv;
+	if (sw->rescan) {
+		log_info("%s/%s: UIDVALIDITY changed: rescanning", sw->a->name,
+		    name);
+		last = 0;
+	}
+	sw->last = last;
+	if (known == 0 && !sw->all)
+		return first_run(sw);
+	if (sw->uidnext == 0)
+		return batch(sw, last + 1, 0);
+	for (from = last + 1, r = IMAP_OK; from < sw->uidnext &&
+	    r == IMAP_OK; from += SWEEP_BATCH)
+		r = batch(sw, from, from + SWEEP_BATCH - 1);
+	if (r == IMAP_OK && (known == 0 || sw->rescan))
+		r = do_moves(sw, sw->uidnext - 1);
+	return r;
+}
+
+static void
+summary(struct sweep *sw)
+{
+	size_t i;
+
+	fprintf(stderr, "%s: ", sw->a->name);
+	for (i = 0; i < sw->a->watch.n; i++)
+		fprintf(stderr, "%s%s", i ? "," : "", sw->a->watch.v[i]);
+	fprintf(stderr, " %zu new, %zu junk, %zu backscatter %s, %zu kept "
+	    "bounce%s, %zu error%s in %.1f s\n", sw->seen, sw->moved[0],
+	    sw->moved[1], sw->dry_run ? "would move" : "moved", sw->kept,
+	    sw->kept == 1 ? "" : "s", sw->errors, sw->errors == 1 ? "" : "s",
+	    now_s() - sw->t0);
+}
+
+static int
+imap_exit(int r)
+{
+	if (r == IMAP_OK)
+		return EXIT_OK;
+	if (r == IMAP_TEMP)
+		return EXIT_TEMP;
+	return EXIT_FAIL;
+}
+
+/* Everything after login: folders, Sent, the watched mailboxes. */
+static int
+sweep_session(struct sweep *sw)
+{
+	size_t i;
+	int r;
+
+	r = find_folders(sw);
+	if (r != IMAP_OK)
+		return r;
+	r = harvest(sw);
+	if (r == IMAP_TEMP)
+		return r;
+	for (i = 0; i < sw->a->watch.n; i++) {
+		r = sweep_mailbox(sw, sw->a->watch.v[i]);
+		progress(sw, 1);
+		if (r == IMAP_TEMP || !imap_alive(sw->s))
+			return r;
+		if (r != IMAP_OK)
+			sw->errors++;
+	}
+	return sw->errors ? IMAP_PERM : IMAP_OK;
+}
+
+static void
+user_init(struct sweep *sw)
+{
+	size_t i;
+	char *p;
+
+	for (i = 0; i < sw->a->addresses.n; i++) {
+		strlist_add(&sw->addrs, sw->a->addresses.v[i]);
+		for (p = sw->addrs.v[i]; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	rules_limits_default(&sw->lim);
+	sw->user.addrs = (const char *const *)sw->addrs.v;
+	sw->user.naddrs = sw->addrs.n;
+	sw->user.sent = sentdb_sent;
+	sw->user.correspondent = sentdb_correspondent;
+	sw->user.ctx = &sw->db;
+	sw->user.unknown_backscatter =
+	    sw->a->unknown_bounce == CONF_BOUNCE_BACKSCATTER;
+}
+
+static void
+sweep_free(struct sweep *sw)
+{
+	clear_moves(sw);
+	free(sw->mv);
+	drop_cands(sw);
+	free(sw->cd);
+	strlist_free(&sw->addrs);
+	strlist_free(&sw->sent);
+	free(sw->dest[0]);
+	free(sw->dest[1]);
+}
+
+struct sweep_args {
+	const char *cpath, *only;
+	const char *dir;
+	struct store *st;
+	struct rules_set *rs;
+	int	 dry_run, all;
+};
+
+static int
+sweep_account(const struct conf_account *a, const struct sweep_args *sa)
+{
+	struct sweep sw;
+	int fd, rc;
+
+	rc = account_lock(sa->dir, a->name, &fd);
+	if (rc != 0) {
+		if (rc == 1)
+			log_info("%s: another imapsift is working on this "
+			    "account: skipped", a->name);
+		return rc == 1 ? EXIT_OK : EXIT_FAIL;
+	}
+	memset(&sw, 0, sizeof(sw));
+	sw.a = a;
+	sw.st = sa->st;
+	sw.rs = sa->rs;
+	sw.dry_run = sa->dry_run || a->dry_run;
+	sw.all = sa->all;
+	sw.tty = isatty(2);
+	sw.t0 = now_s();
+	user_init(&sw);
+	rc = account_connect(a, &sw.s);
+	if (rc == EXIT_OK) {
+		rc = imap_exit(sweep_session(&sw));
+		summary(&sw);
+		if (imap_alive(sw.s))
+			imap_close(&sw.s);
+		else
+			imap_drop(&sw.s);
+	}
+	sweep_free(&sw);
+	close(fd);
+	return rc;
+}
+
+static int
+sweep_usage(void)
+{
+	fprintf(stderr, "usage: imapsift sweep [-c FILE] [--account NAME] "
+	    "[--all] [--dry-run] [-v]\n");
+	return -1;
+}
+
+static int
+sweep_parse(int argc, char **argv, struct sweep_args *sa)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	optind = 1;
+	for (;;) {
+		ch = getopt_long(argc, argv, "c:a:nv", longopts, NULL);
+		if (ch == -1)
+			break;
+		switch (ch) {
+		case 'c':
+			sa->cpath = optarg;
+			break;
+		case 'a':
+			sa->only = optarg;
+			break;
+		case 'A':
+			sa->all = 1;
+			break;
+		case 'n':
+			sa->dry_run = 1;
+			break;
+		case 'v':
+			log_init(1);
+			break;
+		default:
+			return sweep_usage();
+		}
+	}
+	return optind == argc ? 0 : sweep_usage();
+}
+
+/* Every account (or the one named) in turn; the first failure's code. */
+static int
+sweep_all(const struct conf *c, struct sweep_args *sa)
+{
+	size_t i;
+	int rc, r;
+
+	rc = store_open_dir(sa->dir, &sa->st);
+	if (rc != EXIT_OK)
+		return rc;
+	for (i = 0; i < c->naccounts; i++) {
+		if (sa->only != NULL &&
+		    strcmp(sa->only, c->accounts[i].name) != 0)
+			continue;
+		r = sweep_account(&c->accounts[i], sa);
+		if (rc == EXIT_OK)
+			rc = r;
+	}
+	store_close(&sa->st);
+	return rc;
+}
+
+int
+cmd_sweep(int argc, char **argv)
+{
+	struct sweep_args sa;
+	struct conf *c = NULL;
+	char dir[4096];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	if (sweep_parse(argc, argv, &sa) == -1)
+		return EXIT_CONFIG;
+	rc = config_load(sa.cpath, 0, &c);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = EXIT_CONFIG;
+	if (sa.only != NULL && conf_account(c, sa.only) == NULL)
+		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
+	else if (store_dir(c, dir, sizeof(dir)) == 0) {
+		sa.rs = config_rules(c);
+		sa.dir = dir;
+		if (sa.rs != NULL)
+			rc = sweep_all(c, &sa);
+	}
+	rules_free(&sa.rs);
+	conf_free(&c);
+	return rc;
+}
