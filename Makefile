@@ -45,11 +45,12 @@ DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
 		  libconfig-dev
 DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev dovecot-imapd openssl \
 		  python3
-DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd time util-linux \
-		  python3
+DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd imapfilter time \
+		  util-linux python3
+DEB_DEMO	= $(DEB_BUILD) dovecot-imapd openssl python3
 
-.PHONY: FORCE all test check bench eval demo install clean deps deps-build \
-	deps-test deps-bench unit
+.PHONY: FORCE all test check bench eval demo demo-offline install clean \
+	deps deps-build deps-demo deps-test deps-bench unit
 
 all: $(BIN)
 
@@ -100,7 +101,13 @@ bench: deps-bench
 	$(MAKE) all
 	sh tests/bench/bench.sh $(BIN) $(CORPORA)
 
-demo: deps-build
+# The IMAP demo: a throwaway Dovecot on loopback, a demo mailbox, one
+# sweep, each folder's contents.  demo-offline: the same verdicts on files.
+demo: deps-demo
+	$(MAKE) all
+	sh tests/demo/imap.sh $(BIN)
+
+demo-offline: deps-build
 	$(MAKE) all
 	sh tests/demo/offline.sh $(BIN)
 
@@ -119,6 +126,8 @@ clean:
 deps: deps-bench
 deps-build:
 	@sh tests/deps.sh $(DEB_BUILD)
+deps-demo:
+	@sh tests/deps.sh $(DEB_DEMO)
 deps-test:
 	@sh tests/deps.sh $(DEB_TEST)
 deps-bench:

@@ -271,8 +271,16 @@ child sh "$HERE/scale.sh" "$BIN" "$CORP" || scale_fail=1
 echo
 echo "classification speed against the commit before backscatter detection"
 child sh "$HERE/regress.sh" "$BIN" "$CORP" aa66798 || scale_fail=1
+
+# ------------------------------------------------------------ sweep
+# imapsift sweep against imapfilter on a loopback Dovecot INBOX of 10,000
+# messages, beside a raw fetch of it (sweep.sh; without the sweep command
+# it still measures imapfilter and the raw fetch).
+echo
+child sh "$HERE/sweep.sh" "$BIN" "$CORP" || sweep_fail=1
 echo
 echo "bench: $(($(date +%s) - t_start)) s in all"
 [ -z "$peer_fail" ] || die "peer(s) failed:$peer_fail"
 [ -z "${scale_fail:-}" ] || die "scale benchmark failed"
+[ -z "${sweep_fail:-}" ] || die "sweep benchmark failed"
 exit 0
