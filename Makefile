@@ -117,6 +117,7 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/imapsift
 	install -m 644 rules/lists/* $(DESTDIR)$(SHAREDIR)/rules/
 	install -m 644 rules/harvest-skip.list $(DESTDIR)$(SHAREDIR)/
+	install -m 644 conf/imapsift.conf.example $(DESTDIR)$(SHAREDIR)/
 	install -m 644 man/imapsift.1 $(DESTDIR)$(MANDIR)/man1/imapsift.1
 
 clean:
