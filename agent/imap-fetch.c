@@ -62,34 +62,13 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 	return IMAP_OK;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long
-days_from_civil(long y, unsigned m, unsigned d)
-{
-	long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
-
 static time_t
 internal_time(const struct mailimap_date_time *dt)
 {
-	long z, t;
-
 	if (dt == NULL || dt->dt_month < 1 || dt->dt_month > 12)
 		return 0;
-	t = days_from_civil(dt->dt_year, (unsigned)dt->dt_month,
-	    (unsigned)dt->dt_day) * 86400L + dt->dt_hour * 3600L +
-	    dt->dt_min * 60L + dt->dt_sec;
-	z = dt->dt_zone;	/* +0130 is 130 */
-	t -= (z / 100) * 3600L + (z % 100) * 60L;
-	return (time_t)t;
+	return (time_t)rules_civil_time(dt->dt_year, dt->dt_month,
+	    dt->dt_day, dt->dt_hour, dt->dt_min, dt->dt_sec, dt->dt_zone);
 }
 
 static unsigned

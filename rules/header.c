@@ -34,12 +34,23 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+int64_t
+rules_civil_time(int year, int month, int day, int hour, int min, int sec,
+    int zone)
+{
+	int64_t t;
+
+	t = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 +
+	    hour * 3600 + min * 60 + sec;
+	/* zone is +hhmm as a number: +0130 is 130. */
+	return t - ((zone / 100) * 3600 + (zone % 100) * 60);
+}
+
 int
 rules_parse_date(const char *s, int64_t *t_r)
 {
 	struct mailimf_date_time *dt = NULL;
 	size_t idx = 0;
-	int64_t t, zone;
 	int year;
 
 	if (s == NULL)
@@ -59,14 +70,9 @@ rules_parse_date(const char *s, int64_t *t_r)
 		mailimf_date_time_free(dt);
 		return -1;
 	}
-	t = days_from_civil(year, (unsigned)dt->dt_month,
-	    (unsigned)dt->dt_day) * 86400 + dt->dt_hour * 3600 +
-	    dt->dt_min * 60 + dt->dt_sec;
-	/* dt_zone is +hhmm as a number: +0130 is 130. */
-	zone = dt->dt_zone;
-	t -= (zone / 100) * 3600 + (zone % 100) * 60;
+	*t_r = rules_civil_time(year, dt->dt_month, dt->dt_day, dt->dt_hour,
+	    dt->dt_min, dt->dt_sec, dt->dt_zone);
 	mailimf_date_time_free(dt);
-	*t_r = t;
 	return 0;
 }
 

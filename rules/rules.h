@@ -160,6 +160,10 @@ char	*rules_html_text(const char *html, size_t len, unsigned max_depth,
  * Returns -1 when it cannot be read: callers treat that as unknown.
  * (header.c) */
 int	rules_parse_date(const char *value, int64_t *t_r);
+/* Unix seconds of a civil date and time with its zone written as +hhmm
+ * in a number (+0130 is 130, -0500 is -500).  No range checks.  (header.c) */
+int64_t	rules_civil_time(int year, int month, int day, int hour, int min,
+	    int sec, int zone);
 
 /* Calls fn with each addr-spec (lowercased) in an address-list header
  * value such as To or Cc, groups included; a value RFC 5322 cannot parse

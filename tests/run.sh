@@ -30,17 +30,9 @@ for t in "$top/$build"/tests/test_*; do
 	grep -v '^ok ' "$tmp/$n.log"
 	tally "$n" "$tmp/$n.log" $rc
 done
-for t in "$top"/tests/cli/*.sh; do
-	[ -f "$t" ] || continue
-	n=$(basename "$t" .sh)
-	echo "== $n"
-	IMAPSIFT="$top/$build/imapsift" TOP="$top" sh "$t" > "$tmp/$n.log" 2>&1
-	rc=$?
-	grep -v '^ok ' "$tmp/$n.log"
-	tally "$n" "$tmp/$n.log" $rc
-done
-# Integration tests against a private Dovecot (tests/integration/dovecot.sh).
-for t in "$top"/tests/integration/test_*.sh; do
+# End-to-end tests of the binary, and integration tests against a private
+# Dovecot (tests/integration/dovecot.sh is their library, not a test).
+for t in "$top"/tests/cli/*.sh "$top"/tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
 	echo "== $n"

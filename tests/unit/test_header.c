@@ -39,6 +39,11 @@ test_dates(void)
 			    (long long)t, (long long)rows[i].t);
 	}
 	T_INTEQ(rules_parse_date(NULL, &t), -1);
+	/* The IMAP INTERNALDATE path uses the same arithmetic. */
+	T_INTEQ(rules_civil_time(2026, 11, 2, 10, 0, 0, 0), 1793613600);
+	T_INTEQ(rules_civil_time(2026, 11, 2, 10, 0, 0, 130), 1793608200);
+	T_INTEQ(rules_civil_time(2026, 11, 2, 10, 0, 0, -500), 1793631600);
+	T_INTEQ(rules_civil_time(1970, 1, 1, 0, 0, 0, 0), 0);
 }
 
 static void
