@@ -371,7 +371,11 @@ int	cmd_undo(int argc, char **argv);
  * sweep-move.c (folders, moves and their log rows) only: the state of
  * one account's sweep.
  */
-#define SWEEP_BATCH	200	/* UIDs fetched and moved per batch */
+#define SWEEP_BATCH	200	/* UIDs fetched per batch */
+/* Moves held (logged pending) across batches before they are made: one
+ * UID STORE and one UID MOVE per destination and flush, the UID set of
+ * at most this many UIDs staying well under servers' line limits. */
+#define SWEEP_FLUSH	2000
 
 enum { DEST_JUNK, DEST_BS, NDEST };	/* struct sweep.dest[] */
 
@@ -401,10 +405,11 @@ struct sweep {
 	int	 dry_run, all, reharvested, rescan, tty;
 	const char *mbox;
 	uint32_t uv, last, uidnext, maxseen;
+	uint32_t hi;		/* the state once the held moves are made */
 	const uint32_t *want;
 	size_t	 nwant;
-	struct move *mv;
-	size_t	 nmv, capmv;
+	struct move *mv;	/* held moves, mv[0..nlog) logged pending */
+	size_t	 nmv, nlog, capmv;
 	struct cand *cd;
 	size_t	 ncd, capcd;
 	size_t	 seen, moved[NDEST], kept, errors;
@@ -415,9 +420,18 @@ struct sweep {
 void	add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
 	    const char *reasons);
 void	clear_moves(struct sweep *sw);
-/* Logs, moves and completes the batch's moves and advances the mailbox
- * to hi (dry run: only says what would move).  Returns IMAP_*. */
+/* Logs the batch's moves as pending and holds them, the mailbox to be
+ * advanced to hi once they are made; makes every held move when
+ * SWEEP_FLUSH are held or none is (dry run: only says what would move).
+ * Returns IMAP_*. */
 int	do_moves(struct sweep *sw, uint32_t hi);
+/* Makes the held moves, completes their rows, advances the mailbox to
+ * the hi of the last do_moves().  Returns IMAP_*. */
+int	flush_moves(struct sweep *sw);
+/* A batch failed with r: drops its moves (not logged yet); makes those
+ * held from the batches before it if the mailbox is still selected and
+ * the session usable, else logs them failed.  Returns r. */
+int	abort_moves(struct sweep *sw, int r, int selected);
 /* LIST: the Junk and Sent mailboxes; creates missing destinations. */
 int	find_folders(struct sweep *sw);
 

@@ -1,7 +1,8 @@
 /*
  * sweep-move.c: the moving half of a sweep: the destination folders, and
- * each batch's moves, logged as pending before they are made and
- * completed after, in the transaction that advances the mailbox state.
+ * the moves, logged as pending batch by batch, held across batches and
+ * made together (one UID STORE and one UID MOVE per destination), then
+ * completed in the transaction that advances the mailbox state.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,19 +30,29 @@ add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
 	m->reasons = xstrdup(reasons != NULL ? reasons : "");
 }
 
-void
-clear_moves(struct sweep *sw)
+/* Drops the moves from mv[from] on. */
+static void
+drop_moves(struct sweep *sw, size_t from)
 {
 	size_t i;
 
-	for (i = 0; i < sw->nmv; i++) {
+	for (i = from; i < sw->nmv; i++) {
 		free(sw->mv[i].msgid);
 		free(sw->mv[i].reasons);
 	}
-	sw->nmv = 0;
+	sw->nmv = from;
+	if (sw->nlog > from)
+		sw->nlog = from;
 }
 
-/* Logs every move of the batch as pending, in one transaction. */
+void
+clear_moves(struct sweep *sw)
+{
+	drop_moves(sw, 0);
+}
+
+/* Logs the moves not logged yet (the batch's) as pending, in one
+ * transaction. */
 static int
 log_pending(struct sweep *sw)
 {
@@ -51,7 +62,7 @@ log_pending(struct sweep *sw)
 
 	if (store_begin(sw->st, err, sizeof(err)) == -1)
 		goto fail;
-	for (i = 0; i < sw->nmv; i++) {
+	for (i = sw->nlog; i < sw->nmv; i++) {
 		memset(&a, 0, sizeof(a));
 		a.account = sw->a->name;
 		a.mailbox = sw->mbox;
@@ -66,15 +77,17 @@ log_pending(struct sweep *sw)
 		    sizeof(err)) == -1)
 			goto fail;
 	}
-	if (store_commit(sw->st, err, sizeof(err)) == 0)
+	if (store_commit(sw->st, err, sizeof(err)) == 0) {
+		sw->nlog = sw->nmv;
 		return 0;
+	}
 fail:
 	store_rollback(sw->st, NULL, 0);
 	log_warnx("%s", err);
 	return -1;
 }
 
-/* Moves the batch's messages for one destination; 1 when moved. */
+/* Moves the held messages for one destination; 1 when moved. */
 static int
 move_dest(struct sweep *sw, int dest, int *r_r)
 {
@@ -111,7 +124,8 @@ say_move(struct sweep *sw, const struct move *m, const char *how)
 	    sw->mbox, how, m->uid, sw->dest[m->dest], m->reasons);
 }
 
-/* Completes the log rows and advances the state to hi in one batch. */
+/* Completes the log rows and advances the state to hi, in one
+ * transaction. */
 static int
 finish_batch(struct sweep *sw, const int *ok, const char *why, uint32_t hi)
 {
@@ -148,12 +162,32 @@ fail:
 	return -1;
 }
 
-/* Moves what the batch decided and advances the mailbox to hi. */
-int
-do_moves(struct sweep *sw, uint32_t hi)
+/* Makes the held moves, completes their rows and advances the mailbox
+ * to sw->hi (with none held: only advances it). */
+static int
+make_moves(struct sweep *sw)
 {
 	int ok[NDEST], r[NDEST], d;
 	char why[512] = "";
+
+	for (d = 0; d < NDEST; d++) {
+		ok[d] = move_dest(sw, d, &r[d]);
+		if (!ok[d]) {
+			snprintf(why, sizeof(why), "%s", imap_error(sw->s));
+			log_warnx("%s/%s: move to %s: %s", sw->a->name,
+			    sw->mbox, sw->dest[d], why);
+		}
+	}
+	d = finish_batch(sw, ok, why, sw->hi);
+	clear_moves(sw);
+	if (!ok[0] || !ok[1])
+		return r[ok[0] ? 1 : 0];
+	return d == -1 ? IMAP_PERM : IMAP_OK;
+}
+
+int
+do_moves(struct sweep *sw, uint32_t hi)
+{
 	size_t i;
 
 	if (sw->dry_run) {
@@ -164,21 +198,37 @@ do_moves(struct sweep *sw, uint32_t hi)
 		clear_moves(sw);
 		return IMAP_OK;
 	}
-	if (sw->nmv > 0 && log_pending(sw) == -1)
-		return IMAP_PERM;
-	for (d = 0; d < NDEST; d++) {
-		ok[d] = move_dest(sw, d, &r[d]);
-		if (!ok[d]) {
-			snprintf(why, sizeof(why), "%s", imap_error(sw->s));
-			log_warnx("%s/%s: move to %s: %s", sw->a->name,
-			    sw->mbox, sw->dest[d], why);
-		}
+	if (sw->nmv > sw->nlog && log_pending(sw) == -1)
+		return abort_moves(sw, IMAP_PERM, 1);
+	sw->hi = hi;
+	if (sw->nmv == 0 || sw->nmv >= SWEEP_FLUSH)
+		return make_moves(sw);
+	return IMAP_OK;
+}
+
+int
+flush_moves(struct sweep *sw)
+{
+	if (sw->dry_run || sw->nmv == 0)
+		return IMAP_OK;
+	return make_moves(sw);
+}
+
+int
+abort_moves(struct sweep *sw, int r, int selected)
+{
+	static const int none[NDEST] = { 0, 0 };
+
+	drop_moves(sw, sw->nlog);
+	if (sw->dry_run || sw->nmv == 0)
+		return r;
+	if (selected && imap_alive(sw->s))
+		(void)make_moves(sw);
+	else {
+		(void)finish_batch(sw, none, "a later batch failed", sw->hi);
+		clear_moves(sw);
 	}
-	d = finish_batch(sw, ok, why, hi);
-	clear_moves(sw);
-	if (!ok[0] || !ok[1])
-		return r[ok[0] ? 1 : 0];
-	return d == -1 ? IMAP_PERM : IMAP_OK;
+	return r;
 }
 
 /* LIST: the Junk and Sent mailboxes, and creates missing folders. */

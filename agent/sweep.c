@@ -2,9 +2,10 @@
  * sweep.c: `imapsift sweep`, once over every account: harvest Sent, then
  * per watched mailbox fetch the UIDs above the last one swept in batches,
  * classify each message and move junk and backscatter out (the moves and
- * folders are in sweep-move.c).  Every move is
- * logged as pending before it is made and completed after, in the same
- * transaction that advances the mailbox's last UID.
+ * folders are in sweep-move.c).  Every move is logged as pending after
+ * its batch, made with those of other batches at the end of the pass (or
+ * every SWEEP_FLUSH), and completed after, in the same transaction that
+ * advances the mailbox's last UID.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -251,7 +252,7 @@ confirm_cands(struct sweep *sw)
 	return IMAP_OK;
 }
 
-/* Fetches, judges and moves from..to (to 0: no upper bound). */
+/* Fetches and judges from..to (to 0: no upper bound), holds the moves. */
 static int
 batch(struct sweep *sw, uint32_t from, uint32_t to)
 {
@@ -264,11 +265,11 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	if (r != IMAP_OK) {
 		log_warnx("%s/%s: fetch: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
-		return r;
+		return abort_moves(sw, r, 1);
 	}
-	r = confirm_cands(sw);
+	r = confirm_cands(sw);		/* may leave another mailbox selected */
 	if (r != IMAP_OK)
-		return r;
+		return abort_moves(sw, r, 0);
 	hi = to;
 	if (to == 0 || (sw->uidnext != 0 && hi >= sw->uidnext))
 		hi = sw->uidnext != 0 ? sw->uidnext - 1 : sw->maxseen;
@@ -338,15 +339,17 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	}
 	sw->last = last;
 	if (known == 0 && !sw->all)
-		return first_run(sw);
-	if (sw->uidnext == 0)
-		return batch(sw, last + 1, 0);
-	for (from = last + 1, r = IMAP_OK; from < sw->uidnext &&
-	    r == IMAP_OK; from += SWEEP_BATCH)
-		r = batch(sw, from, from + SWEEP_BATCH - 1);
-	if (r == IMAP_OK && (known == 0 || sw->rescan))
-		r = do_moves(sw, sw->uidnext - 1);
-	return r;
+		r = first_run(sw);
+	else if (sw->uidnext == 0)
+		r = batch(sw, last + 1, 0);
+	else {
+		for (from = last + 1, r = IMAP_OK; from < sw->uidnext &&
+		    r == IMAP_OK; from += SWEEP_BATCH)
+			r = batch(sw, from, from + SWEEP_BATCH - 1);
+		if (r == IMAP_OK && (known == 0 || sw->rescan))
+			r = do_moves(sw, sw->uidnext - 1);
+	}
+	return r == IMAP_OK ? flush_moves(sw) : r;
 }
 
 static void
