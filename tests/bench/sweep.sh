@@ -347,25 +347,8 @@ EOF
 
 # conf STORE: the imapsift config for one run (0600).
 conf() {
-	umask 077
-	cat > "$W/imapsift.conf" <<EOF
-store = "$1";
-rules = [ "$W/rules" ];
-unknown_bounce = "backscatter";
-accounts = (
-  {
-    name = "bench";
-    host = "127.0.0.1";
-    port = $IMAPS_PORT;
-    tls = "implicit";
-    ca_file = "$CA_FILE";
-    user = "alice";
-    password = "secret";
-    addresses = [ "alice@example.org" ];
-  }
-);
-EOF
-	umask 022
+	dv_imapsift_conf "$W/imapsift.conf" bench "$1" "$W/rules" \
+	    'unknown_bounce = "backscatter";'
 }
 
 # ------------------------------------------------------------ runs

@@ -38,26 +38,8 @@ for f in "$fx"/inbox/*.eml; do
 done
 
 # The demo mail has fixed dates: first_run_days covers them all.
-umask 077
-cat > "$tmp/config" <<EOF
-# imapsift demo configuration (written by tests/demo/imap.sh)
-store = "$tmp/store";
-rules = [ "$fx/rules" ];
-accounts = (
-  {
-    name = "demo";
-    host = "127.0.0.1";
-    port = $IMAPS_PORT;
-    tls = "implicit";
-    ca_file = "$CA_FILE";
-    user = "alice";
-    password = "secret";
-    addresses = [ "alice@example.org" ];
-    first_run_days = 36500;
-  }
-);
-EOF
-umask 022
+dv_imapsift_conf "$tmp/config" demo "$tmp/store" "$fx/rules" \
+    'first_run_days = 36500;'
 export HOME="$tmp" XDG_CONFIG_HOME="$tmp" XDG_STATE_HOME="$tmp"
 
 # count MAILBOX: its messages, 0 when it does not exist.

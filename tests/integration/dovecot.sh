@@ -533,6 +533,30 @@ except OSError as e:
 PY
 }
 
+# dv_imapsift_conf FILE NAME STORE RULES [LINE...]: writes (mode 0600) an
+# imapsift config with one account NAME for alice on this server over
+# implicit TLS, trusting CA_FILE; each LINE (e.g. 'first_run_days = 7;')
+# goes into the account block.  The port is its own "port = N;" line so a
+# test may rewrite it.
+dv_imapsift_conf() (
+	f=$1 name=$2 store=$3 rules=$4
+	shift 4
+	umask 077
+	{
+		printf 'store = "%s";\nrules = [ "%s" ];\naccounts = ( {\n' \
+		    "$store" "$rules"
+		printf '  name = "%s";\n  host = "localhost";\n' "$name"
+		printf '  port = %s;\n  ca_file = "%s";\n' "$IMAPS_PORT" \
+		    "$CA_FILE"
+		printf '  user = "alice";\n  password = "secret";\n'
+		printf '  addresses = [ "alice@example.org" ];\n'
+		for l in "$@"; do
+			printf '  %s\n' "$l"
+		done
+		printf '} );\n'
+	} > "$f"
+)
+
 dv_rawlog() (
 	for f in $(ls -tr "$DOVECOT_DIR/rawlog/$1" 2>/dev/null | grep '\.in$')
 	do

@@ -20,24 +20,10 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 no() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 
-# conf FILE [KEY = VALUE; ...]: an account for alice on this server.
+# conf FILE [LINE...]: an account for alice on this server.
 conf() {
 	f=$1; shift
-	cat > "$f" <<EOF
-store = "$tmp/state";
-rules = [ "$fx/rules" ];
-accounts = ( {
-  name = "alice";
-  host = "localhost";
-  port = $IMAPS_PORT;
-  ca_file = "$CA_FILE";
-  user = "alice";
-  password = "secret";
-  addresses = [ "alice@example.org" ];
-  $*
-} );
-EOF
-	chmod 600 "$f"
+	dv_imapsift_conf "$f" alice "$tmp/state" "$fx/rules" "$@"
 }
 
 # sweep [ARGS]: runs a sweep with $tmp/config; rc in $rc, output in out.
