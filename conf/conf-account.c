@@ -192,7 +192,8 @@ load_account(struct conf_loader *L, struct conf *c, config_setting_t *g,
 	a->harvest_interval = CONF_DEF_HARVEST_INTERVAL;
 	n = config_setting_length(g);
 	for (i = 0; i < (size_t)n; i++) {
-		conf_member(L, config_setting_get_elem(g, (unsigned)i), 1, a,
+		conf_member(L, config_setting_get_elem(g, (unsigned)i),
+		    CONF_LEVEL_ACCOUNT, a,
 		    a->lines);
 	}
 	account_defaults(L, a);

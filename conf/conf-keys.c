@@ -24,12 +24,13 @@ line_of(const config_setting_t *s)
 /* The keys.                                                            */
 
 enum kind { K_STR, K_LIST, K_UINT, K_BOOL, K_TLS, K_AUTH, K_BOUNCE,
-	K_ACCOUNTS };
+	K_ACCOUNTS, K_LIMITS };
 
 #define F_RAW		0x01	/* any bytes but NUL (secrets, commands) */
 #define F_EMPTYDEF	0x02	/* "" means the default (NULL) */
 #define F_NONEMPTY	0x04	/* a list that must name something */
 #define F_LINE		0x08	/* one line: no CR or LF (sent to the server) */
+#define F_NONBLANK	0x10	/* not only blanks (a command to run) */
 
 struct keydef {
 	const char *name;
@@ -42,6 +43,7 @@ struct keydef {
 
 #define G(f)	offsetof(struct conf, f)
 #define A(f)	offsetof(struct conf_account, f)
+#define LM(f)	offsetof(struct conf_limits, f)
 
 static const struct keydef global_keys[] = {
 	{ "store", CONF_STORE, K_STR, G(store), 0, 0, F_EMPTYDEF },
@@ -50,6 +52,29 @@ static const struct keydef global_keys[] = {
 	{ "unknown_bounce", CONF_UNKNOWN_BOUNCE, K_BOUNCE,
 	    G(unknown_bounce), 0, 0, 0 },
 	{ "accounts", CONF_ACCOUNTS, K_ACCOUNTS, 0, 0, 0, 0 },
+	{ "limits", CONF_LIMITS, K_LIMITS, 0, 0, 0, 0 },
+	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
+};
+
+/* The ranges keep each bound useful: below them mail is cut too early to
+ * judge, above them one message may cost seconds. */
+static const struct keydef limits_keys[] = {
+	{ "max_parse_bytes", CONF_MAX_PARSE_BYTES, K_UINT,
+	    LM(max_parse_bytes), 16384, 67108864, 0 },
+	{ "max_mime_depth", CONF_MAX_MIME_DEPTH, K_UINT, LM(max_mime_depth),
+	    1, 48, 0 },
+	{ "max_mime_parts", CONF_MAX_MIME_PARTS, K_UINT, LM(max_mime_parts),
+	    1, 10000, 0 },
+	{ "max_urls", CONF_MAX_URLS, K_UINT, LM(max_urls), 1, 4096, 0 },
+	{ "max_phones", CONF_MAX_PHONES, K_UINT, LM(max_phones), 1, 4096, 0 },
+	{ "max_text_bytes", CONF_MAX_TEXT_BYTES, K_UINT, LM(max_text_bytes),
+	    4096, 67108864, 0 },
+	{ "max_html_depth", CONF_MAX_HTML_DEPTH, K_UINT, LM(max_html_depth),
+	    1, 4096, 0 },
+	{ "regex_match_limit", CONF_REGEX_MATCH_LIMIT, K_UINT,
+	    LM(regex_match_limit), 1000, 10000000, 0 },
+	{ "regex_depth_limit", CONF_REGEX_DEPTH_LIMIT, K_UINT,
+	    LM(regex_depth_limit), 10, 100000, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 
@@ -63,7 +88,7 @@ static const struct keydef account_keys[] = {
 	{ "password", CONF_PASSWORD, K_STR, A(password), 0, 0,
 	    F_RAW | F_LINE },
 	{ "password_command", CONF_PASSWORD_COMMAND, K_STR,
-	    A(password_command), 0, 0, F_RAW },
+	    A(password_command), 0, 0, F_RAW | F_NONBLANK },
 	{ "auth", CONF_AUTH, K_AUTH, A(auth), 0, 0, 0 },
 	{ "addresses", CONF_ADDRESSES, K_LIST, A(addresses), 0, 0, 0 },
 	{ "watch", CONF_WATCH, K_LIST, A(watch), 0, 0, F_NONEMPTY },
@@ -111,6 +136,9 @@ conf_key_name(enum conf_key key)
 		if (kd->key == key)
 			return kd->name;
 	for (kd = account_keys; kd->name != NULL; kd++)
+		if (kd->key == key)
+			return kd->name;
+	for (kd = limits_keys; kd->name != NULL; kd++)
 		if (kd->key == key)
 			return kd->name;
 	return "?";
@@ -163,6 +191,11 @@ check_str(struct conf_loader *L, const struct keydef *kd, unsigned line,
 
 	if (s[0] == '\0' && (kd->flags & F_EMPTYDEF) == 0) {
 		conf_lerr(L, line, "%s: must not be empty", kd->name);
+		return -1;
+	}
+	if ((kd->flags & F_NONBLANK) && s[0] != '\0' &&
+	    s[strspn(s, " \t\r\n")] == '\0') {
+		conf_lerr(L, line, "%s: holds only blanks", kd->name);
 		return -1;
 	}
 	if ((kd->flags & F_LINE) && strpbrk(s, "\r\n") != NULL) {
@@ -322,14 +355,18 @@ get_value(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 			*(enum conf_bounce *)p = (enum conf_bounce)e;
 		break;
 	case K_ACCOUNTS:
+	case K_LIMITS:
 		break;
 	}
 }
 
 int
-conf_member(struct conf_loader *L, config_setting_t *m, int account,
+conf_member(struct conf_loader *L, config_setting_t *m, int level,
     void *base, unsigned *lines)
 {
+	static const struct keydef *const tabs[] = { global_keys,
+	    account_keys, limits_keys };
+	static const char *const in[] = { "", " in account", " in limits" };
 	const struct keydef *kd;
 
 	if (config_setting_source_file(m) != NULL) {
@@ -338,14 +375,28 @@ conf_member(struct conf_loader *L, config_setting_t *m, int account,
 		L->include_said = 1;
 		return -1;
 	}
-	kd = find_key(account ? account_keys : global_keys,
-	    config_setting_name(m));
+	kd = find_key(tabs[level], config_setting_name(m));
 	if (kd == NULL) {
 		conf_lerr(L, line_of(m), "unknown setting \"%s\"%s",
-		    config_setting_name(m), account ? " in account" : "");
+		    config_setting_name(m), in[level]);
 		return -1;
 	}
 	lines[kd->key] = line_of(m);
 	get_value(L, kd, m, base);
 	return (int)kd->key;
+}
+
+void
+conf_limits(struct conf_loader *L, struct conf *c, config_setting_t *s)
+{
+	int	 i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		conf_lerr(L, line_of(s), "limits: expected a group { ... }");
+		return;
+	}
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++)
+		conf_member(L, config_setting_get_elem(s, (unsigned)i),
+		    CONF_LEVEL_LIMITS, &c->limits, c->lines);
 }

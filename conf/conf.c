@@ -112,16 +112,39 @@ conf_strdup(struct conf_loader *L, const char *s)
 
 
 static void
+limits_default(struct conf_limits *l)
+{
+	l->max_parse_bytes = CONF_DEF_MAX_PARSE_BYTES;
+	l->max_mime_depth = CONF_DEF_MAX_MIME_DEPTH;
+	l->max_mime_parts = CONF_DEF_MAX_MIME_PARTS;
+	l->max_urls = CONF_DEF_MAX_URLS;
+	l->max_phones = CONF_DEF_MAX_PHONES;
+	l->max_text_bytes = CONF_DEF_MAX_TEXT_BYTES;
+	l->max_html_depth = CONF_DEF_MAX_HTML_DEPTH;
+	l->regex_match_limit = CONF_DEF_REGEX_MATCH_LIMIT;
+	l->regex_depth_limit = CONF_DEF_REGEX_DEPTH_LIMIT;
+}
+
+static void
 load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 {
 	config_setting_t *m;
 	size_t	 i;
 
 	c->country = CONF_DEF_COUNTRY;
+	limits_default(&c->limits);
 	for (i = 0; i < (size_t)config_setting_length(root); i++) {
 		m = config_setting_get_elem(root, (unsigned)i);
-		if (conf_member(L, m, 0, c, c->lines) == CONF_ACCOUNTS)
+		switch (conf_member(L, m, CONF_LEVEL_GLOBAL, c, c->lines)) {
+		case CONF_ACCOUNTS:
 			conf_accounts(L, c, m);
+			break;
+		case CONF_LIMITS:
+			conf_limits(L, c, m);
+			break;
+		default:
+			break;
+		}
 	}
 	for (i = 0; i < c->naccounts; i++)
 		if (c->accounts[i].lines[CONF_UNKNOWN_BOUNCE] == 0)
@@ -132,20 +155,75 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 /* ------------------------------------------------------------------ */
 /* The file.                                                            */
 
+/*
+ * libconfig says only "syntax error" at the line where it gave up, which
+ * for a string left open is lines below the mistake.  Looks again at the
+ * lines up to that one: the first byte that is neither text nor white
+ * space, or the first line that leaves a string open, is reported
+ * instead, with libconfig's line.  Returns 1 when it reported one.
+ */
+static int
+syntax_hint(struct conf_loader *L, FILE *fp, unsigned errline)
+{
+	unsigned line = 1;
+	int	 ch, prev = 0, instr = 0, comment = 0;
+
+	rewind(fp);
+	while ((ch = getc(fp)) != EOF && line <= errline) {
+		if (ch == '\n') {
+			if (instr) {
+				conf_lerr(L, line, "string not closed on "
+				    "this line (libconfig: syntax error at "
+				    "line %u)", errline);
+				return 1;
+			}
+			line++;
+			comment = 0;
+		} else if (ch < 0x20 && ch != '\t' && ch != '\r') {
+			conf_lerr(L, line, "binary data: byte 0x%02x "
+			    "(libconfig: syntax error at line %u)", ch,
+			    errline);
+			return 1;
+		} else if (comment) {
+			;
+		} else if (instr && ch == '\\') {
+			if ((ch = getc(fp)) == EOF)
+				break;
+			if (ch == '\n')
+				line++;
+		} else if (ch == '"')
+			instr = !instr;
+		else if (!instr && (ch == '#' || (ch == '/' && prev == '/')))
+			comment = 1;
+		prev = ch;
+	}
+	return 0;
+}
+
 /* Reads the open file fp (already checked by fstat) into c. */
 static void
 read_file(struct conf_loader *L, struct conf *c, FILE *fp,
     const struct stat *st)
 {
+	unsigned char bom[3];
 	config_t cfg;
 	size_t	 i;
 
+	if (fread(bom, 1, 3, fp) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0) {
+		conf_lerr(L, 1, "starts with a byte order mark (save it as "
+		    "UTF-8 without one)");
+		return;
+	}
+	rewind(fp);
 	config_init(&cfg);
 	if (config_read(&cfg, fp) == CONFIG_FALSE) {
 		if (config_error_file(&cfg) != NULL)
 			L->path = config_error_file(&cfg);
-		conf_lerr(L, (unsigned)config_error_line(&cfg), "%s",
-		    config_error_text(&cfg));
+		if (config_error_file(&cfg) != NULL ||
+		    strcmp(config_error_text(&cfg), "syntax error") != 0 ||
+		    !syntax_hint(L, fp, (unsigned)config_error_line(&cfg)))
+			conf_lerr(L, (unsigned)config_error_line(&cfg), "%s",
+			    config_error_text(&cfg));
 		L->path = c->path;
 		config_destroy(&cfg);
 		return;

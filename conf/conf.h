@@ -55,6 +55,17 @@ enum conf_key {
 	CONF_IDLE_REFRESH,
 	CONF_POLL_INTERVAL,
 	CONF_HARVEST_INTERVAL,
+	/* in the global limits group */
+	CONF_LIMITS,
+	CONF_MAX_PARSE_BYTES,
+	CONF_MAX_MIME_DEPTH,
+	CONF_MAX_MIME_PARTS,
+	CONF_MAX_URLS,
+	CONF_MAX_PHONES,
+	CONF_MAX_TEXT_BYTES,
+	CONF_MAX_HTML_DEPTH,
+	CONF_REGEX_MATCH_LIMIT,
+	CONF_REGEX_DEPTH_LIMIT,
 	CONF_NKEYS
 };
 
@@ -92,6 +103,17 @@ struct conf_list {
 #define CONF_DEF_POLL_INTERVAL		300	/* 10..86400 s */
 #define CONF_DEF_HARVEST_INTERVAL	3600	/* 60..604800 s */
 #define CONF_DEF_BACKSCATTER		"Backscatter"
+/* The limits group; the defaults are rules/rules.h's RULES_DEF_* (the
+ * agent checks at compile time that they agree). */
+#define CONF_DEF_MAX_PARSE_BYTES	524288	/* 16384..67108864 */
+#define CONF_DEF_MAX_MIME_DEPTH		16	/* 1..48 */
+#define CONF_DEF_MAX_MIME_PARTS		256	/* 1..10000 */
+#define CONF_DEF_MAX_URLS		512	/* 1..4096 */
+#define CONF_DEF_MAX_PHONES		128	/* 1..4096 */
+#define CONF_DEF_MAX_TEXT_BYTES		1048576	/* 4096..67108864 */
+#define CONF_DEF_MAX_HTML_DEPTH		256	/* 1..4096 */
+#define CONF_DEF_REGEX_MATCH_LIMIT	100000	/* 1000..10000000 */
+#define CONF_DEF_REGEX_DEPTH_LIMIT	1000	/* 10..100000 */
 #define CONF_DEF_WATCH			"INBOX"
 #define CONF_NAME_MAX			64
 
@@ -123,12 +145,30 @@ struct conf_account {
 	unsigned lines[CONF_NKEYS];
 };
 
+/*
+ * What one message may cost (the global `limits = { ... }` group): every
+ * member is filled, with its default when the file does not set it.  The
+ * agent copies them into a struct rules_limits.
+ */
+struct conf_limits {
+	unsigned max_parse_bytes;	/* bytes of a message parsed */
+	unsigned max_mime_depth;	/* MIME and message/rfc822 nesting */
+	unsigned max_mime_parts;	/* MIME parts walked */
+	unsigned max_urls;		/* URLs looked up per message */
+	unsigned max_phones;		/* numbers looked up per message */
+	unsigned max_text_bytes;	/* decoded visible text per message */
+	unsigned max_html_depth;	/* HTML element nesting tracked */
+	unsigned regex_match_limit;	/* PCRE2 match limit per rule */
+	unsigned regex_depth_limit;	/* PCRE2 depth limit per rule */
+};
+
 struct conf {
 	char	*path;		/* the file read, as given */
 	char	*store;		/* NULL (or "" in the file): agent default */
 	struct conf_list rules;	/* rule list dirs or files; may be empty */
 	unsigned country;	/* calling code for national numbers, 1..999 */
 	enum conf_bounce unknown_bounce;	/* default keep */
+	struct conf_limits limits;	/* lines in lines[CONF_MAX_...] */
 	struct conf_account *accounts;	/* in file order; may be none */
 	size_t	 naccounts;
 	unsigned lines[CONF_NKEYS];
@@ -185,15 +225,24 @@ void	conf_lerr(struct conf_loader *L, unsigned line, const char *fmt, ...)
 /* strdup that marks the load out of memory on failure.  (conf.c) */
 char	*conf_strdup(struct conf_loader *L, const char *s);
 
+/* The groups whose members conf_member reads. */
+#define CONF_LEVEL_GLOBAL	0	/* the root: base is a struct conf */
+#define CONF_LEVEL_ACCOUNT	1	/* base is a struct conf_account */
+#define CONF_LEVEL_LIMITS	2	/* base is a struct conf_limits */
+
 /*
- * Reads setting m, a member of the root group (account 0) or of an
- * account's group (account 1), into the struct at base and its line into
- * lines[key].  Returns the key, or -1 after reporting an unknown key or a
- * setting from an included file.  For CONF_ACCOUNTS only the line is
- * stored: the caller reads the list.  (conf-keys.c)
+ * Reads setting m, a member of the group named by level (above), into
+ * the struct at base and its line into lines[key].  Returns the key, or
+ * -1 after reporting an unknown key or a setting from an included file.
+ * For CONF_ACCOUNTS and CONF_LIMITS only the line is stored: the caller
+ * reads the list or group.  (conf-keys.c)
  */
 int	conf_member(struct conf_loader *L, struct config_setting_t *m,
-	    int account, void *base, unsigned *lines);
+	    int level, void *base, unsigned *lines);
+/* Reads the limits group s into c->limits, over the defaults already
+ * there.  (conf-keys.c) */
+void	conf_limits(struct conf_loader *L, struct conf *c,
+	    struct config_setting_t *s);
 /* Frees a list's strings and array and empties it.  (conf-keys.c) */
 void	conf_list_free(struct conf_list *l);
 /* Reads the accounts list s into c->accounts.  (conf-account.c) */

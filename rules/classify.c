@@ -27,6 +27,7 @@ struct cls {
 	size_t	 cap;		/* allocated v->found */
 	const char *where;	/* part being scanned */
 	unsigned nurls, nphones;
+	int	 urls_full, phones_full;	/* a new one came past the cap */
 	int	 oom;
 };
 
@@ -125,12 +126,14 @@ on_url(void *ctx, const char *url, size_t len, const char *where)
 	struct rules_hit hit;
 	char host[RULES_HOST_MAX];
 
-	if (c->nurls >= c->lim->max_urls)
-		return;
-	if (rules_url_host(url, len, host, sizeof(host)) == -1)
+	if (c->urls_full || rules_url_host(url, len, host, sizeof(host)) == -1)
 		return;
 	if (seen(c, RULES_DOMAIN, host))
 		return;
+	if (c->nurls >= c->lim->max_urls) {
+		c->urls_full = 1;
+		return;
+	}
 	c->nurls++;
 	c->where = where;
 	if (rules_match_domain(c->rs, host, &hit))
@@ -146,8 +149,12 @@ on_phone(void *ctx, const char *digits, const char *orig, size_t olen,
 	struct cls *c = ctx;
 	struct rules_hit hit;
 
-	if (c->nphones >= c->lim->max_phones || seen(c, RULES_PHONE, digits))
+	if (c->phones_full || seen(c, RULES_PHONE, digits))
 		return;
+	if (c->nphones >= c->lim->max_phones) {
+		c->phones_full = 1;
+		return;
+	}
 	c->nphones++;
 	c->where = where;
 	if (rules_match_phone(c->rs, digits, &hit))
@@ -336,9 +343,6 @@ reasons(struct rules_verdict *v, const char *allowed)
 		    allowed);
 		rc |= append(&buf, &len, &cap, tmp);
 	}
-	if (v->msg->flags & RULES_MSG_TRUNCATED)
-		rc |= append(&buf, &len, &cap, len ? "; truncated" :
-		    "truncated");
 	if (rc != 0) {
 		free(buf);
 		return -1;
@@ -377,7 +381,7 @@ judge(struct cls *c, const char *raw, size_t len)
 		return -1;
 	rules_match_regex(c->rs, m, raw,
 	    len < c->lim->max_parse_bytes ? len : c->lim->max_parse_bytes,
-	    on_regex, c);
+	    c->lim, on_regex, c);
 	if (m->from != NULL && rules_match_allow(c->rs, m->from, &hit)) {
 		c->where = "from";
 		add(c, RULES_ALLOW, m->from, strlen(m->from), NULL, 0, &hit);
@@ -398,21 +402,43 @@ judge(struct cls *c, const char *raw, size_t len)
 	return reasons(v, allowed);
 }
 
+/*
+ * Ends the reasons in "truncated" when a limit bit: the message was cut
+ * (message.c) or URLs or numbers past the caps were left out (c, or NULL
+ * before the scan).  Every verdict says so, whichever way it was reached.
+ * Returns 0, or -1 (the verdict freed) when out of memory.
+ */
+static int
+mark_truncated(struct rules_verdict *v, const struct cls *c)
+{
+	if ((v->msg->flags & RULES_MSG_TRUNCATED) == 0 &&
+	    (c == NULL || (!c->urls_full && !c->phones_full)))
+		return 0;
+	if (v->reasons == NULL && (v->reasons = strdup("")) == NULL) {
+		rules_verdict_free(v);
+		return -1;
+	}
+	return append_reason(v, "truncated");
+}
+
 int
 rules_classify(const char *raw, size_t len, const struct rules_set *rs,
     const struct rules_limits *lim, const struct rules_user *user,
     struct rules_verdict *v)
 {
-	struct rules_limits deflim;
+	struct rules_limits flim;
 	struct cls c;
 	char err[256], buf[300], *bounce_reason = NULL;
 	int r;
 
 	memset(v, 0, sizeof(*v));
-	if (lim == NULL) {
-		rules_limits_default(&deflim);
-		lim = &deflim;
+	if (lim == NULL)
+		rules_limits_default(&flim);
+	else {
+		flim = *lim;
+		rules_limits_fill(&flim);
 	}
+	lim = &flim;
 	if (rules_msg_parse(raw, len, lim, &v->msg, err, sizeof(err)) == -1)
 		return -1;
 	if (v->msg->flags & RULES_MSG_UNPARSED) {
@@ -421,7 +447,7 @@ rules_classify(const char *raw, size_t len, const struct rules_set *rs,
 		v->reasons = strdup(buf);
 		if (v->reasons == NULL)
 			goto oom;
-		return 0;
+		return mark_truncated(v, NULL);
 	}
 	if (rules_bounce_analyse(v->msg, &v->bounce) == -1)
 		goto oom;
@@ -433,7 +459,7 @@ rules_classify(const char *raw, size_t len, const struct rules_set *rs,
 		if (rules_judge_bounce(v, user) == -1)
 			goto oom;
 		if (v->cls != RULES_BOUNCE_UNKNOWN)
-			return 0;
+			return mark_truncated(v, NULL);
 		bounce_reason = v->reasons;
 		v->reasons = NULL;
 	}
@@ -441,7 +467,7 @@ rules_classify(const char *raw, size_t len, const struct rules_set *rs,
 	if (r == -1)
 		goto oom;
 	if (r == 1)
-		return 0;
+		return mark_truncated(v, NULL);
 	memset(&c, 0, sizeof(c));
 	c.rs = rs;
 	c.lim = lim;
@@ -453,12 +479,14 @@ rules_classify(const char *raw, size_t len, const struct rules_set *rs,
 		if (v->cls == RULES_JUNK) {
 			r = append_reason(v, bounce_reason);
 			free(bounce_reason);
-			return r;
+			if (r == -1)
+				return -1;
+		} else {
+			free(v->reasons);
+			v->reasons = bounce_reason;
 		}
-		free(v->reasons);
-		v->reasons = bounce_reason;
 	}
-	return 0;
+	return mark_truncated(v, &c);
 oom:
 	free(bounce_reason);
 	rules_verdict_free(v);

@@ -13,8 +13,8 @@
  *   names that start with a dot; other names there are ignored.  A file
  *   given by name is read by its suffix; any other suffix is an error.
  *
- *   Files are UTF-8 text, one entry per line; CRLF line ends and a leading
- *   byte order mark are accepted.  Blank lines are ignored and a line whose
+ *   Files are UTF-8 text, one entry per line of at most 4096 bytes; CRLF
+ *   line ends and a leading byte order mark are accepted.  Blank lines are ignored and a line whose
  *   first non-blank character is '#' is a comment.  In .domains, .phones
  *   and .allow files a '#' after a blank also starts a comment; in
  *   .phrases and .regex files it does not, since '#' may be part of the
@@ -76,6 +76,7 @@
 #include "rules.h"
 
 #define QUOTE		"\"%.80s\""
+#define LINE_MAX_BYTES	4096	/* longest line of a list file */
 
 /* The file being read. */
 struct lfile {
@@ -321,6 +322,20 @@ directive(struct rules_loader *L, struct lfile *f, char *s)
 	char	*name, *val;
 	size_t	 n = 1;
 
+	if (s[0] == '@' && (s[1] == '\0' || is_ws(s[1]) || s[1] == '#')) {
+		ferr(L, f, "empty directive: a name must follow '@' "
+		    "(@weight or @threshold)");
+		return 1;
+	}
+	if (s[0] == '@' && (strncasecmp(s + 1, "weight", 6) == 0 ||
+	    strncasecmp(s + 1, "threshold", 9) == 0) &&
+	    (strncmp(s + 1, "weight", 6) != 0 &&
+	    strncmp(s + 1, "threshold", 9) != 0)) {
+		n = strcspn(s, " \t");
+		ferr(L, f, "unknown directive %.*s (directives are lowercase)",
+		    (int)(n < 40 ? n : 40), s);
+		return 1;
+	}
 	while (s[n] >= 'a' && s[n] <= 'z')
 		n++;
 	if (s[0] != '@' || n == 1 || (s[n] != '\0' && !is_ws(s[n])))
@@ -399,6 +414,7 @@ local_name(const char *s)
 static void
 entry_domains(struct rules_loader *L, const struct lfile *f, char *s)
 {
+	char	 host[RULES_HOST_MAX];
 	char	*w = next_word(&s);
 
 	if (*s == '\0') {
@@ -407,7 +423,12 @@ entry_domains(struct rules_loader *L, const struct lfile *f, char *s)
 	}
 	if (strcmp(w, "0.0.0.0") != 0 && strcmp(w, "127.0.0.1") != 0 &&
 	    strcmp(w, "::") != 0 && strcmp(w, "::1") != 0) {
-		ferr(L, f, "unexpected " QUOTE " after the entry", s);
+		if (rules_norm_host(w, host, sizeof(host)) == 0 &&
+		    rules_is_ip(host))
+			ferr(L, f, "a hosts line must start with 0.0.0.0, "
+			    "127.0.0.1, :: or ::1, not " QUOTE, w);
+		else
+			ferr(L, f, "unexpected " QUOTE " after the entry", s);
 		return;
 	}
 	while (*s != '\0') {
@@ -504,13 +525,26 @@ entry_allow(struct rules_loader *L, const struct lfile *f, char *s)
 static void
 parse_line(struct rules_loader *L, struct lfile *f, char *s, size_t len)
 {
+	size_t	 i;
+
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
+	if (len > LINE_MAX_BYTES) {
+		ferr(L, f, "line longer than %u bytes", LINE_MAX_BYTES);
+		return;
+	}
 	if (!utf8_ok((const unsigned char *)s, len)) {
 		ferr(L, f, "%s", memchr(s, '\0', len) != NULL ?
 		    "NUL byte in line" : "invalid UTF-8");
 		return;
 	}
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f) {
+			ferr(L, f, "control character 0x%02x in line",
+			    (unsigned char)s[i]);
+			return;
+		}
 	s[len] = '\0';
 	while (is_ws(*s))
 		s++;

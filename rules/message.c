@@ -93,6 +93,34 @@ rules_limits_default(struct rules_limits *lim)
 	lim->max_phones = RULES_DEF_PHONES;
 	lim->max_text_bytes = RULES_DEF_TEXT_BYTES;
 	lim->max_html_depth = RULES_DEF_HTML_DEPTH;
+	lim->regex_match_limit = RULES_DEF_REGEX_MATCH;
+	lim->regex_depth_limit = RULES_DEF_REGEX_DEPTH;
+}
+
+void
+rules_limits_fill(struct rules_limits *lim)
+{
+	struct rules_limits d;
+
+	rules_limits_default(&d);
+	if (lim->max_parse_bytes == 0)
+		lim->max_parse_bytes = d.max_parse_bytes;
+	if (lim->max_depth == 0)
+		lim->max_depth = d.max_depth;
+	if (lim->max_parts == 0)
+		lim->max_parts = d.max_parts;
+	if (lim->max_urls == 0)
+		lim->max_urls = d.max_urls;
+	if (lim->max_phones == 0)
+		lim->max_phones = d.max_phones;
+	if (lim->max_text_bytes == 0)
+		lim->max_text_bytes = d.max_text_bytes;
+	if (lim->max_html_depth == 0)
+		lim->max_html_depth = d.max_html_depth;
+	if (lim->regex_match_limit == 0)
+		lim->regex_match_limit = d.regex_match_limit;
+	if (lim->regex_depth_limit == 0)
+		lim->regex_depth_limit = d.regex_depth_limit;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1071,28 +1099,59 @@ has_boundary(const char *s, size_t n)
 	return 0;
 }
 
+/* Is s[0..n) a "Content-Type: message/..." line?  Each opens a nested
+ * message, which libetpan parses however deep they go. */
+static int
+is_message_type(const char *s, size_t n)
+{
+	size_t i = 13;
+
+	if (n < 21 || (s[0] | 0x20) != 'c' ||
+	    strncasecmp(s, "content-type:", 13) != 0)
+		return 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return n - i >= 8 && strncasecmp(s + i, "message/", 8) == 0;
+}
+
 /*
  * libetpan scans each multipart's content once per enclosing multipart,
  * so parse time grows with size times nesting.  Delimiter lines ("--X")
  * show the nesting before parsing.  A stack keeps the delimiters seen: a
- * line that starts with one on the stack closes those above it (libetpan
- * matches boundaries by prefix), and any other opens a level, but only
+ * line that is one on the stack (blanks after it, or "--" for the close
+ * delimiter, allowed: libetpan's delimiter is "--" boundary, transport
+ * padding, CRLF) closes those above it, and any other opens a level
+ * (so "--aa" nests inside "--a"), but only
  * when a "boundary" parameter came since the last such line, so text
- * full of "-- " lines does not count.  Returns the offset of the line
- * where the stack outgrows max_depth + MSG_DELIM_SLACK, or len.
+ * full of "-- " lines does not count.  libetpan also builds a node for
+ * every part however many there are (a 512 KB message of empty parts
+ * holds 100k), while the walk stops at max_parts: so the delimiter lines
+ * are counted too, with slack for lines taken for delimiters that are
+ * not, and so are "Content-Type: message/..." lines (a chain of nested
+ * messages costs as much as nested multiparts).  Returns the offset of the line where the
+ * stack outgrows max_depth + MSG_DELIM_SLACK or the count passes twice
+ * max_parts + MSG_DELIM_SLACK, or len.
  */
 static size_t
 delim_cut(struct ctx *c, const char *raw, size_t len)
 {
 	const char *st[MSG_DELIM_MAX], *p, *nl;
 	size_t stn[MSG_DELIM_MAX], depth = 0, lim, pos, e, n, k, last = 0;
+	size_t parts = 0, maxparts;
+	int opens;
 
 	lim = (size_t)c->lim.max_depth + MSG_DELIM_SLACK;
 	if (lim > MSG_DELIM_MAX)
 		lim = MSG_DELIM_MAX;
+	maxparts = 2 * (size_t)c->lim.max_parts + MSG_DELIM_SLACK;
 	for (pos = 0; pos < len; pos = e + 1) {
 		nl = memchr(raw + pos, '\n', len - pos);
 		e = nl == NULL ? len : (size_t)(nl - raw);
+		if (is_message_type(raw + pos, e - pos) && ++parts > maxparts) {
+			note(c, RULES_MSG_TRUNCATED, "more than %u MIME parts, "
+			    "parse cut at byte %zu", c->lim.max_parts, pos);
+			return pos;
+		}
 		if (e - pos < 3 || raw[pos] != '-' || raw[pos + 1] != '-')
 			continue;
 		p = raw + pos + 2;
@@ -1100,11 +1159,20 @@ delim_cut(struct ctx *c, const char *raw, size_t len)
 		while (n > 0 && (unsigned char)p[n - 1] <= ' ')
 			n--;
 		for (k = 0; k < depth; k++)
-			if (stn[k] <= n && memcmp(st[k], p, stn[k]) == 0)
+			if ((stn[k] == n || (stn[k] + 2 == n &&
+			    p[n - 2] == '-' && p[n - 1] == '-')) &&
+			    memcmp(st[k], p, stn[k]) == 0)
 				break;
+		opens = k == depth && n > 0 &&
+		    has_boundary(raw + last, pos - last);
+		if ((k < depth || opens) && ++parts > maxparts) {
+			note(c, RULES_MSG_TRUNCATED, "more than %u MIME parts, "
+			    "parse cut at byte %zu", c->lim.max_parts, pos);
+			return pos;
+		}
 		if (k < depth)
 			depth = k + 1;
-		else if (n > 0 && has_boundary(raw + last, pos - last)) {
+		else if (opens) {
 			if (depth == lim) {
 				note(c, RULES_MSG_TRUNCATED,
 				    "multipart nesting over %zu levels, "
@@ -1540,9 +1608,10 @@ rules_msg_parse(const char *raw, size_t len, const struct rules_limits *lim,
 
 	*msg_r = NULL;
 	memset(&c, 0, sizeof(c));
-	if (lim != NULL)
+	if (lim != NULL) {
 		c.lim = *lim;
-	else
+		rules_limits_fill(&c.lim);
+	} else
 		rules_limits_default(&c.lim);
 	c.textleft = c.lim.max_text_bytes;
 	c.repleft = MSG_REPORT_ALL;

@@ -4,7 +4,8 @@
  * The only user of PCRE2 in imapsift.  Patterns are compiled once at load,
  * JIT-compiled when the platform allows it (otherwise PCRE2 falls back to
  * its interpreter by itself), and always run under a match context whose
- * match, depth and heap limits stop catastrophic backtracking: a rule that
+ * match and depth limits (struct rules_limits, so the caller's config
+ * sets them) and heap limit stop catastrophic backtracking: a rule that
  * hits a limit simply does not match.  Text targets are compiled for UTF-8
  * with PCRE2_MATCH_INVALID_UTF, because a part with an unknown charset
  * keeps its raw bytes; raw is matched byte-wise unless the rule asks for
@@ -22,9 +23,7 @@
 
 #include "rules.h"
 
-#define RX_MATCH_LIMIT	100000u
-#define RX_DEPTH_LIMIT	1000u
-#define RX_HEAP_KIB	16384u
+#define RX_HEAP_KIB	16384u	/* interpreter backtracking memory */
 
 enum rx_target {
 	RX_HEADER,
@@ -43,7 +42,6 @@ struct rx_rule {
 struct rules_regexes {
 	struct rx_rule *v;
 	size_t	 n, cap;
-	pcre2_match_context *mctx;
 };
 
 struct rules_regexes *
@@ -52,16 +50,6 @@ rules_regexes_new(void)
 	struct rules_regexes *rx;
 
 	rx = calloc(1, sizeof(*rx));
-	if (rx == NULL)
-		return NULL;
-	rx->mctx = pcre2_match_context_create(NULL);
-	if (rx->mctx == NULL) {
-		free(rx);
-		return NULL;
-	}
-	pcre2_set_match_limit(rx->mctx, RX_MATCH_LIMIT);
-	pcre2_set_depth_limit(rx->mctx, RX_DEPTH_LIMIT);
-	pcre2_set_heap_limit(rx->mctx, RX_HEAP_KIB);
 	return rx;
 }
 
@@ -78,7 +66,6 @@ rules_regexes_free(struct rules_regexes **rx)
 		pcre2_code_free((*rx)->v[i].code);
 	}
 	free((*rx)->v);
-	pcre2_match_context_free((*rx)->mctx);
 	free(*rx);
 	*rx = NULL;
 }
@@ -305,17 +292,17 @@ rules_regexes_add(struct rules_regexes *rx, const char *spec, size_t len,
  * A JIT stack overflow is retried by the interpreter, which keeps its
  * backtracking on the heap under the context's limits. */
 static int
-run_one(const struct rules_regexes *rx, const struct rx_rule *r,
+run_one(pcre2_match_context *mctx, const struct rx_rule *r,
     pcre2_match_data *md, const char *s, size_t len, size_t *off_r,
     size_t *len_r)
 {
 	PCRE2_SIZE *ov;
 	int	 rc;
 
-	rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, 0, 0, md, rx->mctx);
+	rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, 0, 0, md, mctx);
 	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
 		rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_JIT,
-		    md, rx->mctx);
+		    md, mctx);
 	if (rc < 0)
 		return 0;
 	ov = pcre2_get_ovector_pointer(md);
@@ -326,7 +313,7 @@ run_one(const struct rules_regexes *rx, const struct rx_rule *r,
 
 /* The first match of r in its target, or 0. */
 static int
-match_rule(const struct rules_regexes *rx, const struct rx_rule *r,
+match_rule(pcre2_match_context *mctx, const struct rx_rule *r,
     pcre2_match_data *md, const struct rules_msg *msg, const char *raw,
     size_t rawlen, const char **m_r, size_t *mlen_r)
 {
@@ -352,7 +339,7 @@ match_rule(const struct rules_regexes *rx, const struct rx_rule *r,
 			s = msg->parts[i].text;
 			len = msg->parts[i].len;
 		}
-		if (s != NULL && run_one(rx, r, md, s, len, &off, mlen_r)) {
+		if (s != NULL && run_one(mctx, r, md, s, len, &off, mlen_r)) {
 			*m_r = s + off;
 			return 1;
 		}
@@ -360,23 +347,51 @@ match_rule(const struct rules_regexes *rx, const struct rx_rule *r,
 	return 0;
 }
 
+/* A match context with lim's limits (the defaults where lim is NULL or
+ * a member is 0), or NULL when out of memory. */
+static pcre2_match_context *
+limits_context(const struct rules_limits *lim)
+{
+	pcre2_match_context *mctx;
+	uint32_t match, depth;
+
+	match = lim != NULL && lim->regex_match_limit != 0 ?
+	    lim->regex_match_limit : RULES_DEF_REGEX_MATCH;
+	depth = lim != NULL && lim->regex_depth_limit != 0 ?
+	    lim->regex_depth_limit : RULES_DEF_REGEX_DEPTH;
+	mctx = pcre2_match_context_create(NULL);
+	if (mctx == NULL)
+		return NULL;
+	pcre2_set_match_limit(mctx, match);
+	pcre2_set_depth_limit(mctx, depth);
+	pcre2_set_heap_limit(mctx, RX_HEAP_KIB);
+	return mctx;
+}
+
 void
 rules_regexes_run(const struct rules_regexes *rx, const struct rules_msg *msg,
-    const char *raw, size_t rawlen, void (*fn)(void *ctx,
-    const struct rules_origin *o, const char *match, size_t mlen), void *ctx)
+    const char *raw, size_t rawlen, const struct rules_limits *lim,
+    void (*fn)(void *ctx, const struct rules_origin *o, const char *match,
+    size_t mlen), void *ctx)
 {
 	struct rules_origin o;
+	pcre2_match_context *mctx;
 	pcre2_match_data *md;
 	const char *m;
 	size_t	 i, mlen;
 
 	if (rx == NULL || rx->n == 0)
 		return;
-	md = pcre2_match_data_create(1, NULL);
-	if (md == NULL)
+	if ((mctx = limits_context(lim)) == NULL)
 		return;
+	md = pcre2_match_data_create(1, NULL);
+	if (md == NULL) {
+		pcre2_match_context_free(mctx);
+		return;
+	}
 	for (i = 0; i < rx->n; i++) {
-		if (!match_rule(rx, &rx->v[i], md, msg, raw, rawlen, &m, &mlen))
+		if (!match_rule(mctx, &rx->v[i], md, msg, raw, rawlen, &m,
+		    &mlen))
 			continue;
 		o.entry = rx->v[i].entry;
 		o.file = rx->v[i].file;
@@ -385,4 +400,5 @@ rules_regexes_run(const struct rules_regexes *rx, const struct rules_msg *msg,
 		fn(ctx, &o, m, mlen);
 	}
 	pcre2_match_data_free(md);
+	pcre2_match_context_free(mctx);
 }

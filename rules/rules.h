@@ -32,6 +32,14 @@
 /* ------------------------------------------------------------------ */
 /* Limits: every one bounds work done on hostile input.                */
 
+/*
+ * A bound that bites sets RULES_MSG_TRUNCATED (or, for URLs and numbers,
+ * the verdict's own mark): the message is judged on what was read and its
+ * reasons end in "truncated".  With the defaults no message, whatever its
+ * size, takes more than a few tens of milliseconds (tests/bench/hostile.sh);
+ * the cost of a parse grows with max_parse_bytes, and of a regex rule with
+ * the regex limits.  A zero member means its default.
+ */
 struct rules_limits {
 	size_t	max_parse_bytes;	/* bytes of a message parsed at most */
 	unsigned max_depth;		/* MIME / message/rfc822 nesting */
@@ -40,6 +48,8 @@ struct rules_limits {
 	unsigned max_phones;		/* phone numbers kept per message */
 	size_t	max_text_bytes;		/* decoded visible text per message */
 	unsigned max_html_depth;	/* nesting of HTML elements tracked */
+	unsigned regex_match_limit;	/* PCRE2 match limit per rule run */
+	unsigned regex_depth_limit;	/* PCRE2 backtracking depth limit */
 };
 
 #define RULES_DEF_PARSE_BYTES	(512u * 1024u)
@@ -49,9 +59,13 @@ struct rules_limits {
 #define RULES_DEF_PHONES	128u
 #define RULES_DEF_TEXT_BYTES	(1024u * 1024u)
 #define RULES_DEF_HTML_DEPTH	256u
+#define RULES_DEF_REGEX_MATCH	100000u
+#define RULES_DEF_REGEX_DEPTH	1000u
 
 /* Fills *lim with the defaults above. */
 void	rules_limits_default(struct rules_limits *lim);
+/* Replaces every zero member of *lim by its default. */
+void	rules_limits_fill(struct rules_limits *lim);
 
 /* ------------------------------------------------------------------ */
 /* The message view (message.c, html.c).                               */
@@ -301,10 +315,12 @@ void	rules_match_phrases(const struct rules_set *rs, const char *folded,
 	    size_t len, void (*fn)(void *ctx, const struct rules_hit *hit),
 	    void *ctx);
 /* Runs every regex rule on its target in msg (a named header, the
- * visible body text, or raw); calls fn per matching rule with the
- * matched text. */
+ * visible body text, or raw) under lim's regex limits (NULL: the
+ * defaults); calls fn per matching rule with the matched text.  A rule
+ * run over a limit does not match. */
 void	rules_match_regex(const struct rules_set *rs,
 	    const struct rules_msg *msg, const char *raw, size_t rawlen,
+	    const struct rules_limits *lim,
 	    void (*fn)(void *ctx, const struct rules_hit *hit,
 	    const char *match, size_t mlen), void *ctx);
 /* Is this sender address (lowercased addr-spec) allowed, by address or
@@ -367,10 +383,11 @@ void	rules_regexes_free(struct rules_regexes **rx);
 int	rules_regexes_add(struct rules_regexes *rx, const char *spec,
 	    size_t len, unsigned file, unsigned line, char *err, size_t errlen);
 size_t	rules_regexes_count(const struct rules_regexes *rx);
-/* Calls fn once per rule matching its target, with its first match. */
+/* Calls fn once per rule matching its target, with its first match,
+ * under lim's regex limits (NULL: the defaults). */
 void	rules_regexes_run(const struct rules_regexes *rx,
 	    const struct rules_msg *msg, const char *raw, size_t rawlen,
-	    void (*fn)(void *ctx, const struct rules_origin *o,
+	    const struct rules_limits *lim, void (*fn)(void *ctx, const struct rules_origin *o,
 	    const char *match, size_t mlen), void *ctx);
 
 /*

@@ -403,11 +403,13 @@ rules_match_phrases(const struct rules_set *rs, const char *folded,
 
 void
 rules_match_regex(const struct rules_set *rs, const struct rules_msg *msg,
-    const char *raw, size_t rawlen, void (*fn)(void *ctx,
-    const struct rules_hit *hit, const char *match, size_t mlen), void *ctx)
+    const char *raw, size_t rawlen, const struct rules_limits *lim,
+    void (*fn)(void *ctx, const struct rules_hit *hit, const char *match,
+    size_t mlen), void *ctx)
 {
 	struct relay r = { rs, NULL, fn, ctx };
 
 	if (rs != NULL)
-		rules_regexes_run(rs->rx, msg, raw, rawlen, relay_regex, &r);
+		rules_regexes_run(rs->rx, msg, raw, rawlen, lim, relay_regex,
+		    &r);
 }

@@ -277,7 +277,11 @@ test_bad_files(void)
 		"ranges-low", "ranges-high", "enums", "dup-name",
 		"both-passwords", "no-password", "xoauth2", "tls-none",
 		"missing", "accounts-group", "accounts-element", "strings",
-		"mailboxes",
+		"mailboxes", "limits-range", "limits-types", "limits-group",
+		"limits-account", "limits-twice", "limits-dup-key",
+		"password-command", "unterminated", "dup-accounts",
+		"utf8-mailboxes", "binary", "bom", "control-chars",
+		"top-level", "password-readable",
 	};
 	char	 path[256], exp[256], *want;
 	size_t	 i;
@@ -285,11 +289,57 @@ test_bad_files(void)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), BAD "%s.conf", names[i]);
 		snprintf(exp, sizeof(exp), BAD "%s.expected", names[i]);
-		(void)chmod(path, 0600);	/* only a mode test may fail */
+		/* Only a mode test may fail for its mode: the one whose
+		 * password a group may read is loaded 0640. */
+		(void)chmod(path, strcmp(names[i], "password-readable") == 0 ?
+		    0640 : 0600);
 		want = slurp(exp);
 		load_bad(path, want);
 		free(want);
+		(void)chmod(path, 0600);
 	}
+}
+
+/* The limits group: defaults when absent, each key read and its line
+ * kept. */
+static void
+test_limits(void)
+{
+	struct conf *c = load_ok(GOOD "minimal.conf");
+
+	if (c != NULL) {
+		T_INTEQ(c->limits.max_parse_bytes, CONF_DEF_MAX_PARSE_BYTES);
+		T_INTEQ(c->limits.max_mime_depth, CONF_DEF_MAX_MIME_DEPTH);
+		T_INTEQ(c->limits.max_mime_parts, CONF_DEF_MAX_MIME_PARTS);
+		T_INTEQ(c->limits.max_urls, CONF_DEF_MAX_URLS);
+		T_INTEQ(c->limits.max_phones, CONF_DEF_MAX_PHONES);
+		T_INTEQ(c->limits.max_text_bytes, CONF_DEF_MAX_TEXT_BYTES);
+		T_INTEQ(c->limits.max_html_depth, CONF_DEF_MAX_HTML_DEPTH);
+		T_INTEQ(c->limits.regex_match_limit,
+		    CONF_DEF_REGEX_MATCH_LIMIT);
+		T_INTEQ(c->limits.regex_depth_limit,
+		    CONF_DEF_REGEX_DEPTH_LIMIT);
+		T_INTEQ(c->lines[CONF_LIMITS], 0);
+	}
+	conf_free(&c);
+	c = load_ok(GOOD "limits.conf");
+	if (c == NULL)
+		return;
+	T_INTEQ(c->limits.max_parse_bytes, 16384);
+	T_INTEQ(c->limits.max_mime_depth, 48);
+	T_INTEQ(c->limits.max_mime_parts, 10000);
+	T_INTEQ(c->limits.max_urls, 1);
+	T_INTEQ(c->limits.max_phones, 4096);
+	T_INTEQ(c->limits.max_text_bytes, 67108864);
+	T_INTEQ(c->limits.max_html_depth, CONF_DEF_MAX_HTML_DEPTH);
+	T_INTEQ(c->limits.regex_match_limit, 1000);
+	T_INTEQ(c->limits.regex_depth_limit, 100000);
+	T_INTEQ(c->lines[CONF_LIMITS], 2);
+	T_INTEQ(c->lines[CONF_MAX_URLS], 6);
+	T_INTEQ(c->lines[CONF_MAX_HTML_DEPTH], 0);
+	T_STREQ(conf_key_name(CONF_REGEX_DEPTH_LIMIT), "regex_depth_limit");
+	T_STREQ(conf_key_name(CONF_LIMITS), "limits");
+	conf_free(&c);
 }
 
 /* A password in a file others may read is refused; a command is not. */
@@ -425,6 +475,7 @@ main(void)
 	T_RUN(test_loopback_and_empty);
 	T_RUN(test_example);
 	T_RUN(test_bad_files);
+	T_RUN(test_limits);
 	T_RUN(test_secrecy);
 	T_RUN(test_files);
 	T_RUN(test_prefixes);

@@ -307,13 +307,13 @@ test_regex(void)
 	msg.parts = parts;
 	msg.nparts = 3;
 	memset(&f, 0, sizeof(f));
-	rules_match_regex(good, &msg, raw, strlen(raw), on_regex, &f);
+	rules_match_regex(good, &msg, raw, strlen(raw), NULL, on_regex, &f);
 	T_STREQ(f.buf, "2=MIRACLE  pill|3=Wire\nTransfer|4=X-Mailer: SpamBot|"
 	    "7=price: #1 / unit");
 
 	/* No message view: only raw rules can run. */
 	memset(&f, 0, sizeof(f));
-	rules_match_regex(good, NULL, raw, strlen(raw), on_regex, &f);
+	rules_match_regex(good, NULL, raw, strlen(raw), NULL, on_regex, &f);
 	T_STREQ(f.buf, "4=X-Mailer: SpamBot");
 }
 
@@ -335,8 +335,45 @@ test_regex_backtracking(void)
 	msg.parts = &part;
 	msg.nparts = 1;
 	memset(&f, 0, sizeof(f));
-	rules_match_regex(good, &msg, text, part.len, on_regex, &f);
+	rules_match_regex(good, &msg, text, part.len, NULL, on_regex, &f);
 	T_STREQ(f.buf, "");
+}
+
+/* The regex limits come from struct rules_limits: a match the defaults
+ * find is given up under a match or depth limit too small for it. */
+static void
+test_regex_limits(void)
+{
+	static char text[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", w[] = "where";
+	struct rules_part part = { RULES_PART_PLAIN, text, 0, w, 1 };
+	struct rules_limits lim;
+	struct rules_msg msg;
+	struct found f;
+
+	part.len = strlen(text);
+	memset(&msg, 0, sizeof(msg));
+	msg.parts = &part;
+	msg.nparts = 1;
+	memset(&f, 0, sizeof(f));
+	rules_limits_default(&lim);
+	T_INTEQ(lim.regex_match_limit, RULES_DEF_REGEX_MATCH);
+	T_INTEQ(lim.regex_depth_limit, RULES_DEF_REGEX_DEPTH);
+	rules_match_regex(good, &msg, text, part.len, &lim, on_regex, &f);
+	T_ASSERT(strncmp(f.buf, "5=aaaa", 6) == 0);
+	memset(&f, 0, sizeof(f));
+	lim.regex_match_limit = 1;
+	rules_match_regex(good, &msg, text, part.len, &lim, on_regex, &f);
+	T_STREQ(f.buf, "");
+	/* Zero members mean the defaults. */
+	memset(&lim, 0, sizeof(lim));
+	rules_limits_fill(&lim);
+	T_INTEQ(lim.max_parse_bytes, RULES_DEF_PARSE_BYTES);
+	T_INTEQ(lim.max_html_depth, RULES_DEF_HTML_DEPTH);
+	T_INTEQ(lim.regex_match_limit, RULES_DEF_REGEX_MATCH);
+	memset(&f, 0, sizeof(f));
+	lim.regex_match_limit = 0;
+	rules_match_regex(good, &msg, text, part.len, &lim, on_regex, &f);
+	T_ASSERT(strncmp(f.buf, "5=aaaa", 6) == 0);
 }
 
 static void
@@ -399,7 +436,11 @@ test_bad_files(void)
 	static const char *const names[] = {
 		"10-directives.domains", "20-weight.phrases",
 		"30-hosts.domains", "40-phones.phones", "50-regex.regex",
-		"60-allow.allow", "70-nul.phones",
+		"60-allow.allow", "70-nul.phones", "80-long.domains",
+		"81-binary.phones", "82-empty-directive.domains",
+		"83-regex-more.regex", "84-crlf-bom.phrases",
+		"85-numbers.allow", "86-dup-threshold.domains",
+		"87-hosts.domains",
 	};
 	char	 path[256], exp[300];
 	const char *p = path;
@@ -448,6 +489,7 @@ main(void)
 	T_RUN(test_phrases);
 	T_RUN(test_regex);
 	T_RUN(test_regex_backtracking);
+	T_RUN(test_regex_limits);
 	T_RUN(test_allow);
 	T_RUN(test_bad_files);
 	T_RUN(test_bad_one_pass);
