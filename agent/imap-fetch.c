@@ -171,6 +171,39 @@ msg_from_att(struct mailimap_msg_att *att, struct imap_msg *m)
 	return have_uid ? 0 : -1;
 }
 
+struct fetch_ctx {
+	uint32_t from, to;
+	int	(*cb)(void *, const struct imap_msg *);
+	void	*arg;
+	int	 stop;
+};
+
+/* One FETCH response, as the parser reads it (libetpan frees att after
+ * this returns): the reply is never held whole. */
+static void
+on_att(struct mailimap_msg_att *att, void *arg)
+{
+	struct fetch_ctx *fc = arg;
+	struct imap_msg m;
+
+	if (fc->stop || msg_from_att(att, &m) == -1)
+		return;			/* unsolicited */
+	if (m.uid < fc->from || (fc->to != 0 && m.uid > fc->to))
+		return;			/* "n:*" gave the last one */
+	if (fc->cb(fc->arg, &m) != 0)
+		fc->stop = 1;
+}
+
+/* libetpan calls the message handler only when a progress callback is
+ * set too (libetpan-notes.md section 5). */
+static void
+on_progress(size_t cur, size_t max, void *arg)
+{
+	(void)cur;
+	(void)max;
+	(void)arg;
+}
+
 /* Runs UID FETCH from:to ft and calls cb for the messages in range. */
 static int
 run_fetch(struct imap *s, uint32_t from, uint32_t to,
@@ -178,26 +211,27 @@ run_fetch(struct imap *s, uint32_t from, uint32_t to,
     int (*cb)(void *, const struct imap_msg *), void *arg)
 {
 	struct mailimap_set *set;
-	struct imap_msg m;
+	struct fetch_ctx fc;
 	clist *res = NULL;
-	clistiter *it;
 	int r;
 
 	if ((set = mailimap_set_new_interval(from, to)) == NULL)
 		fatalx("out of memory");
+	memset(&fc, 0, sizeof(fc));
+	fc.from = from;
+	fc.to = to;
+	fc.cb = cb;
+	fc.arg = arg;
+	mailimap_set_progress_callback(imap_mi(s), on_progress, on_progress,
+	    NULL);
+	mailimap_set_msg_att_handler(imap_mi(s), on_att, &fc);
 	r = mailimap_uid_fetch(imap_mi(s), set, ft, &res);
+	mailimap_set_msg_att_handler(imap_mi(s), NULL, NULL);
+	mailimap_set_progress_callback(imap_mi(s), NULL, NULL, NULL);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(s, r, what);
-	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
-		if (msg_from_att(clist_content(it), &m) == -1)
-			continue;		/* unsolicited */
-		if (m.uid < from || (to != 0 && m.uid > to))
-			continue;		/* "n:*" gave the last one */
-		if (cb(arg, &m) != 0)
-			break;
-	}
-	mailimap_fetch_list_free(res);
+	mailimap_fetch_list_free(res);	/* empty: every FETCH was handled */
 	return IMAP_OK;
 }
 
@@ -224,6 +258,7 @@ imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
 		uid_from = 1;
 	if (max_bytes == 0 || max_bytes > UINT32_MAX)
 		max_bytes = UINT32_MAX;
+	imap_guard_set_limit(imap_mi(s), max_bytes);	/* caps literals */
 	if ((ft = mailimap_fetch_type_new_fetch_att_list_empty()) == NULL ||
 	    (sec = mailimap_section_new(NULL)) == NULL)
 		fatalx("out of memory");

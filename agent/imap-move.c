@@ -41,10 +41,10 @@ move_or_copy(struct imap *s, struct mailimap_set *set, const char *w,
 	    &uv, &cu->src, &cu->dst) : mailimap_uid_copy(mi, set, w);
 }
 
-/* After a COPY: flag the originals \Deleted, and UID EXPUNGE them when
- * UIDPLUS allows it.  Failures are logged: the copy already exists. */
-static void
-remove_originals(struct imap *s, struct mailimap_set *set, const char *dest)
+/* Flags the originals \Deleted, and UID EXPUNGEs them when UIDPLUS
+ * allows it (the libetpan code is returned). */
+static int
+remove_originals(struct imap *s, struct mailimap_set *set)
 {
 	struct mailimap_store_att_flags *sa;
 	struct mailimap_flag_list *fl;
@@ -59,10 +59,50 @@ remove_originals(struct imap *s, struct mailimap_set *set, const char *dest)
 	mailimap_store_att_flags_free(sa);
 	if (r == MAILIMAP_NO_ERROR && imap_has(s, "UIDPLUS"))
 		r = mailimap_uid_expunge(imap_mi(s), set);
-	if (r != MAILIMAP_NO_ERROR) {
-		(void)imap_fail(s, r, "removing moved originals");
-		log_warnx("copied to %s but %s", dest, imap_error(s));
+	return r;
+}
+
+int
+imap_remove(struct imap *s, const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set;
+	int r;
+
+	if ((r = imap_ready(s)) != IMAP_OK || n == 0)
+		return r;
+	set = imap_uidset(uids, n);
+	r = remove_originals(s, set);
+	mailimap_set_free(set);
+	return imap_fail(s, r, imap_has(s, "UIDPLUS") ? "UID EXPUNGE" :
+	    "UID STORE \\Deleted");
+}
+
+/* UID SEARCH UID set: marks in present[] which of uids still exist. */
+static int
+still_there(struct imap *s, const uint32_t *uids, size_t n, char *present)
+{
+	struct mailimap_search_key *k;
+	clist *res = NULL;
+	clistiter *it;
+	size_t i;
+	uint32_t u;
+	int r;
+
+	if ((k = mailimap_search_key_new_uid(imap_uidset(uids, n))) == NULL)
+		fatalx("out of memory");
+	r = mailimap_uid_search(imap_mi(s), NULL, k, &res);
+	mailimap_search_key_free(k);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, "UID SEARCH (checking the move)");
+	memset(present, 0, n);
+	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
+		u = *(uint32_t *)clist_content(it);
+		for (i = 0; i < n; i++)
+			if (uids[i] == u)
+				present[i] = 1;
 	}
+	mailimap_search_result_free(res);
+	return IMAP_OK;
 }
 
 /* Index of uid within the expanded set, or -1. */
@@ -125,16 +165,97 @@ copyuid_free(struct copyuid *cu)
 	cu->src = cu->dst = NULL;
 }
 
+/*
+ * What became of each message, once the MOVE or COPY was answered OK.
+ * A server may answer OK and move nothing, or copy and leave the
+ * original: the source mailbox is searched for the UIDs.  An original
+ * is removed only where COPYUID (or a COPY answered OK) proves its copy
+ * exists; one still there without that proof is IMAP_MV_NOT.
+ */
+static int
+settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
+    int moved, int *state)
+{
+	uint32_t *left;
+	char *present;
+	size_t i, nleft = 0;
+	int r, known;
+
+	known = cu->src != NULL || !moved;	/* a COPY copies them all */
+	for (i = 0; i < n; i++)
+		state[i] = !known || cu->src == NULL ||
+		    set_index(cu->src, uids[i]) >= 0 ? IMAP_MV_COPIED :
+		    IMAP_MV_NOT;
+	if (!moved && !imap_has(s, "UIDPLUS")) {
+		/* Left flagged \Deleted, as designed: nothing to check. */
+		r = imap_fail(s, remove_originals(s, imap_uidset(uids, n)),
+		    "UID STORE \\Deleted");
+		for (i = 0; i < n && r == IMAP_OK; i++)
+			if (state[i] == IMAP_MV_COPIED)
+				state[i] = IMAP_MV_DONE;
+		return r;
+	}
+	present = xmalloc(n);
+	left = xcalloc(n, sizeof(*left));
+	if (!moved) {
+		struct mailimap_set *set = imap_uidset(uids, n);
+
+		r = imap_fail(s, remove_originals(s, set),
+		    "removing the copied originals");
+		mailimap_set_free(set);
+		if (r != IMAP_OK)
+			goto out;
+	}
+	if ((r = still_there(s, uids, n, present)) != IMAP_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!present[i])
+			state[i] = state[i] == IMAP_MV_COPIED || !known ?
+			    IMAP_MV_DONE : IMAP_MV_GONE;
+		else if (!known)
+			state[i] = IMAP_MV_NOT;
+		else if (state[i] == IMAP_MV_COPIED)
+			left[nleft++] = uids[i];
+	}
+	if (nleft > 0) {
+		log_warnx("%s: %zu message%s copied but still in the source "
+		    "mailbox after an OK: removing the original%s",
+		    imap_host(s), nleft, nleft == 1 ? "" : "s",
+		    nleft == 1 ? "" : "s");
+		if ((r = imap_remove(s, left, nleft)) == IMAP_OK &&
+		    (r = still_there(s, uids, n, present)) == IMAP_OK)
+			for (i = 0; i < n; i++)
+				if (state[i] == IMAP_MV_COPIED && !present[i])
+					state[i] = IMAP_MV_DONE;
+	}
+	for (i = 0, nleft = 0; i < n; i++)
+		nleft += state[i] == IMAP_MV_NOT;
+	if (nleft > 0 && r == IMAP_OK)
+		log_warnx("%s: %zu message%s still in the source mailbox "
+		    "after an OK: not moved", imap_host(s), nleft,
+		    nleft == 1 ? "" : "s");
+out:
+	free(present);
+	free(left);
+	return r;
+}
+
 int
 imap_move(struct imap *s, const uint32_t *uids, size_t n, const char *dest,
-    uint32_t *new_uids_r)
+    uint32_t *new_uids_r, int *state_r)
 {
 	struct copyuid cu = { NULL, NULL };
 	struct mailimap_set *set;
 	const char *what;
 	char *w;
-	int r, ret;
+	size_t i;
+	int r, ret, moved;
 
+	for (i = 0; i < n; i++) {
+		state_r[i] = IMAP_MV_NOT;
+		if (new_uids_r != NULL)
+			new_uids_r[i] = 0;
+	}
 	if ((ret = imap_ready(s)) != IMAP_OK || n == 0)
 		return ret;
 	if ((w = imap_utf7_encode(dest)) == NULL) {
@@ -143,7 +264,8 @@ imap_move(struct imap *s, const uint32_t *uids, size_t n, const char *dest,
 		return imap_fail(s, MAILIMAP_ERROR_INVAL,
 		    "mailbox name not UTF-8");
 	}
-	what = imap_has(s, "MOVE") ? "UID MOVE" : "UID COPY";
+	moved = imap_has(s, "MOVE");
+	what = moved ? "UID MOVE" : "UID COPY";
 	set = imap_uidset(uids, n);
 	r = move_or_copy(s, set, w, &cu);
 	if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_ERROR_STREAM &&
@@ -157,11 +279,9 @@ imap_move(struct imap *s, const uint32_t *uids, size_t n, const char *dest,
 	}
 	if ((ret = imap_fail(s, r, what)) != IMAP_OK)
 		goto out;
-	if (!imap_has(s, "MOVE"))
-		remove_originals(s, set, dest);
 	if (new_uids_r != NULL)
 		map_copyuid(&cu, uids, n, new_uids_r);
-	ret = IMAP_OK;
+	ret = settle(s, uids, n, &cu, moved, state_r);
 out:
 	copyuid_free(&cu);
 	mailimap_set_free(set);

@@ -28,7 +28,9 @@ struct imap {
 	char		*host;
 	char		*account;
 	int		 dead;
+	int		 dead_rc;	/* IMAP_* of what ended the session */
 	char		 err[512];
+	char		 alert[400];	/* the last [ALERT] shown */
 };
 
 struct mailimap *
@@ -65,13 +67,22 @@ imap_has(struct imap *s, const char *cap)
 int
 imap_ready(struct imap *s)
 {
+	char why[sizeof(s->err) - 32];
+
 	if (imap_alive(s)) {
 		s->err[0] = '\0';
 		return IMAP_OK;
 	}
+	/* Keep the cause: later calls must not blame themselves. */
 	if (s->err[0] == '\0')
 		snprintf(s->err, sizeof(s->err), "session is closed");
-	return IMAP_TEMP;
+	else if (strncmp(s->err, "session closed earlier", 22) != 0) {
+		memcpy(why, s->err, sizeof(why) - 1);
+		why[sizeof(why) - 1] = '\0';
+		snprintf(s->err, sizeof(s->err),
+		    "session closed earlier (%s)", why);
+	}
+	return s->dead_rc != 0 ? s->dead_rc : IMAP_TEMP;
 }
 
 /* Copies server text into dst, replacing control bytes. */
@@ -138,13 +149,59 @@ peer_closed(struct imap *s)
 	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* The text of a "* BYE" line still in libetpan's read buffer, if any. */
+static int
+bye_text(struct imap *s, char *out, size_t outlen)
+{
+	const char *b, *e, *p;
+	size_t n;
+
+	if (s->mi->imap_stream_buffer == NULL ||
+	    (b = s->mi->imap_stream_buffer->str) == NULL)
+		return 0;
+	for (p = b; (p = strstr(p, "* ")) != NULL; p += 2) {
+		if ((p == b || p[-1] == '\n') &&
+		    strncasecmp(p + 2, "BYE", 3) == 0 &&
+		    (p[5] == ' ' || p[5] == '\r' || p[5] == '\n'))
+			break;
+	}
+	if (p == NULL)
+		return 0;
+	p += 5;
+	p += strspn(p, " ");
+	e = p + strcspn(p, "\r\n");
+	n = (size_t)(e - p) < outlen - 1 ? (size_t)(e - p) : outlen - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	safe_copy(out, outlen, out);
+	return 1;
+}
+
+/* RFC 3501 7.1: an [ALERT] must be shown to the user (once per text). */
+static void
+show_alert(struct imap *s)
+{
+	struct mailimap_response_info *ri = s->mi->imap_response_info;
+	char a[sizeof(s->alert)];
+
+	if (ri == NULL || ri->rsp_alert == NULL || *ri->rsp_alert == '\0')
+		return;
+	safe_copy(a, sizeof(a), ri->rsp_alert);
+	if (strcmp(a, s->alert) == 0)
+		return;
+	snprintf(s->alert, sizeof(s->alert), "%s", a);
+	log_warnx("%s: server alert: %s", s->account, a);
+}
+
 int
 imap_fail(struct imap *s, int r, const char *what)
 {
 	const char *txt = NULL;
+	const char *guard = NULL;
 	int ret;
 	char srv[400];
 
+	show_alert(s);
 	switch (r) {
 	case MAILIMAP_NO_ERROR:
 		return IMAP_OK;
@@ -180,11 +237,19 @@ imap_fail(struct imap *s, int r, const char *what)
 		txt = s->mi->imap_response;
 		break;
 	}
-	if (txt != NULL && *txt != '\0') {
+	if (r == MAILIMAP_ERROR_STREAM)	/* why imap-guard.c cut it */
+		guard = imap_guard_error(s->mi);
+	if (s->dead && !s->dead_rc)
+		s->dead_rc = ret;
+	if (s->dead && txt == NULL && bye_text(s, srv, sizeof(srv)))
+		snprintf(s->err, sizeof(s->err), "%s: server closed the "
+		    "session: BYE %s", what, srv);
+	else if (txt != NULL && *txt != '\0') {
 		safe_copy(srv, sizeof(srv), txt);
 		snprintf(s->err, sizeof(s->err), "%s: %s", what, srv);
 	} else
-		snprintf(s->err, sizeof(s->err), "%s: %s", what, code_text(r));
+		snprintf(s->err, sizeof(s->err), "%s: %s", what,
+		    guard != NULL ? guard : code_text(r));
 	log_debug("%s: imap %s failed (%d): %s", s->account, what, r,
 	    s->err);
 	return ret;
@@ -274,6 +339,8 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		return IMAP_TEMP;	/* every connect failure may pass */
 	}
 	*preauth_r = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
+	if (imap_guard_install(s->mi) != 0)	/* imap-guard.c */
+		fatalx("out of memory");
 	set_keepalive(s);
 	if (o->tls != IMAP_TLS_STARTTLS)
 		return IMAP_OK;
@@ -298,6 +365,8 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		s->dead = 1;		/* never go on in plaintext */
 		return r;
 	}
+	if (imap_guard_install(s->mi) != 0)	/* the TLS stream is new */
+		fatalx("out of memory");
 	return IMAP_OK;
 }
 
