@@ -210,7 +210,8 @@ map_auth(enum conf_auth au)
 }
 
 int
-account_connect(const struct conf_account *a, struct imap **s_r)
+account_open(const struct conf_account *a, struct imap **s_r, char *why,
+    size_t whylen)
 {
 	struct imap_opts o;
 	char err[512], *secret;
@@ -219,8 +220,11 @@ account_connect(const struct conf_account *a, struct imap **s_r)
 	*s_r = NULL;
 	if (a->password_command != NULL) {
 		secret = run_secret(a);
-		if (secret == NULL)
+		if (secret == NULL) {
+			snprintf(why, whylen, "%s: password_command failed",
+			    a->name);
 			return EXIT_AUTH;
+		}
 	} else
 		secret = xstrdup(a->password != NULL ? a->password : "");
 	memset(&o, 0, sizeof(o));
@@ -239,17 +243,32 @@ account_connect(const struct conf_account *a, struct imap **s_r)
 	free(secret);
 	switch (r) {
 	case IMAP_OK:
+		why[0] = '\0';
 		return EXIT_OK;
 	case IMAP_AUTH:
-		log_warnx("%s: login as %s refused: %s", a->name, a->user,
-		    err);
+		snprintf(why, whylen, "%s: login as %s refused: %s", a->name,
+		    a->user, err);
 		return EXIT_AUTH;
 	case IMAP_TEMP:
-		log_warnx("%s: %s:%u: %s (will retry next run)", a->name,
-		    a->host, a->port, err);
+		snprintf(why, whylen, "%s: %s:%u: %s", a->name, a->host,
+		    a->port, err);
 		return EXIT_TEMP;
 	default:
-		log_warnx("%s: %s:%u: %s", a->name, a->host, a->port, err);
+		snprintf(why, whylen, "%s: %s:%u: %s", a->name, a->host,
+		    a->port, err);
 		return EXIT_FAIL;
 	}
+}
+
+int
+account_connect(const struct conf_account *a, struct imap **s_r)
+{
+	char why[1024];
+	int rc;
+
+	rc = account_open(a, s_r, why, sizeof(why));
+	if (rc != EXIT_OK && why[0] != '\0')
+		log_warnx("%s%s", why, rc == EXIT_TEMP ?
+		    " (will retry next run)" : "");
+	return rc;
 }

@@ -68,14 +68,17 @@ struct actlog_opts {
 	int	 dry_run, any;
 };
 
+/* Prints the usage on f: returns 1 for stdout (--help), else -1. */
 static int
-actlog_usage(int undo)
+actlog_usage(FILE *f, int undo)
 {
-	fprintf(stderr, undo ? "usage: imapsift undo [-c FILE] --since "
+	fprintf(f, undo ? "usage: imapsift undo [-c FILE] --since "
 	    "DURATION | --id N | --all [--dry-run]\n" :
 	    "usage: imapsift log [-c FILE] [--since DURATION] [--id N]\n");
-	return -1;
+	return f == stdout ? 1 : -1;
 }
+
+/* Parses argv: 0, -1 on bad usage (printed), 1 after -h/--help. */
 
 static int
 actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
@@ -87,6 +90,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 		{ "all", no_argument, NULL, 'A' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	time_t d;
@@ -96,7 +100,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	for (;;) {
-		ch = getopt_long(argc, argv, "c:nv", longopts, NULL);
+		ch = getopt_long(argc, argv, "c:nvh", longopts, NULL);
 		if (ch == -1)
 			break;
 		switch (ch) {
@@ -129,12 +133,14 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 			}
 			o->any = 1;
 			break;
+		case 'h':
+			return actlog_usage(stdout, undo);
 		default:
-			return actlog_usage(undo);
+			return actlog_usage(stderr, undo);
 		}
 	}
 	if (optind != argc || (undo && !o->any) || (!undo && o->dry_run))
-		return actlog_usage(undo);
+		return actlog_usage(stderr, undo);
 	return 0;
 }
 
@@ -166,8 +172,8 @@ cmd_log(int argc, char **argv)
 	struct tm tm;
 	int rc;
 
-	if (actlog_parse(argc, argv, &o, 0) == -1)
-		return EXIT_CONFIG;
+	if ((rc = actlog_parse(argc, argv, &o, 0)) != 0)
+		return rc == 1 ? EXIT_OK : EXIT_CONFIG;
 	rc = actlog_open(&o, &c, &st);
 	if (rc != EXIT_OK)
 		goto done;
@@ -271,9 +277,10 @@ move_back(struct imap *s, struct store *st, struct finder *fd,
     const char *mbox, int dry_run)
 {
 	uint32_t *uids = xcalloc(fd->n, sizeof(*uids));
+	int *state = xcalloc(fd->n, sizeof(*state));
 	char err[512];
-	size_t i, n = 0;
-	int r = IMAP_OK;
+	size_t i, n = 0, k = 0;
+	int r = IMAP_OK, ok;
 
 	for (i = 0; i < fd->n; i++)
 		if (fd->v[i]->found != 0 && strcmp(fd->v[i]->mailbox,
@@ -281,14 +288,20 @@ move_back(struct imap *s, struct store *st, struct finder *fd,
 			uids[n++] = fd->v[i]->found;
 	if (n > 0 && !dry_run) {
 		imap_store_flags(s, uids, n, "-FLAGS.SILENT ($Junk)");
-		r = imap_move(s, uids, n, mbox, NULL);
+		r = imap_move(s, uids, n, mbox, NULL, state);
 	}
 	for (i = 0; i < fd->n; i++) {
 		if (fd->v[i]->found == 0 || strcmp(fd->v[i]->mailbox, mbox))
 			continue;
-		if (r != IMAP_OK) {
+		/* A copy made but not yet removed here counts as moved back:
+		 * the message is in mbox, which is what undo promises. */
+		ok = dry_run || state[k] == IMAP_MV_DONE ||
+		    state[k] == IMAP_MV_COPIED;
+		k++;
+		if (!ok) {
 			log_warnx("%s: undo %lld: %s", fd->v[i]->account,
-			    (long long)fd->v[i]->id, imap_error(s));
+			    (long long)fd->v[i]->id, r != IMAP_OK ?
+			    imap_error(s) : "not moved back");
 			continue;
 		}
 		fprintf(stderr, "%s/%s: %s uid %u back to %s\n",
@@ -299,6 +312,7 @@ move_back(struct imap *s, struct store *st, struct finder *fd,
 			log_warnx("%s", err);
 	}
 	free(uids);
+	free(state);
 	return r;
 }
 
@@ -388,8 +402,8 @@ cmd_undo(int argc, char **argv)
 	int rc, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (actlog_parse(argc, argv, &o, 1) == -1)
-		return EXIT_CONFIG;
+	if ((rc = actlog_parse(argc, argv, &o, 1)) != 0)
+		return rc == 1 ? EXIT_OK : EXIT_CONFIG;
 	rc = actlog_open(&o, &c, &st);
 	if (rc != EXIT_OK)
 		goto done;

@@ -3,7 +3,9 @@
  * and only the header fields of UIDs above the last harvested one are
  * fetched; Message-IDs, dates and correspondents go into the store in one
  * batch with the new state (account, "sent:NAME"), so a failure leaves
- * nothing half recorded.
+ * nothing half recorded.  The header lines are held in memory until the
+ * fetch is over: the store's write lock is never held across network
+ * waits (the accounts of a watch daemon share the store).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +14,20 @@
 #include "agent.h"
 #include "store/store.h"
 
+struct hdr {
+	uint32_t uid;
+	char	*data;
+	size_t	 len;
+};
+
 struct harvest {
 	struct store *st;
 	const char *source;
 	uint32_t last, max;
 	time_t	 date;
 	size_t	 ids;
+	struct hdr *v;		/* fetched, not yet stored */
+	size_t	 n, cap;
 };
 
 static void
@@ -32,21 +42,52 @@ add_corr(void *ctx, const char *addr)
 }
 
 static int
-harvest_one(void *arg, const struct imap_msg *m)
+fetched_one(void *arg, const struct imap_msg *m)
 {
 	struct harvest *h = arg;
+	struct hdr *x;
+
+	if (m->uid <= h->last)
+		return 0;	/* "N:*" answers the last UID when N is past it */
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 64;
+		h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
+	}
+	x = &h->v[h->n++];
+	x->uid = m->uid;
+	x->len = m->len;
+	x->data = xmalloc(m->len + 1);
+	memcpy(x->data, m->data, m->len);
+	x->data[m->len] = '\0';
+	return 0;
+}
+
+static void
+drop_hdrs(struct harvest *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		free(h->v[i].data);
+	free(h->v);
+	h->v = NULL;
+	h->n = h->cap = 0;
+}
+
+/* Stores one message's header fields; -1 when they cannot be read. */
+static int
+harvest_one(struct harvest *h, const struct hdr *m)
+{
 	struct rules_msg *msg;
 	const char *id;
 	char err[256];
 	int64_t t;
 
-	if (m->uid <= h->last)
-		return 0;	/* "N:*" answers the last UID when N is past it */
 	if (m->uid > h->max)
 		h->max = m->uid;
 	if (rules_msg_parse(m->data, m->len, NULL, &msg, err,
 	    sizeof(err)) == -1)
-		return 1;
+		return -1;
 	h->date = 0;
 	if (rules_parse_date(rules_msg_header(msg, "Date"), &t) == 0)
 		h->date = (time_t)t;
@@ -69,6 +110,7 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 	struct harvest h;
 	char key[1100], source[1200], err[512];
 	uint32_t uv, last, suv, unext, exists;
+	size_t i;
 	int r;
 
 	snprintf(key, sizeof(key), "sent:%s", name);
@@ -91,16 +133,20 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 	h.st = st;
 	h.source = source;
 	h.last = h.max = last;
-	if (store_begin(st, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		return IMAP_PERM;
-	}
-	r = imap_fetch_headers(s, last + 1, harvest_one, &h);
+	r = imap_fetch_headers(s, last + 1, fetched_one, &h);
 	if (r != IMAP_OK) {
-		store_rollback(st, NULL, 0);
+		drop_hdrs(&h);
 		log_warnx("%s: %s: %s", account, name, imap_error(s));
 		return r;
 	}
+	if (store_begin(st, err, sizeof(err)) == -1) {
+		drop_hdrs(&h);
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	for (i = 0; i < h.n && harvest_one(&h, &h.v[i]) == 0; i++)
+		;
+	drop_hdrs(&h);
 	if (store_mailbox_set(st, account, key, suv, h.max, err,
 	    sizeof(err)) == -1 || store_commit(st, err, sizeof(err)) == -1) {
 		store_rollback(st, NULL, 0);

@@ -87,16 +87,18 @@ fail:
 	return -1;
 }
 
-/* Moves the held messages for one destination; 1 when moved. */
+/* Moves the held messages for one destination; the IMAP_* result. */
 static int
-move_dest(struct sweep *sw, int dest, int *r_r)
+move_dest(struct sweep *sw, int dest)
 {
 	uint32_t *uids, *nu;
+	int *state;
 	size_t i, n = 0;
 	int r;
 
 	uids = xcalloc(sw->nmv, sizeof(*uids));
 	nu = xcalloc(sw->nmv, sizeof(*nu));
+	state = xcalloc(sw->nmv, sizeof(*state));
 	for (i = 0; i < sw->nmv; i++)
 		if (sw->mv[i].dest == dest)
 			uids[n++] = sw->mv[i].uid;
@@ -106,47 +108,66 @@ move_dest(struct sweep *sw, int dest, int *r_r)
 		    "+FLAGS.SILENT ($Junk)") != IMAP_OK)
 			log_debug("%s: $Junk: %s", sw->a->name,
 			    imap_error(sw->s));
-		r = imap_move(sw->s, uids, n, sw->dest[dest], nu);
+		r = imap_move(sw->s, uids, n, sw->dest[dest], nu, state);
 	}
 	for (i = 0, n = 0; i < sw->nmv; i++)
-		if (sw->mv[i].dest == dest)
-			sw->mv[i].new_uid = r == IMAP_OK ? nu[n++] : 0;
+		if (sw->mv[i].dest == dest) {
+			sw->mv[i].new_uid = nu[n];
+			sw->mv[i].state = state[n++];
+		}
 	free(uids);
 	free(nu);
-	*r_r = r;
-	return r == IMAP_OK;
+	free(state);
+	return r;
 }
 
 static void
 say_move(struct sweep *sw, const struct move *m, const char *how)
 {
-	fprintf(stderr, "%s/%s: %s uid %u to %s: %s\n", sw->a->name,
-	    sw->mbox, how, m->uid, sw->dest[m->dest], m->reasons);
+	log_note("%s/%s: %s uid %u to %s: %s", sw->a->name, sw->mbox, how,
+	    m->uid, sw->dest[m->dest], m->reasons);
 }
 
-/* Completes the log rows and advances the state to hi, in one
- * transaction. */
+/*
+ * Completes the log rows and advances the state to hi, in one
+ * transaction.  A row is done when the message reached its folder, even
+ * with the original still there (the next run removes that: see
+ * sweep.c, prior_move); the mailbox is advanced only when every message
+ * is where it belongs, so the next run sees any that are not.
+ */
 static int
-finish_batch(struct sweep *sw, const int *ok, const char *why, uint32_t hi)
+finish_batch(struct sweep *sw, const char *const *why, uint32_t hi)
 {
 	char err[512];
 	struct move *m;
 	size_t i;
-	int adv = ok[0] && ok[1], r = 0;
+	int adv = 1, r = 0;
 
 	if (store_begin(sw->st, err, sizeof(err)) == -1)
 		goto fail;
 	for (i = 0; i < sw->nmv; i++) {
 		m = &sw->mv[i];
-		if (ok[m->dest]) {
+		switch (m->state) {
+		case IMAP_MV_COPIED:
+			adv = 0;
+			/* FALLTHROUGH */
+		case IMAP_MV_DONE:
 			r = store_action_done(sw->st, m->id, m->new_uid, err,
 			    sizeof(err));
 			sw->moved[m->dest]++;
 			say_move(sw, m, "moved");
-		} else {
-			r = store_action_failed(sw->st, m->id, why, err,
-			    sizeof(err));
+			break;
+		case IMAP_MV_GONE:
+			r = store_action_failed(sw->st, m->id, "no longer in "
+			    "the mailbox", err, sizeof(err));
+			break;
+		default:
+			adv = 0;
+			r = store_action_failed(sw->st, m->id,
+			    why[m->dest][0] != '\0' ? why[m->dest] :
+			    "not moved", err, sizeof(err));
 			sw->errors++;
+			break;
 		}
 		if (r == -1)
 			goto fail;
@@ -167,21 +188,25 @@ fail:
 static int
 make_moves(struct sweep *sw)
 {
-	int ok[NDEST], r[NDEST], d;
-	char why[512] = "";
+	char why[NDEST][512];
+	const char *w[NDEST];
+	int r[NDEST], d;
 
 	for (d = 0; d < NDEST; d++) {
-		ok[d] = move_dest(sw, d, &r[d]);
-		if (!ok[d]) {
-			snprintf(why, sizeof(why), "%s", imap_error(sw->s));
+		why[d][0] = '\0';
+		w[d] = why[d];
+		r[d] = move_dest(sw, d);
+		if (r[d] != IMAP_OK) {
+			snprintf(why[d], sizeof(why[d]), "%s",
+			    imap_error(sw->s));
 			log_warnx("%s/%s: move to %s: %s", sw->a->name,
-			    sw->mbox, sw->dest[d], why);
+			    sw->mbox, sw->dest[d], why[d]);
 		}
 	}
-	d = finish_batch(sw, ok, why, sw->hi);
+	d = finish_batch(sw, w, sw->hi);
 	clear_moves(sw);
-	if (!ok[0] || !ok[1])
-		return r[ok[0] ? 1 : 0];
+	if (r[0] != IMAP_OK || r[1] != IMAP_OK)
+		return r[r[0] != IMAP_OK ? 0 : 1];
 	return d == -1 ? IMAP_PERM : IMAP_OK;
 }
 
@@ -190,6 +215,8 @@ do_moves(struct sweep *sw, uint32_t hi)
 {
 	size_t i;
 
+	if (sw->hold != 0 && hi >= sw->hold)
+		hi = sw->hold - 1;
 	if (sw->dry_run) {
 		for (i = 0; i < sw->nmv; i++) {
 			sw->moved[sw->mv[i].dest]++;
@@ -217,7 +244,9 @@ flush_moves(struct sweep *sw)
 int
 abort_moves(struct sweep *sw, int r, int selected)
 {
-	static const int none[NDEST] = { 0, 0 };
+	static const char *const why[NDEST] = { "a later batch failed",
+	    "a later batch failed" };
+	size_t i;
 
 	drop_moves(sw, sw->nlog);
 	if (sw->dry_run || sw->nmv == 0)
@@ -225,7 +254,9 @@ abort_moves(struct sweep *sw, int r, int selected)
 	if (selected && imap_alive(sw->s))
 		(void)make_moves(sw);
 	else {
-		(void)finish_batch(sw, none, "a later batch failed", sw->hi);
+		for (i = 0; i < sw->nmv; i++)
+			sw->mv[i].state = IMAP_MV_NOT;
+		(void)finish_batch(sw, why, sw->hi);
 		clear_moves(sw);
 	}
 	return r;

@@ -48,8 +48,9 @@ progress(struct sweep *sw, int done)
 	    sw->moved[0] + sw->moved[1] + sw->nmv);
 }
 
+/* Holds raw (malloc'd, NUL-terminated; taken) for confirm_cands. */
 static void
-add_cand(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
+add_cand(struct sweep *sw, uint32_t uid, char *raw, size_t len)
 {
 	struct cand *c;
 
@@ -60,9 +61,7 @@ add_cand(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
 	c = &sw->cd[sw->ncd++];
 	c->uid = uid;
 	c->len = len;
-	c->raw = xmalloc(len + 1);
-	memcpy(c->raw, raw, len);
-	c->raw[len] = '\0';
+	c->raw = raw;
 }
 
 static void
@@ -75,17 +74,23 @@ drop_cands(struct sweep *sw)
 	sw->ncd = 0;
 }
 
-/* Is action id a move of this very message that a crash interrupted
- * (still pending, same mailbox, UIDVALIDITY and UID)?  It is marked
- * failed, so the message is judged again. */
+/*
+ * Earlier action id moved a message with this one's Message-ID.  Was it
+ * the user's rescue (0: the message came back, leave it), a move of this
+ * very message that a crash interrupted (1: still pending, same mailbox,
+ * UIDVALIDITY and UID; marked failed, and the message judged again), or
+ * a move this sweep made of another copy (2: judge this one too), or a
+ * move whose copy was made but whose original, this message, stayed
+ * (3: the same UID; the connection broke before it was removed)?
+ */
 static int
-interrupted(struct sweep *sw, int64_t id, uint32_t uid)
+prior_move(struct sweep *sw, int64_t id, uint32_t uid)
 {
 	struct store_action_filter f;
 	struct store_action_iter *it;
 	struct store_action a;
 	char err[512];
-	int same = 0;
+	int how = 0;
 
 	memset(&f, 0, sizeof(f));
 	f.id = id;
@@ -94,82 +99,125 @@ interrupted(struct sweep *sw, int64_t id, uint32_t uid)
 		log_warnx("%s", err);
 		return 0;
 	}
-	if (store_action_iter_next(it, &a))
-		same = a.state == STORE_ACTION_PENDING &&
-		    strcmp(a.mailbox, sw->mbox) == 0 &&
-		    a.uidvalidity == sw->uv && a.uid == uid;
+	if (store_action_iter_next(it, &a)) {
+		if (strcmp(a.mailbox, sw->mbox) == 0 &&
+		    a.uidvalidity == sw->uv && a.uid == uid &&
+		    (a.state == STORE_ACTION_PENDING ||
+		    a.state == STORE_ACTION_DONE))
+			how = a.state == STORE_ACTION_PENDING ? 1 : 3;
+		else if (a.time >= sw->started)
+			how = 2;
+	}
 	if (store_action_iter_deinit(&it, err, sizeof(err)) == -1)
 		log_warnx("%s", err);
-	if (same && !sw->dry_run && store_action_failed(sw->st, id,
+	if (how == 1 && !sw->dry_run && store_action_failed(sw->st, id,
 	    "interrupted before the move", err, sizeof(err)) == -1)
 		log_warnx("%s", err);
-	return same;
+	return how;
 }
 
 /* A message we moved before is back: the user rescued it.  Its matched
  * indicators become false-positive evidence (once: on a rescan they were
  * counted already). */
 static int
-rescued(struct sweep *sw, uint32_t uid, const char *msgid,
-    const struct rules_verdict *v)
+rescued(struct sweep *sw, const struct verdict *v)
 {
-	char err[512];
+	char err[512], *tab;
 	int64_t id;
 	size_t i;
 	int r;
 
-	if (msgid == NULL)
+	if (v->msgid == NULL)
 		return 0;
-	r = store_action_find_msgid(sw->st, sw->a->name, msgid, &id, err,
+	r = store_action_find_msgid(sw->st, sw->a->name, v->msgid, &id, err,
 	    sizeof(err));
-	if (r != 1 || interrupted(sw, id, uid))
+	if (r != 1)
 		return 0;
+	switch (prior_move(sw, id, v->uid)) {
+	case 0:
+		break;
+	case 3:
+		if (sw->nrm == sw->caprm) {
+			sw->caprm = sw->caprm ? sw->caprm * 2 : 16;
+			sw->rm = xrealloc(sw->rm, sw->caprm * sizeof(*sw->rm));
+		}
+		sw->rm[sw->nrm++] = v->uid;
+		return 1;
+	default:
+		return 0;
+	}
 	log_debug("%s/%s: uid %u was moved before: left alone", sw->a->name,
-	    sw->mbox, uid);
+	    sw->mbox, v->uid);
 	if (sw->rescan || sw->dry_run)
 		return 1;
-	for (i = 0; i < v->nfound; i++)
-		if (v->found[i].matched && store_fp_add(sw->st,
-		    rules_kind_name(v->found[i].kind), v->found[i].value, 0,
-		    err, sizeof(err)) == -1)
+	for (i = 0; i < v->nfp; i++) {
+		if ((tab = strchr(v->fp[i], '\t')) == NULL)
+			continue;
+		*tab = '\0';
+		if (store_fp_add(sw->st, v->fp[i], tab + 1, 0, err,
+		    sizeof(err)) == -1)
 			log_warnx("%s", err);
+		*tab = '\t';
+	}
 	return 1;
 }
 
-/* Classifies one message; with confirm unset, a backscatter verdict is
- * held back until Sent has been harvested again. */
+/* Without a complete Sent harvest a bounce cannot be judged for good:
+ * the mailbox is not advanced to it, so the next run judges it again. */
 static void
-judge(struct sweep *sw, uint32_t uid, const char *raw, size_t len,
-    int confirm)
+hold(struct sweep *sw, uint32_t uid)
 {
-	struct rules_verdict v;
-	const char *msgid;
+	if (sw->hold == 0 || uid < sw->hold)
+		sw->hold = uid;
+	sw->held++;
+}
+
+/* Acts on one message's verdict (and frees it); with confirm unset, a
+ * backscatter verdict is held back until Sent has been harvested again. */
+static void
+decide(struct sweep *sw, struct verdict *v, int confirm)
+{
 	int dest = -1;
 
-	if (rules_classify(raw, len, sw->rs, &sw->lim, &sw->user, &v) == -1)
-		fatalx("out of memory");
-	switch (v.cls) {
+	switch (v->cls) {
 	case RULES_JUNK:
 		dest = DEST_JUNK;
 		break;
 	case RULES_BACKSCATTER:
+		if (sw->harvest_failed) {	/* judged again next time */
+			hold(sw, v->uid);
+			break;
+		}
 		if (!confirm && !sw->reharvested) {
-			add_cand(sw, uid, raw, len);
+			add_cand(sw, v->uid, v->raw, v->len);
+			v->raw = NULL;
 			break;
 		}
 		dest = DEST_BS;
 		break;
 	case RULES_BOUNCE:
 	case RULES_BOUNCE_UNKNOWN:
-		sw->kept++;
+		if (sw->harvest_failed)
+			hold(sw, v->uid);
+		else
+			sw->kept++;
 		break;
 	default:
 		break;
 	}
-	msgid = v.msg != NULL ? rules_msg_header(v.msg, "Message-ID") : NULL;
-	if (dest != -1 && !rescued(sw, uid, msgid, &v))
-		add_move(sw, uid, dest, msgid, v.reasons);
-	rules_verdict_free(&v);
+	if (dest != -1 && !rescued(sw, v))
+		add_move(sw, v->uid, dest, v->msgid, v->reasons);
+	verdict_free(v);
+}
+
+/* Takes the verdicts the classifier has ready (wait: all of them). */
+static void
+collect(struct sweep *sw, int wait)
+{
+	struct verdict *v;
+
+	while ((v = work_next(sw, wait)) != NULL)
+		decide(sw, v, 0);
 }
 
 static int
@@ -196,7 +244,8 @@ on_msg(void *arg, const struct imap_msg *m)
 	progress(sw, 0);
 	if (m->flags & IMAP_FL_NOTJUNK)
 		return 0;
-	judge(sw, m->uid, m->data, m->len, 0);
+	work_push(sw, m->uid, m->data, m->len);
+	collect(sw, 0);
 	return 0;
 }
 
@@ -209,6 +258,12 @@ harvest(struct sweep *sw)
 	time_t oldest, newest;
 
 	r = sent_harvest(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
+	if (r != IMAP_OK && !sw->harvest_failed) {
+		sw->harvest_failed = 1;
+		sw->errors++;
+		log_warnx("%s: Sent not harvested: bounces are left for the "
+		    "next run", sw->a->name);
+	}
 	if (store_coverage(sw->st, &oldest, &newest, &complete, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
@@ -220,6 +275,7 @@ harvest(struct sweep *sw)
 	sw->db.complete = complete;
 	if (r == IMAP_OK && oldest != 0 && sw->sent.n > 0)
 		sw->db.newest = time(NULL);
+	work_sync(sw);
 	return r;
 }
 
@@ -244,12 +300,42 @@ confirm_cands(struct sweep *sw)
 		    "UIDVALIDITY changed");
 		return r != IMAP_OK ? r : IMAP_TEMP;
 	}
-	for (i = 0; i < sw->ncd; i++) {
-		judge(sw, sw->cd[i].uid, sw->cd[i].raw, sw->cd[i].len, 1);
-		free(sw->cd[i].raw);
+	for (i = 0; i < sw->ncd; i++) {	/* the classifier is idle */
+		decide(sw, verdict_make(sw->cd[i].uid, sw->cd[i].raw,
+		    sw->cd[i].len, sw->rs, &sw->lim, &sw->user), 1);
+		sw->cd[i].raw = NULL;
 	}
 	sw->ncd = 0;
 	return IMAP_OK;
+}
+
+/* Removes the originals of moves whose copies were made before. */
+static int
+remove_leftovers(struct sweep *sw)
+{
+	size_t i;
+	int r;
+
+	if (sw->nrm == 0)
+		return IMAP_OK;
+	if (sw->dry_run) {
+		sw->nrm = 0;
+		return IMAP_OK;
+	}
+	r = imap_remove(sw->s, sw->rm, sw->nrm);
+	for (i = 0; i < sw->nrm; i++) {
+		if (r == IMAP_OK)
+			log_note("%s/%s: removed uid %u: its copy was moved "
+			    "before", sw->a->name, sw->mbox, sw->rm[i]);
+		else
+			hold(sw, sw->rm[i]);
+	}
+	if (r != IMAP_OK)
+		log_warnx("%s/%s: removing %zu moved original%s: %s",
+		    sw->a->name, sw->mbox, sw->nrm, sw->nrm == 1 ? "" : "s",
+		    imap_error(sw->s));
+	sw->nrm = 0;
+	return r == IMAP_TEMP || !imap_alive(sw->s) ? r : IMAP_OK;
 }
 
 /* Fetches and judges from..to (to 0: no upper bound), holds the moves. */
@@ -262,6 +348,7 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	sw->maxseen = 0;
 	r = imap_uid_fetch(sw->s, from, to, sw->a->max_fetch_bytes, on_msg,
 	    sw);
+	collect(sw, 1);
 	if (r != IMAP_OK) {
 		log_warnx("%s/%s: fetch: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
@@ -270,6 +357,8 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	r = confirm_cands(sw);		/* may leave another mailbox selected */
 	if (r != IMAP_OK)
 		return abort_moves(sw, r, 0);
+	if ((r = remove_leftovers(sw)) != IMAP_OK)
+		return abort_moves(sw, r, 1);
 	hi = to;
 	if (to == 0 || (sw->uidnext != 0 && hi >= sw->uidnext))
 		hi = sw->uidnext != 0 ? sw->uidnext - 1 : sw->maxseen;
@@ -317,6 +406,8 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	int known, r;
 
 	sw->mbox = name;
+	sw->hold = 0;
+	sw->nrm = 0;
 	clear_moves(sw);	/* what a failed batch of the last one left */
 	drop_cands(sw);
 	r = imap_select(sw->s, name, 0, &sw->uv, &sw->uidnext, &exists);
@@ -361,10 +452,13 @@ summary(struct sweep *sw)
 	for (i = 0; i < sw->a->watch.n; i++)
 		fprintf(stderr, "%s%s", i ? "," : "", sw->a->watch.v[i]);
 	fprintf(stderr, " %zu new, %zu junk, %zu backscatter %s, %zu kept "
-	    "bounce%s, %zu error%s in %.1f s\n", sw->seen, sw->moved[0],
-	    sw->moved[1], sw->dry_run ? "would move" : "moved", sw->kept,
-	    sw->kept == 1 ? "" : "s", sw->errors, sw->errors == 1 ? "" : "s",
-	    now_s() - sw->t0);
+	    "bounce%s, ", sw->seen, sw->moved[0], sw->moved[1],
+	    sw->dry_run ? "would move" : "moved", sw->kept,
+	    sw->kept == 1 ? "" : "s");
+	if (sw->held > 0)
+		fprintf(stderr, "%zu left for the next run, ", sw->held);
+	fprintf(stderr, "%zu error%s in %.1f s\n", sw->errors,
+	    sw->errors == 1 ? "" : "s", now_s() - sw->t0);
 }
 
 static int
@@ -377,19 +471,21 @@ imap_exit(int r)
 	return EXIT_FAIL;
 }
 
-/* Everything after login: folders, Sent, the watched mailboxes. */
-static int
-sweep_session(struct sweep *sw)
+int
+sweep_pass(struct sweep *sw, int harvest_now)
 {
-	size_t i;
+	size_t i, errors = sw->errors;
 	int r;
 
-	r = find_folders(sw);
-	if (r != IMAP_OK)
+	sw->reharvested = 0;
+	sw->harvest_failed = 0;
+	if (sw->dest[DEST_JUNK] == NULL && (r = find_folders(sw)) != IMAP_OK)
 		return r;
-	r = harvest(sw);
-	if (r == IMAP_TEMP)
-		return r;
+	if (harvest_now) {
+		r = harvest(sw);
+		if (r == IMAP_TEMP || !imap_alive(sw->s))
+			return r;
+	}
 	for (i = 0; i < sw->a->watch.n; i++) {
 		r = sweep_mailbox(sw, sw->a->watch.v[i]);
 		progress(sw, 1);
@@ -398,7 +494,24 @@ sweep_session(struct sweep *sw)
 		if (r != IMAP_OK)
 			sw->errors++;
 	}
-	return sw->errors ? IMAP_PERM : IMAP_OK;
+	return sw->errors > errors ? IMAP_PERM : IMAP_OK;
+}
+
+void
+sweep_set_store(struct sweep *sw, struct store *st)
+{
+	sw->st = st;
+	sw->db.st = st;
+}
+
+void
+sweep_new_session(struct sweep *sw, struct imap *s)
+{
+	free(sw->dest[0]);
+	free(sw->dest[1]);
+	sw->dest[0] = sw->dest[1] = NULL;
+	strlist_free(&sw->sent);
+	sw->s = s;
 }
 
 static void
@@ -412,7 +525,7 @@ user_init(struct sweep *sw)
 		for (p = sw->addrs.v[i]; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
-	rules_limits_default(&sw->lim);
+	config_limits(sw->conf, &sw->lim);
 	sw->user.addrs = (const char *const *)sw->addrs.v;
 	sw->user.naddrs = sw->addrs.n;
 	sw->user.sent = sentdb_sent;
@@ -422,9 +535,11 @@ user_init(struct sweep *sw)
 	    sw->a->unknown_bounce == CONF_BOUNCE_BACKSCATTER;
 }
 
-static void
+void
 sweep_free(struct sweep *sw)
 {
+	work_stop(sw);
+	free(sw->rm);
 	clear_moves(sw);
 	free(sw->mv);
 	drop_cands(sw);
@@ -435,7 +550,25 @@ sweep_free(struct sweep *sw)
 	free(sw->dest[1]);
 }
 
+void
+sweep_setup(struct sweep *sw, const struct conf *c,
+    const struct conf_account *a, struct store *st, struct rules_set *rs,
+    const char *dir, int threaded)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->a = a;
+	sw->conf = c;
+	sw->st = st;
+	sw->rs = rs;
+	sw->dry_run = a->dry_run;
+	sw->t0 = now_s();
+	sw->started = time(NULL);
+	user_init(sw);
+	work_start(sw, dir, threaded);
+}
+
 struct sweep_args {
+	const struct conf *c;
 	const char *cpath, *only;
 	const char *dir;
 	struct store *st;
@@ -456,18 +589,13 @@ sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 			    "account: skipped", a->name);
 		return rc == 1 ? EXIT_OK : EXIT_FAIL;
 	}
-	memset(&sw, 0, sizeof(sw));
-	sw.a = a;
-	sw.st = sa->st;
-	sw.rs = sa->rs;
-	sw.dry_run = sa->dry_run || a->dry_run;
+	sweep_setup(&sw, sa->c, a, sa->st, sa->rs, sa->dir, 1);
+	sw.dry_run |= sa->dry_run;
 	sw.all = sa->all;
 	sw.tty = isatty(2);
-	sw.t0 = now_s();
-	user_init(&sw);
 	rc = account_connect(a, &sw.s);
 	if (rc == EXIT_OK) {
-		rc = imap_exit(sweep_session(&sw));
+		rc = imap_exit(sweep_pass(&sw, 1));
 		summary(&sw);
 		if (imap_alive(sw.s))
 			imap_close(&sw.s);
@@ -480,12 +608,15 @@ sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 }
 
 static int
-sweep_usage(void)
+sweep_usage(FILE *f)
 {
-	fprintf(stderr, "usage: imapsift sweep [-c FILE] [--account NAME] "
+	fprintf(f, "usage: imapsift sweep [-c FILE] [--account NAME] "
 	    "[--all] [--dry-run] [-v]\n");
 	return -1;
 }
+
+/* Fills *sa from argv: 0, or -1 after printing the usage on stderr.
+ * -h/--help prints it on stdout and exits 0 here (nothing is held yet). */
 
 static int
 sweep_parse(int argc, char **argv, struct sweep_args *sa)
@@ -496,13 +627,14 @@ sweep_parse(int argc, char **argv, struct sweep_args *sa)
 		{ "all", no_argument, NULL, 'A' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
 	optind = 1;
 	for (;;) {
-		ch = getopt_long(argc, argv, "c:a:nv", longopts, NULL);
+		ch = getopt_long(argc, argv, "c:a:nvh", longopts, NULL);
 		if (ch == -1)
 			break;
 		switch (ch) {
@@ -521,11 +653,14 @@ sweep_parse(int argc, char **argv, struct sweep_args *sa)
 		case 'v':
 			log_init(1);
 			break;
+		case 'h':
+			sweep_usage(stdout);
+			exit(EXIT_OK);
 		default:
-			return sweep_usage();
+			return sweep_usage(stderr);
 		}
 	}
-	return optind == argc ? 0 : sweep_usage();
+	return optind == argc ? 0 : sweep_usage(stderr);
 }
 
 /* Every account (or the one named) in turn; the first failure's code. */
@@ -569,6 +704,7 @@ cmd_sweep(int argc, char **argv)
 	if (sa.only != NULL && conf_account(c, sa.only) == NULL)
 		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
 	else if (store_dir(c, dir, sizeof(dir)) == 0) {
+		sa.c = c;
 		sa.rs = config_rules(c);
 		sa.dir = dir;
 		if (sa.rs != NULL)

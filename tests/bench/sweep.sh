@@ -76,6 +76,9 @@ cleanup() {
 		wait "$kid" 2>/dev/null
 	fi
 	dovecot_stop
+	# SWEEP_KEEP=DIR keeps every client's output there.
+	[ -n "${SWEEP_KEEP:-}" ] && mkdir -p "$SWEEP_KEEP" &&
+	    cp "$W"/*.out "$W"/*.err "$SWEEP_KEEP"/ 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
