@@ -27,6 +27,12 @@
 
 /* log.c */
 void	log_init(int verbose);
+/* From now on (on set) lines go to syslog, facility mail, not stderr. */
+void	log_syslog(int on);
+/* A result line (a move): no program name in front on stderr, notice
+ * priority in syslog. */
+void	log_note(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...)
@@ -263,14 +269,15 @@ struct imap_msg {
 
 /*
  * Calls cb(arg, m) for each message of the selected mailbox whose UID is
- * in uid_from..uid_to (uid_to 0: no upper bound), in server order, after
- * the whole reply was read: UID FETCH from:to (UID FLAGS INTERNALDATE
- * BODY.PEEK[]<0.max_bytes>), so \Seen never changes.  m and its data are
- * valid only during the call.  The whole range is held in memory first:
- * keep ranges to a few hundred UIDs.  Unsolicited FETCH lines (no UID)
- * and UIDs outside the range are skipped.  cb must not use s; when it
- * returns non-zero the remaining messages are skipped and imap_uid_fetch
- * still returns IMAP_OK.  No message in the range is IMAP_OK.
+ * in uid_from..uid_to (uid_to 0: no upper bound), in server order, as
+ * the reply is read (one message in memory at a time): UID FETCH from:to
+ * (UID FLAGS INTERNALDATE BODY.PEEK[]<0.max_bytes>), so \Seen never
+ * changes.  m and its data are valid only during the call.  When the
+ * reply then fails, cb has already seen the messages before the failure.
+ * Unsolicited FETCH lines (no UID) and UIDs outside the range are
+ * skipped.  cb must not use s; when it returns non-zero the remaining
+ * messages are skipped and imap_uid_fetch still returns IMAP_OK.  No
+ * message in the range is IMAP_OK.
  */
 int	imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
 	    size_t max_bytes, int (*cb)(void *, const struct imap_msg *),
@@ -286,20 +293,42 @@ int	imap_fetch_headers(struct imap *s, uint32_t uid_from,
  * (\Deleted) + UID EXPUNGE of those UIDs when UIDPLUS is; else UID COPY +
  * UID STORE only (the originals stay, flagged \Deleted, for the user's
  * client: never a bare EXPUNGE).  On NO [TRYCREATE] dest is created and
- * the command retried once.  new_uids_r (NULL or room for n) receives the
- * UID each message got in dest, in the order of uids, from COPYUID when
- * the server sends it (only with UIDPLUS); entries it cannot fill are 0
- * (UIDs that no longer exist are skipped by the server, without error).
- * IMAP_OK once the copy (or move) succeeded, even if the following STORE
- * or UID EXPUNGE failed (logged with log_warnx; imap_error() says why and
- * imap_alive() may then be 0).  dest not valid UTF-8: IMAP_PERM.
+ * the command retried once.  An OK is not taken on trust: the mailbox is
+ * searched for the UIDs afterwards (except after COPY without UIDPLUS).
+ * state_r (room for n) says per UID, in the order of uids: IMAP_MV_DONE
+ * (in dest, original gone or flagged), IMAP_MV_COPIED (in dest, original
+ * still there: remove it later with imap_remove), IMAP_MV_NOT (not
+ * moved, or not known to be) or IMAP_MV_GONE (neither moved nor there
+ * any more).  new_uids_r (NULL or room for n) receives the UID each got
+ * in dest, from COPYUID (only with UIDPLUS; else 0).  Returns IMAP_OK when
+ * every command succeeded, else the failure (state_r still holds what is
+ * known: after a COPY answered OK, IMAP_MV_COPIED).  dest not valid
+ * UTF-8: IMAP_PERM.
  */
+#define IMAP_MV_DONE	0
+#define IMAP_MV_COPIED	1
+#define IMAP_MV_NOT	2
+#define IMAP_MV_GONE	3
 int	imap_move(struct imap *s, const uint32_t *uids, size_t n,
-	    const char *dest, uint32_t *new_uids_r);
+	    const char *dest, uint32_t *new_uids_r, int *state_r);
+/* Removes the n UIDs (copied elsewhere before) from the selected mailbox:
+ * UID STORE +FLAGS.SILENT (\Deleted), then UID EXPUNGE with UIDPLUS. */
+int	imap_remove(struct imap *s, const uint32_t *uids, size_t n);
 /* UID STORE uids op, op being e.g. "+FLAGS.SILENT ($Junk)" (the forms
  * [+-]FLAGS[.SILENT] (flag ...)). */
 int	imap_store_flags(struct imap *s, const uint32_t *uids, size_t n,
 	    const char *op);
+
+/* imap-idle.c: IDLE on the selected mailbox.  imap_idle_start sends IDLE
+ * and reads to the continuation; *had_data_r is set when the server said
+ * something on the way (the caller should look for new mail after DONE).
+ * imap_idle_wait waits up to ms milliseconds: 1 when the server sent
+ * something, 2 when wake_fd (-1: none) became readable, 0 on timeout, -1
+ * on error.  imap_idle_done sends DONE and reads the reply. */
+int	imap_idle_start(struct imap *s, int *had_data_r);
+int	imap_idle_wait(struct imap *s, int wake_fd, int ms);
+int	imap_idle_done(struct imap *s);
+int	imap_noop(struct imap *s);
 
 /* imap-utf7.c: mailbox name codec.  Both return a malloc'd string
  * (caller frees) or NULL with errno EILSEQ (invalid input: bad UTF-8, or
@@ -320,6 +349,27 @@ int	imap_fail(struct imap *s, int r, const char *what);
 int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 	    size_t errlen);
 struct mailimap_set *imap_uidset(const uint32_t *uids, size_t n);
+/*
+ * imap-guard.c: a low stream between libetpan's parser and the socket or
+ * TLS stream that defuses libetpan 1.9.4 faults: end of file becomes an
+ * error (a plaintext literal cut short spins forever otherwise), a
+ * literal {N} over the limit is refused before libetpan allocates it,
+ * "[PERMANENTFLAGS" outside literals becomes the unknown code
+ * "[XERMANENTFLAGS" (an unparsable list crashes 1.9.4).  A refusal
+ * fails the command with MAILIMAP_ERROR_STREAM; drop the session.
+ * imap_guard_install wraps mi's current low stream (after connect and
+ * again after STARTTLS, which replaces it); 0, or -1 out of memory or no
+ * stream.  imap_guard_wrap wraps inner (the guard then owns it), NULL
+ * when out of memory.  The limit is max(max_fetch_bytes + 64 KiB,
+ * 1 MiB), 1 MiB until set; a no-op without a guard.  imap_guard_error:
+ * why the guard cut the stream (refusal or end of file), NULL when it
+ * did not; valid while the stream is open.
+ */
+struct _mailstream_low;
+int	imap_guard_install(struct mailimap *mi);
+struct _mailstream_low *imap_guard_wrap(struct _mailstream_low *inner);
+void	imap_guard_set_limit(struct mailimap *mi, size_t max_fetch_bytes);
+const char *imap_guard_error(struct mailimap *mi);
 
 /*
  * Sweep (sweep.c, sent.c, account.c, actlog.c): `imapsift sweep`, `log`
@@ -349,9 +399,13 @@ int	account_lock(const char *dir, const char *name, int *fd_r);
 /* The rule set for c (its rules, else rules_default_paths); NULL after
  * printing the errors. */
 struct rules_set *config_rules(const struct conf *c);
+void	config_limits(const struct conf *c, struct rules_limits *lim);
 /* Runs password_command if any and imap_open()s the account.  Returns
  * EXIT_OK with *s_r, or EXIT_AUTH, EXIT_TEMP, EXIT_FAIL after one line. */
 int	account_connect(const struct conf_account *a, struct imap **s_r);
+/* The same, silent: the failure's one line goes to why instead. */
+int	account_open(const struct conf_account *a, struct imap **s_r,
+	    char *why, size_t whylen);
 
 /* sent.c: harvests the n Sent mailboxes of account into st (incremental,
  * per-mailbox state under "sent:NAME").  The session's selection is lost.
@@ -363,6 +417,13 @@ int	sent_harvest(struct imap *s, struct store *st, const char *account,
 int	parse_duration(const char *s, time_t *secs_r);
 
 int	cmd_sweep(int argc, char **argv);
+/* watch.c, watch-super.c: `imapsift watch`; as root with --config-dir,
+ * watch_supervise runs one child per config file as its owner. */
+int	cmd_watch(int argc, char **argv);
+int	watch_supervise(const char *dir, int foreground);
+/* The regular files of dir (not hidden, not ending in ~), sorted; -1
+ * after a warning. */
+int	watch_dir_files(const char *dir, struct strlist *out);
 int	cmd_log(int argc, char **argv);
 int	cmd_undo(int argc, char **argv);
 
@@ -371,7 +432,7 @@ int	cmd_undo(int argc, char **argv);
  * sweep-move.c (folders, moves and their log rows) only: the state of
  * one account's sweep.
  */
-#define SWEEP_BATCH	200	/* UIDs fetched per batch */
+#define SWEEP_BATCH	1000	/* UIDs fetched per batch */
 /* Moves held (logged pending) across batches before they are made: one
  * UID STORE and one UID MOVE per destination and flush, the UID set of
  * at most this many UIDs staying well under servers' line limits. */
@@ -382,8 +443,24 @@ enum { DEST_JUNK, DEST_BS, NDEST };	/* struct sweep.dest[] */
 struct move {
 	uint32_t uid, new_uid;
 	int	 dest;
+	int	 state;		/* IMAP_MV_* once made */
 	char	*msgid, *reasons;
 	int64_t	 id;
+};
+
+struct work;
+
+/* What deciding one message needs, from its classification. */
+struct verdict {
+	struct verdict *next;
+	uint64_t seq;		/* push order (sweep-work.c) */
+	uint32_t uid;
+	int	 cls;		/* enum rules_class */
+	char	*msgid, *reasons;
+	char	*raw;		/* the message: only for RULES_BACKSCATTER */
+	size_t	 len;
+	char	**fp;		/* "kind<TAB>value" of the matched indicators */
+	size_t	 nfp;
 };
 
 struct cand {			/* a backscatter verdict to confirm */
@@ -393,6 +470,7 @@ struct cand {			/* a backscatter verdict to confirm */
 };
 
 struct sweep {
+	const struct conf *conf;
 	const struct conf_account *a;
 	struct imap *s;
 	struct store *st;
@@ -400,9 +478,15 @@ struct sweep {
 	struct rules_limits lim;
 	struct rules_user user;
 	struct sentdb db;
+	struct work *work;	/* the classifier (sweep-work.c) */
 	struct strlist addrs, sent;
 	char	*dest[NDEST];
 	int	 dry_run, all, reharvested, rescan, tty;
+	int	 harvest_failed;	/* bounces are held, not judged */
+	uint32_t hold;		/* lowest UID held (0: none): not passed */
+	size_t	 held;
+	uint32_t *rm;		/* originals of earlier copies, to remove */
+	size_t	 nrm, caprm;
 	const char *mbox;
 	uint32_t uv, last, uidnext, maxseen;
 	uint32_t hi;		/* the state once the held moves are made */
@@ -414,7 +498,43 @@ struct sweep {
 	size_t	 ncd, capcd;
 	size_t	 seen, moved[NDEST], kept, errors;
 	double	 t0, tprog;
+	time_t	 started;	/* wall clock: moves logged since are this sweep's */
 };
+
+/* sweep.c, for watch.c too.  sweep_setup fills *sw for account a (store
+ * st and rules rs stay the caller's; threaded: classify beside the
+ * reader).  sweep_new_session hands it a new session s (the folders are
+ * looked up again).  sweep_pass runs over the session: LIST once per
+ * session, Sent when harvest_now is set (and before any backscatter
+ * verdict), then the new mail of every watched mailbox (the last one
+ * stays selected).  Returns IMAP_*. */
+void	sweep_setup(struct sweep *sw, const struct conf *c,
+	    const struct conf_account *a, struct store *st,
+	    struct rules_set *rs, const char *dir, int threaded);
+void	sweep_new_session(struct sweep *sw, struct imap *s);
+/* The store handle to use from now on (watch opens one per pass). */
+void	sweep_set_store(struct sweep *sw, struct store *st);
+int	sweep_pass(struct sweep *sw, int harvest_now);
+void	sweep_free(struct sweep *sw);
+
+/* sweep-work.c: classifies pushed messages in a second thread (threaded
+ * set) or at once.  work_start copies sw's rules, limits and user (set
+ * them first) and opens its own handle on the store in dir; work_sync
+ * hands it sw->db's coverage after a harvest (only with nothing pending).
+ * work_push copies the message; it waits while 8 MiB are queued.
+ * work_next returns the next verdict in push order (caller frees with
+ * verdict_free), or NULL: none ready, or (wait set) none pending. */
+int	work_start(struct sweep *sw, const char *dir, int threaded);
+void	work_sync(struct sweep *sw);
+void	work_push(struct sweep *sw, uint32_t uid, const char *raw,
+	    size_t len);
+struct verdict *work_next(struct sweep *sw, int wait);
+void	work_stop(struct sweep *sw);
+/* Classifies raw (malloc'd, NUL-terminated; taken) for uid. */
+struct verdict *verdict_make(uint32_t uid, char *raw, size_t len,
+	    const struct rules_set *rs, const struct rules_limits *lim,
+	    const struct rules_user *user);
+void	verdict_free(struct verdict *v);
 
 /* sweep-move.c */
 void	add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,

@@ -1,18 +1,22 @@
 /*
- * log.c: diagnostics in OpenSMTPD's shape.  Everything goes to stderr with
- * the program name in front; the daemon will add syslog.  Nothing here
- * ever prints a message body or a credential: callers pass only names,
- * counts and reasons.
+ * log.c: diagnostics in OpenSMTPD's shape.  Lines go to stderr with the
+ * program name in front, or to syslog (facility mail) once log_syslog()
+ * was called (the daemon without -f).  Each line is written whole, so
+ * threads never interleave inside one.  Nothing here ever prints a
+ * message body or a credential: callers pass only names, counts and
+ * reasons.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "agent.h"
 
 static int log_verbose;
+static int log_to_syslog;
 
 void
 log_init(int verbose)
@@ -20,17 +24,39 @@ log_init(int verbose)
 	log_verbose = verbose;
 }
 
-static void vlog(const char *, va_list, const char *)
-    __attribute__((format(printf, 1, 0)));
+void
+log_syslog(int on)
+{
+	if (on && !log_to_syslog)
+		openlog("imapsift", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	else if (!on && log_to_syslog)
+		closelog();
+	log_to_syslog = on;
+}
+
+static void vlog(int, const char *, const char *, va_list, const char *)
+    __attribute__((format(printf, 3, 0)));
 
 static void
-vlog(const char *fmt, va_list ap, const char *suffix)
+vlog(int prio, const char *prefix, const char *fmt, va_list ap,
+    const char *suffix)
 {
-	fputs("imapsift: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	char line[2048];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
 	if (suffix != NULL)
-		fprintf(stderr, ": %s", suffix);
+		snprintf(line + n, sizeof(line) - n, ": %s", suffix);
+	if (log_to_syslog) {
+		syslog(prio, "%s", line);
+		return;
+	}
+	flockfile(stderr);
+	fputs(prefix, stderr);
+	fputs(line, stderr);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void
@@ -40,7 +66,7 @@ log_warn(const char *fmt, ...)
 	const char *e = strerror(errno);
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, e);
+	vlog(LOG_WARNING, "imapsift: ", fmt, ap, e);
 	va_end(ap);
 }
 
@@ -50,7 +76,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(LOG_WARNING, "imapsift: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -60,7 +86,17 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(LOG_INFO, "imapsift: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, "", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -72,7 +108,7 @@ log_debug(const char *fmt, ...)
 	if (!log_verbose)
 		return;
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(LOG_DEBUG, "imapsift: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -83,7 +119,7 @@ fatal(const char *fmt, ...)
 	const char *e = strerror(errno);
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, e);
+	vlog(LOG_ERR, "imapsift: ", fmt, ap, e);
 	va_end(ap);
 	exit(EXIT_FAIL);
 }
@@ -94,7 +130,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(LOG_ERR, "imapsift: ", fmt, ap, NULL);
 	va_end(ap);
 	exit(EXIT_FAIL);
 }

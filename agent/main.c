@@ -2,7 +2,9 @@
  * main.c: imapsift's command dispatcher.
  *
  * imapsift COMMAND [options] [args]: each command parses its own options
- * (getopt_long) and returns an exit code from agent.h.
+ * (getopt_long) and returns an exit code from agent.h.  Every command
+ * answers -h/--help with its usage on stdout (exit 0); imapsift --help or
+ * imapsift help lists the commands, imapsift help COMMAND is COMMAND --help.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,7 @@ static const struct command {
 	{ "import-sent", cmd_import_sent,
 	    "record sent mail from mbox, Maildir or .eml files" },
 	{ "sweep", cmd_sweep, "classify new mail on every account, move hits" },
+	{ "watch", cmd_watch, "daemon: sort new mail as it arrives (IDLE)" },
 	{ "log", cmd_log, "list the moves sweep made, newest first" },
 	{ "undo", cmd_undo, "move logged messages back" },
 };
@@ -42,11 +45,22 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	static char help[] = "--help";
 	size_t i;
 
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_CONFIG;
+	}
+	if (strcmp(argv[1], "help") == 0 && argc == 3) {
+		/* imapsift help COMMAND: COMMAND --help. */
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (strcmp(argv[2], commands[i].name) == 0) {
+				char *av[] = { argv[2], help, NULL };
+
+				log_init(0);
+				return commands[i].fn(2, av);
+			}
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {

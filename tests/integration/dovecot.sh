@@ -14,6 +14,9 @@
 #   --starttls-only   no implicit-TLS listener (IMAPS_PORT stays empty)
 #   --cert wronghost  serve a certificate for wrong.example (same CA)
 #   --separator C     hierarchy separator (default "/")
+#   --max-clients N   room for N concurrent client connections (default:
+#                     Dovecot's, about 100: each TLS connection keeps its
+#                     own imap-login process, default_process_limit 100)
 #
 # It makes a private directory (mktemp -d) holding a throwaway CA, the
 # server certificates, dovecot.conf, a passwd-file (alice/secret,
@@ -65,6 +68,13 @@
 #                                  4 a command answered NO/BAD, 5 other.
 #   dv_rawlog USER                 what clients sent after login (rawlog .in
 #                                  files, oldest first): to check commands
+#   dv_add_users N [PREFIX]        add users PREFIX1..PREFIXN (default
+#                                  "user"), password "secret", each with
+#                                  an empty home; alice and bob stay.  The
+#                                  passwd-file is re-read by Dovecot on its
+#                                  next lookup: no restart needed.  More than
+#                                  about 90 connections at once: start with
+#                                  --max-clients
 #
 # Dovecot hides only the capability: MOVE and UID EXPUNGE still work when
 # not advertised, so check what a client sent with dv_rawlog.
@@ -233,6 +243,10 @@ EOF
 		cat <<EOF
 service imap-login {
   chroot =
+EOF
+		[ -n "$_dv_maxclients" ] &&
+		    echo "  process_limit = $_dv_maxclients"
+		cat <<EOF
   inet_listener imap {
     address = 127.0.0.1
     port = $IMAP_PORT
@@ -243,6 +257,14 @@ service imap-login {
     ssl = yes
   }
 }
+EOF
+		if [ -n "$_dv_maxclients" ]; then
+			echo "service imap {"
+			echo "  process_limit = $_dv_maxclients"
+			echo "}"
+			echo "default_client_limit = $((_dv_maxclients * 2 + 1000))"
+		fi
+		cat <<EOF
 service pop3-login {
   chroot =
 }
@@ -299,7 +321,7 @@ _dv_fail() {
 
 dovecot_start() {
 	_dv_nomove= _dv_nouidplus= _dv_nospecial= _dv_starttls=
-	_dv_nojunk= _dv_nosent= _dv_cert=server _dv_sep=/
+	_dv_nojunk= _dv_nosent= _dv_cert=server _dv_sep=/ _dv_maxclients=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--no-move) _dv_nomove=1 ;;
@@ -316,6 +338,11 @@ dovecot_start() {
 			esac
 			shift ;;
 		--separator) _dv_sep=${2:?}; shift ;;
+		--max-clients)
+			case ${2:-} in
+			''|*[!0-9]*) _dv_die "--max-clients N"; return 1 ;;
+			esac
+			_dv_maxclients=$2; shift ;;
 		*) _dv_die "unknown option $1"; return 1 ;;
 		esac
 		shift
@@ -562,4 +589,27 @@ dv_rawlog() (
 	do
 		cat "$DOVECOT_DIR/rawlog/$1/$f"
 	done
+)
+
+dv_add_users() (
+	[ -n "${DOVECOT_DIR:-}" ] && [ -f "$DOVECOT_DIR/passwd" ] ||
+	    { _dv_die "not started"; return 1; }
+	n=${1:?} p=${2:-user}
+	d=$DOVECOT_DIR
+	if [ "$(id -u)" = 0 ]; then
+		mu=$(id -u nobody) mg=$(id -g nobody)
+	else
+		mu=$(id -u) mg=$(id -g)
+	fi
+	i=1
+	# Written aside and renamed, so a lookup never sees half a file.
+	cp "$d/passwd" "$d/passwd.new" || return 1
+	while [ $i -le "$n" ]; do
+		printf '%s%d:{PLAIN}secret:%s:%s::%s/home/%s%d::\n' "$p" $i \
+		    "$mu" "$mg" "$d" "$p" $i >> "$d/passwd.new"
+		mkdir -p "$d/home/$p$i" || return 1
+		[ "$(id -u)" = 0 ] && chown "$mu:$mg" "$d/home/$p$i"
+		i=$((i + 1))
+	done
+	mv "$d/passwd.new" "$d/passwd"
 )
