@@ -8,7 +8,7 @@ DESTDIR	?=
 
 CC	?= cc
 CFLAGS	?= -O2 -g
-STD	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+STD	= -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN	= -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual -Wformat=2 \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	  -Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -Wvla
@@ -18,7 +18,7 @@ WARN	+= -Werror
 endif
 # libetpan's pkg-config line asks for a non-PIE link spec we do not want:
 # link the libraries by name (see libetpan-notes.md section 0).
-LIBS	= -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3 -lconfig
+LIBS	= -pthread -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3 -lconfig
 DEFS	= -DIMAPSIFT_SHAREDIR='"$(SHAREDIR)"'
 
 BUILD	?= build
@@ -100,6 +100,7 @@ eval: $(BIN)
 bench: deps-bench
 	$(MAKE) all
 	sh tests/bench/bench.sh $(BIN) $(CORPORA)
+	sh tests/bench/idle.sh $(BIN)
 
 # The IMAP demo: a throwaway Dovecot on loopback, a demo mailbox, one
 # sweep, each folder's contents.  demo-offline: the same verdicts on files.
@@ -118,7 +119,13 @@ install: $(BIN)
 	install -m 644 rules/lists/* $(DESTDIR)$(SHAREDIR)/rules/
 	install -m 644 rules/harvest-skip.list $(DESTDIR)$(SHAREDIR)/
 	install -m 644 conf/imapsift.conf.example $(DESTDIR)$(SHAREDIR)/
+	install -d $(DESTDIR)$(SHAREDIR)/examples
+	install -m 644 conf/imapsift-watch.service conf/imapsift@.service \
+	    conf/crontab.example $(DESTDIR)$(SHAREDIR)/examples/
 	install -m 644 man/imapsift.1 $(DESTDIR)$(MANDIR)/man1/imapsift.1
+
+# make fuzz, make fuzz-ci: libFuzzer targets (tests/fuzz).
+include tests/fuzz/fuzz.mk
 
 clean:
 	rm -rf build build-san build-fuzz

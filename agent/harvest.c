@@ -192,9 +192,9 @@ write_list(const char *path, const char *what, const char *prefix,
 }
 
 static void
-usage_harvest(void)
+usage_harvest(FILE *f)
 {
-	fprintf(stderr, "usage: imapsift harvest --spam PATH... --ham PATH... "
+	fprintf(f, "usage: imapsift harvest --spam PATH... --ham PATH... "
 	    "-o DIR [--country CC] [--skip FILE]... [--no-skip]\n");
 }
 
@@ -227,7 +227,8 @@ read_skip(const char *path, struct strlist *skip)
 /*
  * Parsed by hand, not with getopt: "--spam a b --ham c d" must keep each
  * path with the list named before it, and GNU getopt would move the
- * plain arguments to the end.
+ * plain arguments to the end.  Returns 0, -1 on bad usage (printed), or
+ * 1 after printing the usage on stdout for -h/--help.
  */
 static int
 harvest_args(int argc, char **argv, struct strlist *spam,
@@ -242,6 +243,10 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage_harvest(stdout);
+			return 1;
+		}
 		if (strcmp(a, "--spam") == 0 || strcmp(a, "--ham") == 0) {
 			cur = a[2] == 's' ? spam : ham;
 			continue;
@@ -277,7 +282,7 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 		}
 	}
 	if (i < argc || *out == NULL || spam->n == 0) {
-		usage_harvest();
+		usage_harvest(stderr);
 		return -1;
 	}
 	if (!noskip && shipped_path("harvest-skip.list",
@@ -303,8 +308,12 @@ cmd_harvest(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	memset(&h, 0, sizeof(h));
-	if (harvest_args(argc, argv, &spam, &ham, &skip, &out, &cc) == -1)
+	if ((rc = harvest_args(argc, argv, &spam, &ham, &skip, &out,
+	    &cc)) != 0) {
+		rc = rc == 1 ? EXIT_OK : EXIT_CONFIG;
 		goto done;
+	}
+	rc = EXIT_CONFIG;
 	if (mkdir(out, 0755) == -1 && errno != EEXIST) {
 		log_warn("%s", out);
 		goto done;

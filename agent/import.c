@@ -206,12 +206,21 @@ default_store_path(void)
 	return path;
 }
 
+/* The usage on f; EXIT_OK for stdout (--help), else EXIT_CONFIG. */
+static int
+import_usage(FILE *f)
+{
+	fprintf(f, "usage: imapsift import-sent [--store FILE] PATH...\n");
+	return f == stdout ? EXIT_OK : EXIT_CONFIG;
+}
+
 int
 cmd_import_sent(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct store *st = NULL;
@@ -223,24 +232,18 @@ cmd_import_sent(int argc, char **argv)
 
 	optind = 1;
 	for (;;) {
-		ch = getopt_long(argc, argv, "s:v", longopts, NULL);
+		ch = getopt_long(argc, argv, "s:vh", longopts, NULL);
 		if (ch == -1)
 			break;
 		if (ch == 's')
 			path = optarg;
 		else if (ch == 'v')
 			log_init(1);
-		else {
-			fprintf(stderr, "usage: imapsift import-sent "
-			    "[--store FILE] PATH...\n");
-			return EXIT_CONFIG;
-		}
+		else
+			return import_usage(ch == 'h' ? stdout : stderr);
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "usage: imapsift import-sent [--store FILE] "
-		    "PATH...\n");
-		return EXIT_CONFIG;
-	}
+	if (optind >= argc)
+		return import_usage(stderr);
 	if (path == NULL)
 		path = default_store_path();
 	if (store_open(&st, path, 0, 0, err, sizeof(err)) == -1) {

@@ -2,7 +2,9 @@
  * offline.c: the commands that judge message files without a server:
  * classify (one line per file), explain (every indicator and why), and
  * check (validate rule lists).  They share one option parser so that -r
- * and --country mean the same everywhere.
+ * and --country mean the same everywhere.  With -c FILE, classify and
+ * explain judge as sweep would with that config: its limits, and its
+ * rules and country unless -r or --country say otherwise.
  */
 #include <sys/time.h>
 
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "conf/conf.h"
 
 struct offline_opts {
 	struct strlist rules;	/* -r paths */
@@ -22,6 +25,7 @@ struct offline_opts {
 	struct strlist addrs;	/* --address: the user's own */
 	const char *store;	/* --store */
 	const char *sent_ids;	/* --sent-ids */
+	struct conf *conf;	/* -c FILE, or NULL */
 	unsigned cc;
 	int	 stats;
 	int	 unknown_backscatter;
@@ -36,18 +40,21 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-usage_offline(const char *cmd)
+/* The usage of cmd on f; EXIT_OK for stdout (--help), else EXIT_CONFIG. */
+static int
+usage_offline(FILE *f, const char *cmd)
 {
 	if (strcmp(cmd, "check") == 0)
-		fprintf(stderr, "usage: imapsift check [-r DIR]... "
-		    "[--country CC]\n");
+		fprintf(f, "usage: imapsift check [-r DIR]... "
+		    "[--country CC]\n"
+		    "       imapsift check -c FILE\n");
 	else
-		fprintf(stderr, "usage: imapsift %s [-r DIR]... "
+		fprintf(f, "usage: imapsift %s [-c FILE] [-r DIR]... "
 		    "[--country CC] [--store DB] [--sent-ids FILE]\n"
 		    "           [--address ADDR]... [--unknown-bounce "
 		    "keep|backscatter]%s FILE...\n", cmd,
 		    strcmp(cmd, "classify") == 0 ? " [--stats]" : "");
+	return f == stdout ? EXIT_OK : EXIT_CONFIG;
 }
 
 static void
@@ -56,6 +63,7 @@ free_offline(struct offline_opts *o)
 	strlist_free(&o->rules);
 	strlist_free(&o->files);
 	strlist_free(&o->addrs);
+	conf_free(&o->conf);
 }
 
 static void
@@ -65,12 +73,14 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-/* Parses argv; returns -1 after printing why on bad usage. */
+/* Parses argv; returns -1 after printing why on bad usage, 1 after
+ * printing the usage on stdout for -h/--help. */
 static int
 parse_offline(int argc, char **argv, struct offline_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "country", required_argument, NULL, 'C' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "store", required_argument, NULL, 'S' },
@@ -80,18 +90,22 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *config = NULL;
 	char *end;
 	long v;
-	int ch, i;
+	int ch, i, cc_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->cc = 1;
 	optind = 1;
 	for (;;) {
-		ch = getopt_long(argc, argv, "r:C:h", longopts, NULL);
+		ch = getopt_long(argc, argv, "c:r:C:h", longopts, NULL);
 		if (ch == -1)
 			break;
 		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
 		case 'r':
 			strlist_add(&o->rules, optarg);
 			break;
@@ -104,6 +118,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 				return -1;
 			}
 			o->cc = (unsigned)v;
+			cc_given = 1;
 			break;
 		case 's':
 			o->stats = 1;
@@ -132,10 +147,22 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 			}
 			o->unknown_backscatter = optarg[0] == 'b';
 			break;
+		case 'h':
+			usage_offline(stdout, argv[0]);
+			return 1;
 		default:
-			usage_offline(argv[0]);
+			usage_offline(stderr, argv[0]);
 			return -1;
 		}
+	}
+	if (config != NULL) {
+		if (config_load(config, 0, &o->conf) != EXIT_OK)
+			return -1;
+		if (!cc_given)
+			o->cc = o->conf->country;
+		for (i = 0; o->rules.n == 0 && (size_t)i <
+		    o->conf->rules.n; i++)
+			strlist_add(&o->rules, o->conf->rules.v[i]);
 	}
 	if (o->rules.n == 0)
 		rules_default_paths(&o->rules);
@@ -244,7 +271,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	r.user = &user;
 	r.out = out;
 	r.stats = o->stats;
-	rules_limits_default(&r.lim);
+	config_limits(o->conf, &r.lim);
 	for (i = 0; i < o->files.n; i++)
 		judge_path(&r, o->files.v[i]);
 	if (o->stats) {
@@ -280,14 +307,11 @@ cmd_classify(int argc, char **argv)
 	struct offline_opts o;
 	int rc;
 
-	if (parse_offline(argc, argv, &o) == -1) {
+	if ((rc = parse_offline(argc, argv, &o)) != 0 || o.files.n == 0) {
+		if (rc == 0)
+			usage_offline(stderr, argv[0]);
 		free_offline(&o);
-		return EXIT_CONFIG;
-	}
-	if (o.files.n == 0) {
-		usage_offline(argv[0]);
-		free_offline(&o);
-		return EXIT_CONFIG;
+		return rc == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
 	rc = run_offline(&o, classify_out);
 	free_offline(&o);
@@ -396,11 +420,11 @@ cmd_explain(int argc, char **argv)
 	struct offline_opts o;
 	int rc;
 
-	if (parse_offline(argc, argv, &o) == -1 || o.files.n == 0) {
-		if (o.files.n == 0)
-			usage_offline(argv[0]);
+	if ((rc = parse_offline(argc, argv, &o)) != 0 || o.files.n == 0) {
+		if (rc == 0)
+			usage_offline(stderr, argv[0]);
 		free_offline(&o);
-		return EXIT_CONFIG;
+		return rc == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
 	rc = run_offline(&o, explain_one);
 	free_offline(&o);
@@ -413,15 +437,16 @@ cmd_check(int argc, char **argv)
 	struct offline_opts o;
 	struct rules_set *rs;
 	size_t i;
+	int r;
 
 	if (argc == 3 && (strcmp(argv[1], "-c") == 0 ||
 	    strcmp(argv[1], "--config") == 0))
 		return config_check(argv[2]);
-	if (parse_offline(argc, argv, &o) == -1 || o.files.n != 0) {
-		if (o.files.n != 0)
-			usage_offline(argv[0]);
+	if ((r = parse_offline(argc, argv, &o)) != 0 || o.files.n != 0) {
+		if (r == 0)
+			usage_offline(stderr, argv[0]);
 		free_offline(&o);
-		return EXIT_CONFIG;
+		return r == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
 	rs = load_rules(&o.rules, o.cc);
 	if (rs == NULL) {
