@@ -244,6 +244,11 @@ int	imap_create(struct imap *s, const char *name);
 int	imap_select(struct imap *s, const char *name, int readonly,
 	    uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint32_t *exists_r);
 
+/* 1 when an untagged EXISTS came for the selected mailbox since it was
+ * selected (or since the last call): mail arrived while other commands
+ * ran, and the server will not announce it again in IDLE.  Clears it. */
+int	imap_news(struct imap *s);
+
 /* UID SEARCH SINCE <date of since, UTC>: the selected mailbox's UIDs with
  * an internal date on or after that day, ascending.  On IMAP_OK *uids_r
  * is malloc'd (caller frees; NULL when *n_r is 0). */
@@ -420,7 +425,8 @@ int	cmd_sweep(int argc, char **argv);
 /* watch.c, watch-super.c: `imapsift watch`; as root with --config-dir,
  * watch_supervise runs one child per config file as its owner. */
 int	cmd_watch(int argc, char **argv);
-int	watch_supervise(const char *dir, int foreground);
+int	watch_supervise(const char *dir, int foreground, int syslog_fg,
+	    int verbose);
 /* The regular files of dir (not hidden, not ending in ~), sorted; -1
  * after a warning. */
 int	watch_dir_files(const char *dir, struct strlist *out);
@@ -483,6 +489,7 @@ struct sweep {
 	char	*dest[NDEST];
 	int	 dry_run, all, reharvested, rescan, tty;
 	int	 harvest_failed;	/* bounces are held, not judged */
+	int	 news;		/* more mail came in during the pass */
 	uint32_t hold;		/* lowest UID held (0: none): not passed */
 	size_t	 held;
 	uint32_t *rm;		/* originals of earlier copies, to remove */
@@ -506,8 +513,9 @@ struct sweep {
  * reader).  sweep_new_session hands it a new session s (the folders are
  * looked up again).  sweep_pass runs over the session: LIST once per
  * session, Sent when harvest_now is set (and before any backscatter
- * verdict), then the new mail of every watched mailbox (the last one
- * stays selected).  Returns IMAP_*. */
+ * verdict), then the new mail of every watched mailbox (the first one
+ * last: it stays selected).  Returns IMAP_*.  sw->news is set when mail
+ * was seen arriving during the pass (see imap_news). */
 void	sweep_setup(struct sweep *sw, const struct conf *c,
 	    const struct conf_account *a, struct store *st,
 	    struct rules_set *rs, const char *dir, int threaded);

@@ -178,6 +178,7 @@ imap_select(struct imap *s, const char *name, int readonly,
 		return imap_fail(s, r, readonly ? "EXAMINE" : "SELECT");
 	if ((si = mi->imap_selection_info) == NULL)
 		return IMAP_OK;
+	si->sel_has_exists = 0;		/* imap_news: only what comes later */
 	if (uidvalidity_r != NULL)
 		*uidvalidity_r = si->sel_uidvalidity;
 	if (uidnext_r != NULL)
@@ -185,4 +186,17 @@ imap_select(struct imap *s, const char *name, int readonly,
 	if (exists_r != NULL)
 		*exists_r = si->sel_exists;
 	return IMAP_OK;
+}
+
+int
+imap_news(struct imap *s)
+{
+	struct mailimap_selection_info *si;
+	int n;
+
+	if (!imap_alive(s) || (si = imap_mi(s)->imap_selection_info) == NULL)
+		return 0;
+	n = si->sel_has_exists != 0;
+	si->sel_has_exists = 0;
+	return n;
 }

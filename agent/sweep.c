@@ -283,9 +283,9 @@ harvest(struct sweep *sw)
 static int
 confirm_cands(struct sweep *sw)
 {
-	uint32_t uv;
+	uint32_t uv, uidnext = 0;
 	size_t i;
-	int r;
+	int r, news;
 
 	if (sw->ncd == 0)
 		return IMAP_OK;
@@ -293,7 +293,10 @@ confirm_cands(struct sweep *sw)
 	r = harvest(sw);
 	if (r == IMAP_TEMP)
 		return r;
-	r = imap_select(sw->s, sw->mbox, 0, &uv, NULL, NULL);
+	news = imap_news(sw->s);	/* the SELECT below clears it */
+	r = imap_select(sw->s, sw->mbox, 0, &uv, &uidnext, NULL);
+	if (news || (r == IMAP_OK && uidnext > sw->uidnext))
+		sw->news = 1;
 	if (r != IMAP_OK || uv != sw->uv) {
 		log_warnx("%s/%s: cannot select again: %s", sw->a->name,
 		    sw->mbox, r != IMAP_OK ? imap_error(sw->s) :
@@ -479,6 +482,7 @@ sweep_pass(struct sweep *sw, int harvest_now)
 
 	sw->reharvested = 0;
 	sw->harvest_failed = 0;
+	sw->news = 0;
 	if (sw->dest[DEST_JUNK] == NULL && (r = find_folders(sw)) != IMAP_OK)
 		return r;
 	if (harvest_now) {
@@ -486,7 +490,8 @@ sweep_pass(struct sweep *sw, int harvest_now)
 		if (r == IMAP_TEMP || !imap_alive(sw->s))
 			return r;
 	}
-	for (i = 0; i < sw->a->watch.n; i++) {
+	/* The first watched mailbox last: it stays selected for IDLE. */
+	for (i = sw->a->watch.n; i-- > 0; ) {
 		r = sweep_mailbox(sw, sw->a->watch.v[i]);
 		progress(sw, 1);
 		if (r == IMAP_TEMP || !imap_alive(sw->s))

@@ -5,7 +5,8 @@
  * `imapsift watch -c FILE`, so nothing of the user's (store, rules,
  * password_command) is ever touched as root.  A child that dies is
  * restarted with backoff; HUP re-reads the directory (new files start,
- * removed ones stop) and is passed on; TERM and INT stop every child.
+ * removed ones stop) and is passed on, as USR1 is; TERM and INT stop
+ * every child.
  * Files owned by root, or writable by group or others, are refused.
  */
 #define _GNU_SOURCE	/* setresuid, setresgid */
@@ -50,6 +51,8 @@ find_kid(const char *path)
 }
 
 /* In the child: become the owner of path and exec the watcher on it. */
+static int verbose;
+
 static void
 child_exec(const char *path, int fg)
 {
@@ -57,7 +60,7 @@ child_exec(const char *path, int fg)
 	struct stat sb;
 	sigset_t none;
 	char a0[] = "imapsift", a1[] = "watch", a2[] = "-c", fgopt[] = "-f",
-	    slopt[] = "--syslog", *args[6], *p;
+	    slopt[] = "--syslog", vopt[] = "-v", *args[7], *p;
 	int n = 0;
 
 	if (stat(path, &sb) == -1)
@@ -87,6 +90,8 @@ child_exec(const char *path, int fg)
 	args[n++] = a2;
 	args[n++] = p;
 	args[n++] = fg ? fgopt : slopt;
+	if (verbose)
+		args[n++] = vopt;
 	args[n] = NULL;
 	execv("/proc/self/exe", args);
 	fatal("exec /proc/self/exe");
@@ -212,7 +217,7 @@ running(void)
 }
 
 int
-watch_supervise(const char *dir, int fg)
+watch_supervise(const char *dir, int fg, int sl, int v)
 {
 	struct timespec ts = { 1, 0 };
 	sigset_t set;
@@ -225,17 +230,18 @@ watch_supervise(const char *dir, int fg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	verbose = v;
 	scan(dir);
 	if (nkids == 0) {
 		log_warnx("%s: no config file to run", dir);
 		return EXIT_CONFIG;
 	}
-	if (!fg) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
+	if (!fg && !sl && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (!fg)
 		log_syslog(1);
-	}
 	for (;;) {
 		for (i = 0; i < nkids; i++)
 			if (kids[i].seen && kids[i].pid == 0 &&
@@ -252,6 +258,8 @@ watch_supervise(const char *dir, int fg)
 					kill(kids[i].pid, kids[i].seen ?
 					    SIGHUP : SIGTERM);
 		}
+		if (sig == SIGUSR1)
+			signal_kids(SIGUSR1);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}

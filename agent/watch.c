@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -76,8 +77,11 @@ struct watch {
 	pthread_cond_t	 cv;		/* a thread ended */
 	size_t		 running;
 	struct gen	 g;
-	char		**paths;	/* -c files, in order */
+	char		**paths;	/* the config files of this generation */
 	size_t		 npaths;
+	struct strlist	 base;		/* the -c files */
+	const char	*cdir;		/* --config-dir, read again on HUP */
+	struct strlist	 cur;		/* base + the files of cdir */
 	int		 dry_run;
 	time_t		 rules_mtime;
 };
@@ -216,9 +220,10 @@ session(struct acct *ac, struct sweep *sw)
 			return r != IMAP_OK ? r : IMAP_TEMP;
 		if (stopping(ac))
 			return IMAP_OK;
-		if (a->watch.n > 1 && (r = imap_select(sw->s, a->watch.v[0],
-		    0, NULL, NULL, NULL)) != IMAP_OK)
-			return r;
+		/* Mail that came in during the pass was announced then,
+		 * and will not be again in IDLE. */
+		if (imap_news(sw->s) | sw->news)
+			continue;
 		set_state(ac, idle ? "idle" : "polling", "");
 		if (!idle) {
 			if (nap(ac, a->poll_interval))
@@ -536,13 +541,33 @@ status(struct watch *w)
 
 /* HUP or changed rule files: the new generation replaces the running one
  * only when all of it loads. */
+/* w->cur: the -c files, then those of --config-dir as they are now. */
+static int
+config_files(struct watch *w)
+{
+	struct strlist l = { 0 };
+	size_t i;
+
+	for (i = 0; i < w->base.n; i++)
+		strlist_add(&l, w->base.v[i]);
+	if (w->cdir != NULL && watch_dir_files(w->cdir, &l) == -1) {
+		strlist_free(&l);
+		return -1;
+	}
+	strlist_free(&w->cur);
+	w->cur = l;
+	w->paths = w->cur.v;
+	w->npaths = w->cur.n;
+	return 0;
+}
+
 static void
 reload(struct watch *w, const char *why)
 {
 	struct gen g;
 
 	log_info("reloading (%s)", why);
-	if (gen_load(w, &g) == -1) {
+	if (config_files(w) == -1 || gen_load(w, &g) == -1) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and rules");
 		w->rules_mtime = all_rules_mtime(&w->g);
@@ -655,7 +680,9 @@ cmd_watch(int argc, char **argv)
 	const char *cdir = NULL, *def;
 	struct rlimit rl;
 	sigset_t all;
-	int ch, fg = 0, sl = 0, rc;
+	char abs[PATH_MAX], absdir[PATH_MAX];
+	size_t i;
+	int ch, fg = 0, sl = 0, verbose = 0, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1)
@@ -674,6 +701,7 @@ cmd_watch(int argc, char **argv)
 			break;
 		case 'v':
 			log_init(1);
+			verbose = 1;
 			break;
 		case 'h':
 			strlist_free(&paths);
@@ -686,13 +714,29 @@ cmd_watch(int argc, char **argv)
 		strlist_free(&paths);
 		return watch_usage(stderr);
 	}
-	if (cdir != NULL && geteuid() == 0) {
-		strlist_free(&paths);
-		return watch_supervise(cdir, fg);
-	}
-	if (cdir != NULL && watch_dir_files(cdir, &paths) == -1) {
+	if (cdir != NULL && (realpath(cdir, absdir) == NULL)) {
+		log_warn("%s", cdir);
 		strlist_free(&paths);
 		return EXIT_CONFIG;
+	}
+	if (cdir != NULL && geteuid() == 0) {
+		if (paths.n > 0) {
+			log_warnx("as root, --config-dir runs each file as its "
+			    "owner: -c cannot be added");
+			strlist_free(&paths);
+			return EXIT_CONFIG;
+		}
+		return watch_supervise(absdir, fg, sl, verbose);
+	}
+	/* Absolute: daemon() changes to / and a reload reads them again. */
+	for (i = 0; i < paths.n; i++) {
+		if (realpath(paths.v[i], abs) == NULL) {
+			log_warn("%s", paths.v[i]);
+			strlist_free(&paths);
+			return EXIT_CONFIG;
+		}
+		free(paths.v[i]);
+		paths.v[i] = xstrdup(abs);
 	}
 	if (paths.n == 0 && cdir == NULL) {
 		if ((def = config_default_path()) == NULL) {
@@ -720,11 +764,16 @@ cmd_watch(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	w.paths = paths.v;
-	w.npaths = paths.n;
+	w.base = paths;
+	w.cdir = cdir != NULL ? absdir : NULL;
+	if (config_files(&w) == -1) {
+		strlist_free(&w.base);
+		return EXIT_CONFIG;
+	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (gen_load(&w, &w.g) == -1) {
-		strlist_free(&paths);
+		strlist_free(&w.base);
+		strlist_free(&w.cur);
 		return EXIT_CONFIG;
 	}
 	if (!fg && !sl && daemon(0, 0) == -1)
@@ -736,6 +785,7 @@ cmd_watch(int argc, char **argv)
 	w.rules_mtime = all_rules_mtime(&w.g);
 	gen_start(&w, &w.g);
 	rc = serve(&w);
-	strlist_free(&paths);
+	strlist_free(&w.base);
+	strlist_free(&w.cur);
 	return rc;
 }
