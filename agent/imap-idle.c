@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libetpan/libetpan.h>
 
@@ -43,6 +44,8 @@ imap_idle_start(struct imap *s, int *had_data_r)
 			return imap_fail(s, MAILIMAP_ERROR_STREAM, "IDLE");
 		if (line[0] == '+')
 			break;
+		if (strncasecmp(line, "* BYE", 5) == 0)	/* while it is here */
+			return imap_fail(s, MAILIMAP_ERROR_FATAL, "IDLE");
 		if (line[0] == '*') {	/* news before the continuation */
 			*had_data_r = 1;
 			continue;

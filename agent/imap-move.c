@@ -165,10 +165,21 @@ copyuid_free(struct copyuid *cu)
 	cu->src = cu->dst = NULL;
 }
 
+/* EXPUNGE responses that came with the last command. */
+static size_t
+expunged(struct imap *s)
+{
+	struct mailimap_response_info *ri = imap_mi(s)->imap_response_info;
+
+	return ri != NULL && ri->rsp_expunged != NULL ?
+	    (size_t)clist_count(ri->rsp_expunged) : 0;
+}
+
 /*
  * What became of each message, once the MOVE or COPY was answered OK.
  * A server may answer OK and move nothing, or copy and leave the
- * original: the source mailbox is searched for the UIDs.  An original
+ * original: unless COPYUID and EXPUNGE account for every message, the
+ * source mailbox is searched for the UIDs.  An original
  * is removed only where COPYUID (or a COPY answered OK) proves its copy
  * exists; one still there without that proof is IMAP_MV_NOT.
  */
@@ -194,6 +205,18 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 			if (state[i] == IMAP_MV_COPIED)
 				state[i] = IMAP_MV_DONE;
 		return r;
+	}
+	if (moved && cu->src != NULL && expunged(s) == n) {
+		/* COPYUID names every UID and an EXPUNGE came for each: the
+		 * server said it all; no need to look. */
+		for (i = 0; i < n; i++)
+			if (state[i] != IMAP_MV_COPIED)
+				break;
+		if (i == n) {
+			for (i = 0; i < n; i++)
+				state[i] = IMAP_MV_DONE;
+			return IMAP_OK;
+		}
 	}
 	present = xmalloc(n);
 	left = xcalloc(n, sizeof(*left));

@@ -44,6 +44,7 @@
 #define AUTH_BACKOFF	300		/* first wait after a refused login */
 #define AUTH_BACKOFF_MAX 3600
 #define LOCK_RETRY	60
+#define KEEP_STORE_MAX	100	/* accounts whose stores stay open */
 
 struct acct {
 	struct watch	*w;
@@ -53,6 +54,8 @@ struct acct {
 	char		 dir[4096];
 	pthread_t	 th;
 	int		 started;
+	struct store	*st;		/* between passes only if keep_store */
+	int		 keep_store;
 	int		 wake;		/* readable once stop is set (shared) */
 	/* Under w->mu. */
 	int		 stop;
@@ -178,21 +181,21 @@ idle_ms(const struct conf_account *a, double idle_at, double harvest_at)
  * One session: a pass, then IDLE (or polls) until something fails or
  * stop is asked.  Returns IMAP_OK when stopped, else the failure.
  */
-/* One pass with the store open only for its length: an idle account
- * holds no file of the store (a daemon may watch hundreds, and libetpan
- * cannot wait on descriptors past 1023). */
+/* One pass.  With many accounts the store is open only for its length,
+ * so an idle account holds no file of it: libetpan cannot wait on a
+ * descriptor past 1023, and a store takes three. */
 static int
 pass(struct acct *ac, struct sweep *sw, int harvest_now)
 {
-	struct store *st;
 	int r;
 
-	if (store_open_dir(ac->dir, &st) != EXIT_OK)
+	if (ac->st == NULL && store_open_dir(ac->dir, &ac->st) != EXIT_OK)
 		return IMAP_TEMP;
-	sweep_set_store(sw, st);
+	sweep_set_store(sw, ac->st);
 	r = sweep_pass(sw, harvest_now);
 	sweep_set_store(sw, NULL);
-	store_close(&st);
+	if (!ac->keep_store)
+		store_close(&ac->st);
 	return r;
 }
 
@@ -327,6 +330,8 @@ acct_main(void *arg)
 		sweep_free(&sw);
 		close(lockfd);
 	}
+	if (ac->st != NULL)
+		store_close(&ac->st);
 	set_state(ac, "stopped", NULL);
 	pthread_mutex_lock(&ac->w->mu);
 	ac->w->running--;
@@ -463,6 +468,9 @@ gen_start(struct watch *w, struct gen *g)
 	for (i = 0; i < g->nacct; i++) {
 		ac = &g->acct[i];
 		ac->wake = g->stopfd[0];
+		/* Five descriptors each (socket, lock, store) fit below
+		 * FD_SETSIZE with room to spare up to this many. */
+		ac->keep_store = g->nacct <= KEEP_STORE_MAX;
 		pthread_mutex_lock(&w->mu);
 		w->running++;
 		pthread_mutex_unlock(&w->mu);
