@@ -192,9 +192,10 @@ int
 imap_news(struct imap *s)
 {
 	struct mailimap_selection_info *si;
+	struct mailimap *mi = imap_mi(s);
 	int n;
 
-	if (!imap_alive(s) || (si = imap_mi(s)->imap_selection_info) == NULL)
+	if (mi == NULL || (si = mi->imap_selection_info) == NULL)
 		return 0;
 	n = si->sel_has_exists != 0;
 	si->sel_has_exists = 0;
