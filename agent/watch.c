@@ -86,7 +86,7 @@ struct watch {
 	const char	*cdir;		/* --config-dir, read again on HUP */
 	struct strlist	 cur;		/* base + the files of cdir */
 	int		 dry_run;
-	time_t		 rules_mtime;
+	uint64_t	 rules_stamp;
 };
 
 static void
@@ -340,15 +340,17 @@ acct_main(void *arg)
 	return NULL;
 }
 
-/* The newest modification time among c's rule files and directories. */
-static time_t
-rules_mtime(const struct conf *c)
+/* A fingerprint of c's rule files and directories: the sum of their
+ * modification times (nanoseconds) and sizes, so that a change, an
+ * added or a removed file all change it. */
+static uint64_t
+rules_stamp(const struct conf *c)
 {
 	struct strlist paths = { 0 };
 	struct stat sb;
 	struct dirent *de;
 	char p[4200];
-	time_t t = 0;
+	uint64_t t = 0;
 	size_t i;
 	DIR *d;
 
@@ -359,15 +361,16 @@ rules_mtime(const struct conf *c)
 	for (i = 0; i < paths.n; i++) {
 		if (stat(paths.v[i], &sb) == -1)
 			continue;
-		if (sb.st_mtime > t)
-			t = sb.st_mtime;
+		t += (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+		    (uint64_t)sb.st_mtim.tv_nsec + (uint64_t)sb.st_size;
 		if (!S_ISDIR(sb.st_mode) || (d = opendir(paths.v[i])) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL) {
 			snprintf(p, sizeof(p), "%s/%s", paths.v[i], de->d_name);
-			if (de->d_name[0] != '.' && stat(p, &sb) == 0 &&
-			    sb.st_mtime > t)
-				t = sb.st_mtime;
+			if (de->d_name[0] != '.' && stat(p, &sb) == 0)
+				t += (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+				    (uint64_t)sb.st_mtim.tv_nsec +
+				    (uint64_t)sb.st_size;
 		}
 		closedir(d);
 	}
@@ -375,15 +378,14 @@ rules_mtime(const struct conf *c)
 	return t;
 }
 
-static time_t
-all_rules_mtime(const struct gen *g)
+static uint64_t
+all_rules_stamp(const struct gen *g)
 {
-	time_t t = 0, u;
+	uint64_t t = 0;
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		if ((u = rules_mtime(g->c[i])) > t)
-			t = u;
+		t += rules_stamp(g->c[i]);
 	return t;
 }
 
@@ -578,14 +580,14 @@ reload(struct watch *w, const char *why)
 	if (config_files(w) == -1 || gen_load(w, &g) == -1) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and rules");
-		w->rules_mtime = all_rules_mtime(&w->g);
+		w->rules_stamp = all_rules_stamp(&w->g);
 		return;
 	}
 	if (gen_stop(w, &w->g, now_s() + 30) == -1)
 		fatalx("reload: the account threads did not stop");
 	gen_free(&w->g);
 	w->g = g;
-	w->rules_mtime = all_rules_mtime(&w->g);
+	w->rules_stamp = all_rules_stamp(&w->g);
 	gen_start(w, &w->g);
 	log_info("reloaded: %zu account%s", g.nacct, g.nacct == 1 ? "" :
 	    "s");
@@ -597,7 +599,7 @@ serve(struct watch *w)
 {
 	struct timespec ts = { 2, 0 };
 	sigset_t set;
-	time_t t;
+	uint64_t t;
 	int sig;
 
 	sigemptyset(&set);
@@ -627,8 +629,8 @@ serve(struct watch *w)
 			status(w);
 			break;
 		default:
-			t = all_rules_mtime(&w->g);
-			if (t != w->rules_mtime)
+			t = all_rules_stamp(&w->g);
+			if (t != w->rules_stamp)
 				reload(w, "rule files changed");
 			break;
 		}
@@ -790,7 +792,7 @@ cmd_watch(int argc, char **argv)
 		log_syslog(1);
 	log_info("watching %zu account%s", w.g.nacct, w.g.nacct == 1 ? "" :
 	    "s");
-	w.rules_mtime = all_rules_mtime(&w.g);
+	w.rules_stamp = all_rules_stamp(&w.g);
 	gen_start(&w, &w.g);
 	rc = serve(&w);
 	strlist_free(&w.base);

@@ -4,7 +4,8 @@
 # (the daemon reconnects and moves what arrived while it was down);
 # SIGHUP with a broken rule file keeps the old rules and logs why; SIGHUP
 # with a good one takes effect for the next message; SIGUSR1 logs a
-# status line; SIGTERM exits 0 (the harness waits at most 5 s); a dead
+# status line; a rule file changed on disk is reloaded without a signal;
+# SIGTERM exits 0 (the harness waits at most 5 s); a dead
 # account (a port nobody listens on) beside a live one does not hold the
 # live one back.  Each case checks the folders' exact contents.
 set -u
@@ -158,6 +159,26 @@ box new_rule_applies Junk "$SPAM1" "$SPAM2" down-1@spam.example \
 box earlier_ham_untouched INBOX "$HAM"
 : "$n0"
 
+# --- a rule file changed on disk, no signal: reloaded, and applied --------
+printf 'example.net\n' > "$tmp/rules/disk.domains"
+until_log 'reloading \(rule files changed\)' && ok disk_change_reloads ||
+    no disk_change_reloads "$(tail -n 5 "$tmp/log")"
+until_log 'reloaded: 1 account' 10
+i=0
+while [ "$(count 'alice: connected')" -lt 3 ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+sed "s/$HAM/disk-1@friends.test/" "$fx/ham.eml" |
+    sed 's/friends\.test/example.net/g' > "$tmp/disk-1.eml"
+dv_append alice INBOX "$tmp/disk-1.eml"
+i=0
+while [ "$(dv_count alice Junk)" -lt 6 ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+box disk_rule_applies Junk "$SPAM1" "$SPAM2" down-1@spam.example \
+    after-bad@spam.example ham-2@friends.test disk-1@example.net
+rm -f "$tmp/rules/disk.domains"
+
 # --- SIGTERM: exit 0 within 5 s ----------------------------------------------
 stop_watch sigterm_exits_0
 
@@ -180,11 +201,12 @@ until_log 'dead: .*(refused|connect)' && ok dead_account_logged ||
 until_log 'alice: connected.*IDLE'
 dv_append alice INBOX "$(variant spam-phone.eml "$SPAM2" live-1@cheap-loans.test)"
 i=0
-while [ "$(dv_count alice Junk)" -lt 6 ] && [ $i -lt 100 ]; do
+while [ "$(dv_count alice Junk)" -lt 7 ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 box live_account_moves Junk "$SPAM1" "$SPAM2" down-1@spam.example \
-    after-bad@spam.example ham-2@friends.test live-1@cheap-loans.test
+    after-bad@spam.example ham-2@friends.test disk-1@example.net \
+    live-1@cheap-loans.test
 [ "$(count 'dead: ')" -le 2 ] && ok dead_logged_once_per_change ||
     no dead_logged_once_per_change "$(grep 'dead: ' "$tmp/log")"
 stop_watch sigterm_with_dead_account
