@@ -10,11 +10,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 
@@ -323,24 +327,108 @@ refresh_caps(struct imap *s)
 }
 
 /* Connects and, for STARTTLS, upgrades; *preauth_r is set on PREAUTH. */
+/* A TCP connection to s->host:port within tmo seconds, the first
+ * address that answers; -1 with s->err set. */
+static int
+tcp_connect(struct imap *s, uint16_t port, time_t tmo)
+{
+	struct addrinfo hints, *res, *ai;
+	struct pollfd p;
+	char serv[8];
+	socklen_t len;
+	int fd = -1, e = 0, fl, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if ((r = getaddrinfo(s->host, serv, &hints, &res)) != 0) {
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err), "cannot connect: %s",
+		    gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1) {
+			e = errno;
+			continue;
+		}
+		if (fd >= FD_SETSIZE) {		/* libetpan select()s on it */
+			close(fd);
+			fd = -1;
+			e = EMFILE;
+			break;
+		}
+		fl = fcntl(fd, F_GETFL);
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			e = errno;
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		len = sizeof(e);
+		e = 0;
+		if ((r = poll(&p, 1, (int)tmo * 1000)) <= 0)
+			e = r == 0 ? ETIMEDOUT : errno;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+			e = errno;
+		if (e == 0) {
+			(void)fcntl(fd, F_SETFL, fl);
+			break;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err), "cannot connect: %s",
+		    strerror(e != 0 ? e : ECONNREFUSED));
+	}
+	return fd;
+}
+
 static int
 imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 {
-	int r;
+	struct _mailstream_low *low, *guard;
+	mailstream *stream;
+	int fd, r;
+	time_t tmo = s->mi->imap_timeout;
 
-	if (o->tls == IMAP_TLS_IMPLICIT)
-		r = mailimap_ssl_connect_with_callback(s->mi, s->host, o->port,
-		    sni_cb, s);
-	else
-		r = mailimap_socket_connect(s->mi, s->host, o->port);
+	/* Our own connect, so that the guard (imap-guard.c) already stands
+	 * between libetpan's parser and the server for the greeting. */
+	if ((fd = tcp_connect(s, o->port, tmo)) == -1)
+		return IMAP_TEMP;	/* every connect failure may pass */
+	low = o->tls == IMAP_TLS_IMPLICIT ?
+	    mailstream_low_ssl_open_with_callback_timeout(fd, tmo, sni_cb, s) :
+	    mailstream_low_socket_open(fd);
+	if (low == NULL) {
+		close(fd);
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err), "%s", o->tls ==
+		    IMAP_TLS_IMPLICIT ? "TLS handshake failed" :
+		    "cannot set up the connection");
+		return IMAP_TEMP;
+	}
+	mailstream_low_set_timeout(low, tmo);
+	if ((guard = imap_guard_wrap(low)) == NULL ||
+	    (stream = mailstream_new(guard, 8192)) == NULL)
+		fatalx("out of memory");
+	r = mailimap_connect(s->mi, stream);
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
 		(void)imap_fail(s, r, "connect");
-		return IMAP_TEMP;	/* every connect failure may pass */
+		return IMAP_TEMP;
 	}
 	*preauth_r = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
-	if (imap_guard_install(s->mi) != 0)	/* imap-guard.c */
-		fatalx("out of memory");
 	set_keepalive(s);
 	if (o->tls != IMAP_TLS_STARTTLS)
 		return IMAP_OK;

@@ -74,6 +74,16 @@ drop_cands(struct sweep *sw)
 	sw->ncd = 0;
 }
 
+/* Without a complete Sent harvest a bounce cannot be judged for good:
+ * the mailbox is not advanced to it, so the next run judges it again. */
+static void
+hold(struct sweep *sw, uint32_t uid)
+{
+	if (sw->hold == 0 || uid < sw->hold)
+		sw->hold = uid;
+	sw->held++;
+}
+
 /*
  * Earlier action id moved a message with this one's Message-ID.  Was it
  * the user's rescue (0: the message came back, leave it), a move of this
@@ -122,7 +132,7 @@ prior_move(struct sweep *sw, int64_t id, uint32_t uid)
 static int
 rescued(struct sweep *sw, const struct verdict *v)
 {
-	char err[512], *tab;
+	char err[512], key[1024], *tab;
 	int64_t id;
 	size_t i;
 	int r;
@@ -131,6 +141,14 @@ rescued(struct sweep *sw, const struct verdict *v)
 		return 0;
 	r = store_action_find_msgid(sw->st, sw->a->name, v->msgid, &id, err,
 	    sizeof(err));
+	if (r == -1 && store_msgid_key(v->msgid, key, sizeof(key)) == 0) {
+		/* Cannot tell whether it came back: leave it for now. */
+		log_warnx("%s/%s: uid %u left for the next run: %s",
+		    sw->a->name, sw->mbox, v->uid, err);
+		sw->errors++;
+		hold(sw, v->uid);
+		return 1;
+	}
 	if (r != 1)
 		return 0;
 	switch (prior_move(sw, id, v->uid)) {
@@ -160,16 +178,6 @@ rescued(struct sweep *sw, const struct verdict *v)
 		*tab = '\t';
 	}
 	return 1;
-}
-
-/* Without a complete Sent harvest a bounce cannot be judged for good:
- * the mailbox is not advanced to it, so the next run judges it again. */
-static void
-hold(struct sweep *sw, uint32_t uid)
-{
-	if (sw->hold == 0 || uid < sw->hold)
-		sw->hold = uid;
-	sw->held++;
 }
 
 /* Acts on one message's verdict (and frees it); with confirm unset, a
@@ -267,6 +275,10 @@ harvest(struct sweep *sw)
 	if (store_coverage(sw->st, &oldest, &newest, &complete, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
+		if (!sw->harvest_failed) {	/* bounces wait, as above */
+			sw->harvest_failed = 1;
+			sw->errors++;
+		}
 		return IMAP_PERM;
 	}
 	sw->db.st = sw->st;

@@ -78,10 +78,49 @@ store_sql_failx(struct store *st, char *err, size_t errlen, const char *fmt,
 	return -1;
 }
 
+/*
+ * SQLite words a failed system call only as "disk I/O error" or "unable
+ * to open database file" (e.g. the -shm file cannot grow on a full disk,
+ * or the -wal file cannot be made in a read-only directory): the cause,
+ * the system's error, is added: "disk I/O error (No space left on
+ * device)".  Other codes (SQLITE_FULL, SQLITE_READONLY, ...) say it all.
+ * A read-write open that cannot open a file has opened the database
+ * already (prepare_file()), so the -wal or -shm file failed; SQLite's
+ * errno is then of its last, read-only attempt ("No such file or
+ * directory"), or it falls back to a read-only -shm and says "attempt to
+ * write a readonly database": the directory the two files are made in is
+ * named instead when it cannot be written.
+ */
+static int
+fail_db(struct store *st, const char *msg, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+	int code = sqlite3_extended_errcode(st->db) & 0xff, en;
+
+	en = sqlite3_system_errno(st->db);
+	if ((code == SQLITE_CANTOPEN || code == SQLITE_READONLY) &&
+	    !(st->flags & STORE_RDONLY)) {
+		snprintf(dir, sizeof(dir), "%s", st->path);
+		slash = strrchr(dir, '/');
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else
+			slash[slash == dir] = '\0';
+		if (access(dir, W_OK | X_OK) == -1)
+			return store_sql_failx(st, err, errlen,
+			    "%s (cannot create files in %s: %s)", msg, dir,
+			    strerror(errno));
+	}
+	if ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) && en != 0)
+		return store_sql_failx(st, err, errlen, "%s (%s)", msg,
+		    strerror(en));
+	return store_sql_failx(st, err, errlen, "%s", msg);
+}
+
 int
 store_sql_fail(struct store *st, char *err, size_t errlen)
 {
-	return errf(err, errlen, st->path, "%s", sqlite3_errmsg(st->db));
+	return fail_db(st, sqlite3_errmsg(st->db), err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -184,8 +223,8 @@ script(struct store *st, const char *sql, char *err, size_t errlen)
 
 	rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		store_sql_failx(st, err, errlen, "%s",
-		    msg != NULL ? msg : sqlite3_errstr(rc));
+		fail_db(st, msg != NULL ? msg : sqlite3_errstr(rc), err,
+		    errlen);
 		sqlite3_free(msg);
 		return -1;
 	}

@@ -349,6 +349,11 @@ fired permanentflags_null 'untagged on SELECT'
 fault permanentflags_trickle 0 '^alice: INBOX 5 new' \
     '{"cmd": "SELECT", "action": "untagged", "trickle": true, "lines": ["* OK [PERMANENTFLAGS (\\)] x", "* OK [ \tpermanentflags (\\)] y", "* OK [PERMANENTFLAGS (\\"]}'
 fired permanentflags_trickle 'untagged on SELECT'
+# In the greeting itself: libetpan reads it in mailimap_connect, which
+# imap.c feeds through the guard as well.
+fault permanentflags_greeting 0 '^alice: INBOX 5 new' \
+    '{"cmd": "GREETING", "action": "untagged", "lines": ["* OK [PERMANENTFLAGS (\\)] hello"]}'
+fired permanentflags_greeting 'untagged on GREETING'
 
 # --- [ALERT] ---------------------------------------------------------------------
 # RFC 3501 7.1: the client MUST present an ALERT text to the user.

@@ -770,6 +770,34 @@ test_locked(void)
 	store_close(&a);
 }
 
+/* A read-write open where the -wal and -shm files cannot be made: the
+ * line names the directory and why, not SQLite's errno of its read-only
+ * retry.  Root writes anywhere (the integration test makes a read-only
+ * mount instead): skipped. */
+static void
+test_unwritable_dir(void)
+{
+	char sub[300], p[400], want[800];
+	struct store *st;
+
+	if (geteuid() == 0)
+		return;
+	PATH(sub, "ro");
+	snprintf(p, sizeof(p), "%s/x.db", sub);
+	T_INTEQ(mkdir(sub, 0700), 0);
+	st = xopen(p, 0);
+	store_close(&st);
+	T_INTEQ(chmod(sub, 0500), 0);
+	/* (SQLite says "unable to open database file" or, with a read-only
+	 * -shm fallback, "attempt to write a readonly database") */
+	snprintf(want, sizeof(want), " (cannot create files in %s: "
+	    "Permission denied)", sub);
+	open_fails(p, 0, want);
+	chmod(sub, 0700);
+	unlink(p);
+	rmdir(sub);
+}
+
 static void
 cleanup(void)
 {
@@ -810,6 +838,7 @@ main(void)
 	T_RUN(test_find_msgid);
 	T_RUN(test_fp);
 	T_RUN(test_locked);
+	T_RUN(test_unwritable_dir);
 	cleanup();
 	return t_done();
 }
