@@ -45,8 +45,12 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 		fatalx("out of memory");
 	r = mailimap_uid_search(imap_mi(s), NULL, key, &res);
 	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		/* libetpan hands over its (empty) list even on NO. */
+		if (res != NULL)
+			mailimap_search_result_free(res);
 		return imap_fail(s, r, "UID SEARCH");
+	}
 	v = xcalloc(clist_count(res) + 1, sizeof(*v));
 	for (it = clist_begin(res); it != NULL; it = clist_next(it))
 		if (clist_content(it) != NULL)

@@ -94,8 +94,12 @@ imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r)
 	if ((r = imap_ready(s)) != IMAP_OK)
 		return r;
 	r = mailimap_list(imap_mi(s), "", "*", &res);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		/* libetpan hands over its (empty) list even on NO. */
+		if (res != NULL)
+			mailimap_list_result_free(res);
 		return imap_fail(s, r, "LIST");
+	}
 	v = xcalloc(clist_count(res) + 1, sizeof(*v));
 	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
 		ml = clist_content(it);

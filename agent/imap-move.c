@@ -92,8 +92,12 @@ still_there(struct imap *s, const uint32_t *uids, size_t n, char *present)
 		fatalx("out of memory");
 	r = mailimap_uid_search(imap_mi(s), NULL, k, &res);
 	mailimap_search_key_free(k);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		/* libetpan hands over its (empty) list even on NO. */
+		if (res != NULL)
+			mailimap_search_result_free(res);
 		return imap_fail(s, r, "UID SEARCH (checking the move)");
+	}
 	memset(present, 0, n);
 	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
 		u = *(uint32_t *)clist_content(it);
@@ -199,8 +203,11 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		    IMAP_MV_NOT;
 	if (!moved && !imap_has(s, "UIDPLUS")) {
 		/* Left flagged \Deleted, as designed: nothing to check. */
-		r = imap_fail(s, remove_originals(s, imap_uidset(uids, n)),
+		struct mailimap_set *set = imap_uidset(uids, n);
+
+		r = imap_fail(s, remove_originals(s, set),
 		    "UID STORE \\Deleted");
+		mailimap_set_free(set);
 		for (i = 0; i < n && r == IMAP_OK; i++)
 			if (state[i] == IMAP_MV_COPIED)
 				state[i] = IMAP_MV_DONE;

@@ -614,13 +614,17 @@ serve(struct watch *w)
 		case SIGINT:
 			log_info("stopping (%s)", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
-			if (gen_stop(w, &w->g, now_s() + STOP_GRACE) == -1)
+			if (gen_stop(w, &w->g, now_s() + STOP_GRACE) == -1) {
 				log_warnx("stopping: some accounts were still "
 				    "busy; their unfinished moves stay "
 				    "pending and are settled on the next "
 				    "start");
-			else
-				gen_free(&w->g);
+				/* Threads still run on this generation:
+				 * leave without tearing anything down. */
+				fflush(NULL);
+				_exit(EXIT_OK);
+			}
+			gen_free(&w->g);
 			return EXIT_OK;
 		case SIGHUP:
 			reload(w, "SIGHUP");
