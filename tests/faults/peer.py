@@ -70,6 +70,7 @@ Actions (args in parentheses)
   stall          never answer (the connection stays open until the client
                  closes it or the peer's lifetime ends)
   stall_mid      run the command, send half of the reply, then stall
+  delay          wait seconds (default 1) before answering normally
   no / bad       answer the command NO / BAD (text), nothing done
   bye            send "* BYE text" and close (instead of the reply)
   garbage        send lines (default a few unparsable ones) before the
@@ -491,6 +492,10 @@ class Conn:
             raise Drop("fault drop_before")
         if a == "stall":
             self.stall()
+        if a == "delay":
+            log("C%d fault delay on %s" % (self.cid, name))
+            time.sleep(float(r.get("seconds", 1)))
+            return False
         if a == "bye":
             self.send("* BYE %s\r\n" % r.get("text", "fault peer going away"))
             raise Drop("fault bye")

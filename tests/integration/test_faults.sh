@@ -535,5 +535,35 @@ sweep
 rc_is 0 && final tls_none_loopback || no tls_none_loopback "$why"
 peer_stop
 
+# --- the progress line: on a terminal only ------------------------------
+# A slow server (the body FETCH answered after 1.5 s) makes the sweep
+# last past the 1 s after which the line appears; script(1) gives it a
+# terminal.  Without one (every other case here) no such line is printed.
+if command -v script > /dev/null 2>&1; then
+	peer_start progress_tty \
+	    "{\"cmd\": \"UID FETCH\", $BODY, \"action\": \"delay\", \"seconds\": 1.5}" ||
+	    no progress_tty "peer did not start"
+	conf
+	script -qec "$IMAPSIFT sweep -c $d/config" /dev/null > "$d/out" 2>&1
+	if grep -q 'alice/INBOX: [0-9]* messages, [0-9]*/s, [0-9]* hits' \
+	    "$d/out" && grep -q "$(printf '\033')\\[K" "$d/out"; then
+		ok progress_tty
+	else
+		no progress_tty "$(tr '\r\033' '|~' < "$d/out")"
+	fi
+	peer_stop
+	peer_start progress_pipe \
+	    "{\"cmd\": \"UID FETCH\", $BODY, \"action\": \"delay\", \"seconds\": 1.5}" ||
+	    no progress_pipe "peer did not start"
+	conf
+	sweep
+	if rc_is 0 && ! grep -q 'messages, [0-9]*/s' "$d/out"; then
+		ok progress_pipe
+	else
+		no progress_pipe "${why:-} $(tr '\r' '|' < "$d/out")"
+	fi
+	peer_stop
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
