@@ -26,6 +26,9 @@
 #define EXIT_TEMP	75	/* EX_TEMPFAIL: try again later */
 
 /* log.c */
+/* util.c: seconds on the monotonic clock. */
+double	mono_now(void);
+
 void	log_init(int verbose);
 /* From now on (on set) lines go to syslog, facility mail, not stderr. */
 void	log_syslog(int on);

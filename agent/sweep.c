@@ -19,19 +19,11 @@
 #include "conf/conf.h"
 #include "store/store.h"
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 progress(struct sweep *sw, int done)
 {
-	double t = now_s(), dt = t - sw->t0;
+	double t = mono_now(), dt = t - sw->t0;
 
 	if (!sw->tty)
 		return;
@@ -473,7 +465,7 @@ summary(struct sweep *sw)
 	if (sw->held > 0)
 		fprintf(stderr, "%zu left for the next run, ", sw->held);
 	fprintf(stderr, "%zu error%s in %.1f s\n", sw->errors,
-	    sw->errors == 1 ? "" : "s", now_s() - sw->t0);
+	    sw->errors == 1 ? "" : "s", mono_now() - sw->t0);
 }
 
 static int
@@ -578,7 +570,7 @@ sweep_setup(struct sweep *sw, const struct conf *c,
 	sw->st = st;
 	sw->rs = rs;
 	sw->dry_run = a->dry_run;
-	sw->t0 = now_s();
+	sw->t0 = mono_now();
 	sw->started = time(NULL);
 	user_init(sw);
 	work_start(sw, dir, threaded);

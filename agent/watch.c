@@ -105,14 +105,6 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 set_state(struct acct *ac, const char *state, const char *err)
@@ -141,9 +133,9 @@ static int
 nap(struct acct *ac, double secs)
 {
 	struct pollfd p;
-	double end = now_s() + secs, left;
+	double end = mono_now() + secs, left;
 
-	while (!stopping(ac) && (left = end - now_s()) > 0) {
+	while (!stopping(ac) && (left = end - mono_now()) > 0) {
 		p.fd = ac->wake;
 		p.events = POLLIN;
 		p.revents = 0;
@@ -170,7 +162,7 @@ backoff(unsigned failures, double base, double cap)
 static int
 idle_ms(const struct conf_account *a, double idle_at, double harvest_at)
 {
-	double t = idle_at + a->idle_refresh, now = now_s();
+	double t = idle_at + a->idle_refresh, now = mono_now();
 
 	if (harvest_at < t)
 		t = harvest_at;
@@ -212,8 +204,8 @@ session(struct acct *ac, struct sweep *sw)
 	    idle ? "waiting in IDLE" : "IDLE not offered: polling");
 	for (;;) {
 		moved = sw->moved[0] + sw->moved[1];
-		if ((harvest_now = now_s() >= harvest_at))
-			harvest_at = now_s() + a->harvest_interval;
+		if ((harvest_now = mono_now() >= harvest_at))
+			harvest_at = mono_now() + a->harvest_interval;
 		r = pass(ac, sw, harvest_now);
 		pthread_mutex_lock(&ac->w->mu);
 		ac->moved += sw->moved[0] + sw->moved[1] - moved;
@@ -235,7 +227,7 @@ session(struct acct *ac, struct sweep *sw)
 				return r;
 			continue;
 		}
-		idle_at = now_s();
+		idle_at = mono_now();
 		if ((r = imap_idle_start(sw->s, &had)) != IMAP_OK) {
 			if (!imap_alive(sw->s))
 				return r;
@@ -303,7 +295,7 @@ acct_main(void *arg)
 			log_info("%s: connection back", a->name);
 		last[0] = '\0';
 		authfails = 0;
-		t0 = now_s();
+		t0 = mono_now();
 		sweep_new_session(&sw, s);
 		r = session(ac, &sw);
 		snprintf(why, sizeof(why), "%s: connection lost: %s", a->name,
@@ -319,7 +311,7 @@ acct_main(void *arg)
 		pthread_mutex_lock(&ac->w->mu);
 		ac->reconnects++;
 		pthread_mutex_unlock(&ac->w->mu);
-		if (now_s() - t0 >= STABLE_SECS)
+		if (mono_now() - t0 >= STABLE_SECS)
 			fails = 0;
 		set_state(ac, "reconnecting", why);
 		log_warnx("%s", why);
@@ -504,7 +496,7 @@ gen_stop(struct watch *w, struct gen *g, double deadline)
 	pthread_mutex_lock(&w->mu);
 	while (w->running > 0 && !late) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		t = deadline - now_s();
+		t = deadline - mono_now();
 		if (t <= 0) {
 			late = 1;
 			break;
@@ -583,7 +575,7 @@ reload(struct watch *w, const char *why)
 		w->rules_stamp = all_rules_stamp(&w->g);
 		return;
 	}
-	if (gen_stop(w, &w->g, now_s() + 30) == -1)
+	if (gen_stop(w, &w->g, mono_now() + 30) == -1)
 		fatalx("reload: the account threads did not stop");
 	gen_free(&w->g);
 	w->g = g;
@@ -614,7 +606,7 @@ serve(struct watch *w)
 		case SIGINT:
 			log_info("stopping (%s)", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
-			if (gen_stop(w, &w->g, now_s() + STOP_GRACE) == -1) {
+			if (gen_stop(w, &w->g, mono_now() + STOP_GRACE) == -1) {
 				log_warnx("stopping: some accounts were still "
 				    "busy; their unfinished moves stay "
 				    "pending and are settled on the next "

@@ -613,3 +613,16 @@ dv_add_users() (
 	done
 	mv "$d/passwd.new" "$d/passwd"
 )
+
+# box NAME MAILBOX ID...: a test case (the caller's ok and no, its $tmp):
+# alice's MAILBOX holds exactly these Message-IDs (given without <>).
+box() {
+	n=$1 m=$2; shift 2
+	printf '%s\n' "$@" | sed '/^$/d; s/.*/<&>/' | sort > "$tmp/want"
+	dv_list alice "$m" > "$tmp/got"
+	if cmp -s "$tmp/want" "$tmp/got"; then
+		ok "$n"
+	else
+		no "$n" "$m has: $(tr '\n' ' ' < "$tmp/got")"
+	fi
+}

@@ -46,18 +46,6 @@ sweep() {
 	dt=$(($(date +%s) - t0))
 }
 
-# box NAME MAILBOX ID...: the mailbox holds exactly these Message-IDs.
-box() {
-	n=$1 m=$2; shift 2
-	printf '%s\n' "$@" | sed '/^$/d; s/.*/<&>/' | sort > "$tmp/want"
-	dv_list alice "$m" > "$tmp/got"
-	if cmp -s "$tmp/want" "$tmp/got"; then
-		ok "$n"
-	else
-		no "$n" "$m has: $(tr '\n' ' ' < "$tmp/got")"
-	fi
-}
-
 # spam NAME: a new spam (a copy of spam-url.eml with its own Message-ID)
 # in INBOX; its ID goes into $new, and into $inbox until it is moved.
 spam() {

@@ -32,18 +32,6 @@ sweep() {
 	rc=$?
 }
 
-# box NAME MAILBOX ID...: the mailbox holds exactly these Message-IDs.
-box() {
-	n=$1 m=$2; shift 2
-	printf '%s\n' "$@" | sed '/^$/d; s/.*/<&>/' | sort > "$tmp/want"
-	dv_list alice "$m" > "$tmp/got"
-	if cmp -s "$tmp/want" "$tmp/got"; then
-		ok "$n"
-	else
-		no "$n" "$m has: $(tr '\n' ' ' < "$tmp/got")"
-	fi
-}
-
 # variant FILE OLD NEW: a copy of a fixture with OLD replaced by NEW.
 variant() { sed "s/$2/$3/g" "$fx/$1" > "$tmp/$3.eml"; echo "$tmp/$3.eml"; }
 
