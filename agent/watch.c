@@ -169,10 +169,6 @@ idle_ms(const struct conf_account *a, double idle_at, double harvest_at)
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;
 }
 
-/*
- * One session: a pass, then IDLE (or polls) until something fails or
- * stop is asked.  Returns IMAP_OK when stopped, else the failure.
- */
 /* One pass.  With many accounts the store is open only for its length,
  * so an idle account holds no file of it: libetpan cannot wait on a
  * descriptor past 1023, and a store takes three. */
@@ -191,6 +187,10 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 	return r;
 }
 
+/*
+ * One session: a pass, then IDLE (or polls) until something fails or
+ * stop is asked.  Returns IMAP_OK when stopped, else the failure.
+ */
 static int
 session(struct acct *ac, struct sweep *sw)
 {
