@@ -319,6 +319,10 @@ int	imap_fetch_headers(struct imap *s, uint32_t uid_from,
 #define IMAP_MV_GONE	3
 int	imap_move(struct imap *s, const uint32_t *uids, size_t n,
 	    const char *dest, uint32_t *new_uids_r, int *state_r);
+/* UID SEARCH UID: present[i] (room for n) is set to 1 when uids[i] is
+ * still in the selected mailbox, else 0. */
+int	imap_uid_present(struct imap *s, const uint32_t *uids, size_t n,
+	    char *present);
 /* Removes the n UIDs (copied elsewhere before) from the selected mailbox:
  * UID STORE +FLAGS.SILENT (\Deleted), then UID EXPUNGE with UIDPLUS. */
 int	imap_remove(struct imap *s, const uint32_t *uids, size_t n);

@@ -77,9 +77,9 @@ imap_remove(struct imap *s, const uint32_t *uids, size_t n)
 	    "UID STORE \\Deleted");
 }
 
-/* UID SEARCH UID set: marks in present[] which of uids still exist. */
-static int
-still_there(struct imap *s, const uint32_t *uids, size_t n, char *present)
+int
+imap_uid_present(struct imap *s, const uint32_t *uids, size_t n,
+    char *present)
 {
 	struct mailimap_search_key *k;
 	clist *res = NULL;
@@ -236,7 +236,7 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		if (r != IMAP_OK)
 			goto out;
 	}
-	if ((r = still_there(s, uids, n, present)) != IMAP_OK)
+	if ((r = imap_uid_present(s, uids, n, present)) != IMAP_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (!present[i])
@@ -253,7 +253,7 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		    imap_host(s), nleft, nleft == 1 ? "" : "s",
 		    nleft == 1 ? "" : "s");
 		if ((r = imap_remove(s, left, nleft)) == IMAP_OK &&
-		    (r = still_there(s, uids, n, present)) == IMAP_OK)
+		    (r = imap_uid_present(s, uids, n, present)) == IMAP_OK)
 			for (i = 0; i < n; i++)
 				if (state[i] == IMAP_MV_COPIED && !present[i])
 					state[i] = IMAP_MV_DONE;

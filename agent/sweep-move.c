@@ -133,10 +133,14 @@ say_move(struct sweep *sw, const struct move *m, const char *how)
  * transaction.  A row is done when the message reached its folder, even
  * with the original still there (the next run removes that: see
  * sweep.c, prior_move); the mailbox is advanced only when every message
- * is where it belongs, so the next run sees any that are not.
+ * is where it belongs, so the next run sees any that are not.  When the
+ * session died during a destination's commands (unknown set), whether
+ * its "not moved" messages moved is not known: their rows stay pending
+ * for the next pass to settle (sweep.c, settle_pending).
  */
 static int
-finish_batch(struct sweep *sw, const char *const *why, uint32_t hi)
+finish_batch(struct sweep *sw, const char *const *why, const int *unknown,
+    uint32_t hi)
 {
 	char err[512];
 	struct move *m;
@@ -163,10 +167,12 @@ finish_batch(struct sweep *sw, const char *const *why, uint32_t hi)
 			break;
 		default:
 			adv = 0;
+			sw->errors++;
+			if (unknown[m->dest])	/* settle_pending() decides */
+				break;
 			r = store_action_failed(sw->st, m->id,
 			    why[m->dest][0] != '\0' ? why[m->dest] :
 			    "not moved", err, sizeof(err));
-			sw->errors++;
 			break;
 		}
 		if (r == -1)
@@ -190,12 +196,13 @@ make_moves(struct sweep *sw)
 {
 	char why[NDEST][512];
 	const char *w[NDEST];
-	int r[NDEST], d;
+	int r[NDEST], unknown[NDEST], d;
 
 	for (d = 0; d < NDEST; d++) {
 		why[d][0] = '\0';
 		w[d] = why[d];
 		r[d] = move_dest(sw, d);
+		unknown[d] = r[d] != IMAP_OK && !imap_alive(sw->s);
 		if (r[d] != IMAP_OK) {
 			snprintf(why[d], sizeof(why[d]), "%s",
 			    imap_error(sw->s));
@@ -203,7 +210,7 @@ make_moves(struct sweep *sw)
 			    sw->mbox, sw->dest[d], why[d]);
 		}
 	}
-	d = finish_batch(sw, w, sw->hi);
+	d = finish_batch(sw, w, unknown, sw->hi);
 	clear_moves(sw);
 	if (r[0] != IMAP_OK || r[1] != IMAP_OK)
 		return r[r[0] != IMAP_OK ? 0 : 1];
@@ -246,6 +253,7 @@ abort_moves(struct sweep *sw, int r, int selected)
 {
 	static const char *const why[NDEST] = { "a later batch failed",
 	    "a later batch failed" };
+	static const int known[NDEST] = { 0, 0 };
 	size_t i;
 
 	drop_moves(sw, sw->nlog);
@@ -256,7 +264,7 @@ abort_moves(struct sweep *sw, int r, int selected)
 	else {
 		for (i = 0; i < sw->nmv; i++)
 			sw->mv[i].state = IMAP_MV_NOT;
-		(void)finish_batch(sw, why, sw->hi);
+		(void)finish_batch(sw, why, known, sw->hi);
 		clear_moves(sw);
 	}
 	return r;

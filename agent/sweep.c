@@ -405,6 +405,67 @@ first_run(struct sweep *sw)
 	return r;
 }
 
+/*
+ * Moves whose outcome a cut connection (or a crash) left unknown are
+ * still pending: a message no longer in this mailbox was moved (its row
+ * is completed); one still here is judged again when fetched (see
+ * prior_move).  Failures only cost a log line: the next pass retries.
+ */
+static void
+settle_pending(struct sweep *sw)
+{
+	struct store_action_filter f;
+	struct store_action_iter *it;
+	struct store_action a;
+	uint32_t *uids = NULL;
+	int64_t *ids = NULL;
+	char err[512], *present;
+	size_t i, n = 0, cap = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.state = STORE_ACTION_PENDING;
+	f.account = sw->a->name;
+	if ((it = store_action_iter_init(sw->st, &f, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("%s", err);
+		return;
+	}
+	while (store_action_iter_next(it, &a))
+		if (strcmp(a.mailbox, sw->mbox) == 0 &&
+		    a.uidvalidity == sw->uv) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				uids = xrealloc(uids, cap * sizeof(*uids));
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			uids[n] = a.uid;
+			ids[n++] = a.id;
+		}
+	if (store_action_iter_deinit(&it, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	if (n == 0)
+		return;
+	present = xmalloc(n);
+	if (imap_uid_present(sw->s, uids, n, present) != IMAP_OK)
+		log_warnx("%s/%s: pending moves: %s", sw->a->name, sw->mbox,
+		    imap_error(sw->s));
+	else
+		for (i = 0; i < n; i++) {
+			if (present[i])
+				continue;
+			if (store_action_done(sw->st, ids[i], 0, err,
+			    sizeof(err)) == -1)
+				log_warnx("%s", err);
+			else
+				log_note("%s/%s: uid %u was moved (found out "
+				    "after the connection was cut)",
+				    sw->a->name, sw->mbox, uids[i]);
+		}
+	free(present);
+	free(uids);
+	free(ids);
+}
+
 static int
 sweep_mailbox(struct sweep *sw, const char *name)
 {
@@ -429,6 +490,8 @@ sweep_mailbox(struct sweep *sw, const char *name)
 		log_warnx("%s", err);
 		return IMAP_PERM;
 	}
+	if (!sw->dry_run)	/* rows of this UIDVALIDITY only */
+		settle_pending(sw);
 	sw->rescan = known == 1 && uv != sw->uv;
 	if (sw->rescan) {
 		log_info("%s/%s: UIDVALIDITY changed: rescanning", sw->a->name,
