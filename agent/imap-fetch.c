@@ -69,7 +69,12 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 static time_t
 internal_time(const struct mailimap_date_time *dt)
 {
-	if (dt == NULL || dt->dt_month < 1 || dt->dt_month > 12)
+	/* Anything out of range is a date we do not know (0). */
+	if (dt == NULL || dt->dt_month < 1 || dt->dt_month > 12 ||
+	    dt->dt_day < 1 || dt->dt_day > 31 || dt->dt_hour < 0 ||
+	    dt->dt_hour > 23 || dt->dt_min < 0 || dt->dt_min > 59 ||
+	    dt->dt_sec < 0 || dt->dt_sec > 60 || dt->dt_zone < -2400 ||
+	    dt->dt_zone > 2400 || dt->dt_year < 1900 || dt->dt_year > 9999)
 		return 0;
 	return (time_t)rules_civil_time(dt->dt_year, dt->dt_month,
 	    dt->dt_day, dt->dt_hour, dt->dt_min, dt->dt_sec, dt->dt_zone);

@@ -40,10 +40,12 @@ rules_civil_time(int year, int month, int day, int hour, int min, int sec,
 {
 	int64_t t;
 
+	/* 64-bit throughout: a hostile date may carry any int in any
+	 * field (a zone of -0111111111 once overflowed here). */
 	t = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 +
-	    hour * 3600 + min * 60 + sec;
+	    (int64_t)hour * 3600 + (int64_t)min * 60 + sec;
 	/* zone is +hhmm as a number: +0130 is 130. */
-	return t - ((zone / 100) * 3600 + (zone % 100) * 60);
+	return t - ((int64_t)(zone / 100) * 3600 + (int64_t)(zone % 100) * 60);
 }
 
 int
