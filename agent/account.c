@@ -59,17 +59,24 @@ config_load(const char *path, int optional, struct conf **conf_r)
 	return EXIT_OK;
 }
 
+void
+config_rule_paths(const struct conf *c, struct strlist *out)
+{
+	size_t i;
+
+	for (i = 0; i < c->rules.n; i++)
+		strlist_add(out, c->rules.v[i]);
+	if (c->rules.n == 0)
+		rules_default_paths(out);
+}
+
 struct rules_set *
 config_rules(const struct conf *c)
 {
 	struct strlist paths = { 0 };
 	struct rules_set *rs;
-	size_t i;
 
-	for (i = 0; i < c->rules.n; i++)
-		strlist_add(&paths, c->rules.v[i]);
-	if (paths.n == 0)
-		rules_default_paths(&paths);
+	config_rule_paths(c, &paths);
 	rs = load_rules(&paths, c->country);
 	strlist_free(&paths);
 	return rs;

@@ -28,6 +28,9 @@
 /* log.c */
 /* util.c: seconds on the monotonic clock. */
 double	mono_now(void);
+/* qsort and bsearch comparators: uint32_t (UIDs), char * (strcmp). */
+int	cmp_u32(const void *a, const void *b);
+int	cmp_str(const void *a, const void *b);
 
 void	log_init(int verbose);
 /* From now on (on set) lines go to syslog, facility mail, not stderr. */
@@ -78,6 +81,8 @@ struct strlist {
 };
 void	strlist_add(struct strlist *l, const char *s);
 void	strlist_free(struct strlist *l);
+/* Sorts l's strings by strcmp. */
+void	strlist_sort(struct strlist *l);
 
 /* Appends the regular files below path (path itself when it is a file),
  * sorted by name, skipping dotfiles.  Returns -1 with errno on a path
@@ -411,6 +416,8 @@ int	account_lock(const char *dir, const char *name, int *fd_r);
 /* The rule set for c (its rules, else rules_default_paths); NULL after
  * printing the errors. */
 struct rules_set *config_rules(const struct conf *c);
+/* The rule files and directories of c (its rules, else the defaults). */
+void	config_rule_paths(const struct conf *c, struct strlist *out);
 void	config_limits(const struct conf *c, struct rules_limits *lim);
 /* Runs password_command if any and imap_open()s the account.  Returns
  * EXIT_OK with *s_r, or EXIT_AUTH, EXIT_TEMP, EXIT_FAIL after one line. */

@@ -57,12 +57,6 @@ h_phone(void *ctx, const char *digits, const char *orig, size_t olen,
 	strlist_add(&c->tel, digits);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Sorts l and removes repeats in place. */
 static void
 uniq(struct strlist *l)
@@ -71,7 +65,7 @@ uniq(struct strlist *l)
 
 	if (l->n == 0)
 		return;
-	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	strlist_sort(l);
 	for (i = 1; i < l->n; i++) {
 		if (strcmp(l->v[i], l->v[j]) == 0)
 			free(l->v[i]);
@@ -162,7 +156,7 @@ write_list(const char *path, const char *what, const char *prefix,
 	FILE *f;
 
 	c = xcalloc(spam->n + 1, sizeof(*c));
-	qsort(spam->v, spam->n, sizeof(*spam->v), cmp_str);
+	strlist_sort(spam);
 	for (i = 0; i < spam->n; i = j) {
 		for (j = i + 1; j < spam->n; j++)
 			if (strcmp(spam->v[i], spam->v[j]) != 0)

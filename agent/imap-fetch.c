@@ -13,14 +13,6 @@
 
 #include "agent.h"
 
-static int
-uid_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
     size_t *n_r)
@@ -56,7 +48,7 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 		if (clist_content(it) != NULL)
 			v[n++] = *(uint32_t *)clist_content(it);
 	mailimap_search_result_free(res);
-	qsort(v, n, sizeof(*v), uid_cmp);
+	qsort(v, n, sizeof(*v), cmp_u32);
 	if (n == 0) {
 		free(v);
 		v = NULL;

@@ -198,7 +198,7 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 
 	known = cu->src != NULL || !moved;	/* a COPY copies them all */
 	for (i = 0; i < n; i++)
-		state[i] = !known || cu->src == NULL ||
+		state[i] = cu->src == NULL ||
 		    set_index(cu->src, uids[i]) >= 0 ? IMAP_MV_COPIED :
 		    IMAP_MV_NOT;
 	if (!moved && !imap_has(s, "UIDPLUS")) {

@@ -604,14 +604,6 @@ imap_close(struct imap **sp)
 	imap_drop(sp);
 }
 
-static int
-uid_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* A UID set from n UIDs in any order, ranges merged.  Dies on OOM. */
 struct mailimap_set *
 imap_uidset(const uint32_t *uids, size_t n)
@@ -622,7 +614,7 @@ imap_uidset(const uint32_t *uids, size_t n)
 
 	v = xcalloc(n, sizeof(*v));
 	memcpy(v, uids, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), uid_cmp);
+	qsort(v, n, sizeof(*v), cmp_u32);
 	if ((set = mailimap_set_new_empty()) == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < n; i = j) {

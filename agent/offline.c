@@ -31,15 +31,6 @@ struct offline_opts {
 	int	 unknown_backscatter;
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The usage of cmd on f; EXIT_OK for stdout (--help), else EXIT_CONFIG. */
 static int
 usage_offline(FILE *f, const char *cmd)
@@ -194,7 +185,7 @@ judge_path(struct run *r, const char *path)
 {
 	struct strlist sub = { NULL, 0, 0 };
 	struct rules_verdict v;
-	double t = r->stats ? now() : 0;
+	double t = r->stats ? mono_now() : 0;
 	size_t i;
 	int trunc;
 
@@ -215,8 +206,8 @@ judge_path(struct run *r, const char *path)
 	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, r->user,
 	    &v) == -1)
 		fatalx("%s: out of memory", path);
-	if (r->stats && now() - t > r->worst) {
-		r->worst = now() - t;
+	if (r->stats && mono_now() - t > r->worst) {
+		r->worst = mono_now() - t;
 		free(r->worst_path);
 		r->worst_path = xstrdup(path);
 	}
@@ -253,13 +244,13 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		user.ctx = &db;
 	}
 	user.unknown_backscatter = o->unknown_backscatter;
-	t0 = now();
+	t0 = mono_now();
 	rs = load_rules(&o->rules, o->cc);
 	if (rs == NULL) {
 		sentdb_close(&db);
 		return EXIT_CONFIG;
 	}
-	t1 = now();
+	t1 = mono_now();
 	if (o->stats)
 		fprintf(stderr, "rules: %zu entries loaded in %.3f s\n",
 		    rules_count(rs, RULES_DOMAIN) + rules_count(rs,
@@ -276,7 +267,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		judge_path(&r, o->files.v[i]);
 	if (o->stats) {
 		fprintf(stderr, "classified: %zu messages, %zu bytes in "
-		    "%.3f s\n", r.n, r.bytes, now() - t1);
+		    "%.3f s\n", r.n, r.bytes, mono_now() - t1);
 		if (r.worst_path != NULL)
 			fprintf(stderr, "slowest: %s in %.3f ms\n",
 			    r.worst_path, r.worst * 1e3);

@@ -16,12 +16,6 @@
 #include "agent.h"
 #include "store/store.h"
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 sentdb_open_store(struct sentdb *db, const char *path)
 {
@@ -67,7 +61,7 @@ sentdb_load_ids(struct sentdb *db, const char *path)
 		strlist_add(&db->ids, key);
 	}
 	fclose(f);
-	qsort(db->ids.v, db->ids.n, sizeof(*db->ids.v), cmp_str);
+	strlist_sort(&db->ids);
 	db->have_ids = 1;
 	return 0;
 }

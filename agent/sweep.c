@@ -221,14 +221,6 @@ collect(struct sweep *sw, int wait)
 }
 
 static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
 on_msg(void *arg, const struct imap_msg *m)
 {
 	struct sweep *sw = arg;

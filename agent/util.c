@@ -133,10 +133,25 @@ strlist_free(struct strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int
+int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+strlist_sort(struct strlist *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+}
+
+int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -177,7 +192,7 @@ walk(const char *path, struct strlist *out, int depth)
 			strlist_add(&names, de->d_name);
 	}
 	closedir(d);
-	qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	strlist_sort(&names);
 	for (i = 0; i < names.n; i++) {
 		n = strlen(path) + strlen(names.v[i]) + 2;
 		sub = xmalloc(n);

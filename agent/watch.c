@@ -99,12 +99,6 @@ set_nonblock_cloexec(int fd)
 		fatal("fcntl");
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 
 static void
 set_state(struct acct *ac, const char *state, const char *err)
@@ -346,10 +340,7 @@ rules_stamp(const struct conf *c)
 	size_t i;
 	DIR *d;
 
-	for (i = 0; i < c->rules.n; i++)
-		strlist_add(&paths, c->rules.v[i]);
-	if (paths.n == 0)
-		rules_default_paths(&paths);
+	config_rule_paths(c, &paths);
 	for (i = 0; i < paths.n; i++) {
 		if (stat(paths.v[i], &sb) == -1)
 			continue;
@@ -664,8 +655,7 @@ watch_dir_files(const char *dir, struct strlist *out)
 			strlist_add(out, p);
 	}
 	closedir(d);
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	strlist_sort(out);
 	return 0;
 }
 
