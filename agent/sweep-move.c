@@ -78,6 +78,8 @@ log_pending(struct sweep *sw)
 			goto fail;
 	}
 	if (store_commit(sw->st, err, sizeof(err)) == 0) {
+		if (sw->first_id == 0 && sw->nlog < sw->nmv)
+			sw->first_id = sw->mv[sw->nlog].id;
 		sw->nlog = sw->nmv;
 		return 0;
 	}

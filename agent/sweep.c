@@ -107,7 +107,7 @@ prior_move(struct sweep *sw, int64_t id, uint32_t uid)
 		    (a.state == STORE_ACTION_PENDING ||
 		    a.state == STORE_ACTION_DONE))
 			how = a.state == STORE_ACTION_PENDING ? 1 : 3;
-		else if (a.time >= sw->started)
+		else if (sw->first_id != 0 && a.id >= sw->first_id)
 			how = 2;
 	}
 	if (store_action_iter_deinit(&it, err, sizeof(err)) == -1)
@@ -626,7 +626,6 @@ sweep_setup(struct sweep *sw, const struct conf *c,
 	sw->rs = rs;
 	sw->dry_run = a->dry_run;
 	sw->t0 = mono_now();
-	sw->started = time(NULL);
 	user_init(sw);
 	work_start(sw, dir, threaded);
 }
