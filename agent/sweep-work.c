@@ -139,17 +139,33 @@ work_main(void *arg)
 	struct work *w = t->w;
 	struct verdict *v;
 	struct job *j;
+	char err[512];
+	int snap = 0;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->jh == NULL && !w->quit)
+		while (w->jh == NULL && !w->quit) {
+			if (snap) {	/* idle: let later lookups see news */
+				pthread_mutex_unlock(&w->mu);
+				if (store_read_end(t->db.st, err,
+				    sizeof(err)) == -1)
+					log_debug("classifier thread: %s", err);
+				snap = 0;
+				pthread_mutex_lock(&w->mu);
+				continue;
+			}
 			pthread_cond_wait(&w->cv_job, &w->mu);
+		}
 		if (w->jh == NULL)
 			break;
 		j = w->jh;
 		if ((w->jh = j->next) == NULL)
 			w->jt = &w->jh;
 		pthread_mutex_unlock(&w->mu);
+		/* One read transaction while the queue lasts: a lookup each
+		 * otherwise takes and drops SQLite's locks. */
+		if (!snap && store_read_begin(t->db.st, err, sizeof(err)) == 0)
+			snap = 1;
 		v = verdict_make(j->uid, j->raw, j->len, w->rs, &w->lim,
 		    &t->user);
 		v->seq = j->seq;
@@ -160,6 +176,8 @@ work_main(void *arg)
 		pthread_cond_broadcast(&w->cv_res);
 	}
 	pthread_mutex_unlock(&w->mu);
+	if (snap)
+		(void)store_read_end(t->db.st, NULL, 0);
 	return NULL;
 }
 

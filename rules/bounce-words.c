@@ -223,28 +223,66 @@ rules_bounce_find(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-/* The first phrase of list found in text[0..len), or NULL; a phrase
- * written "^phrase" only counts at the start of the text. */
+/* Phrases a list may hold for find_any's one-pass scan. */
+#define FIND_MAX	128
+
+static unsigned char
+lower(unsigned char c)
+{
+	return (unsigned char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+}
+
+/*
+ * The first phrase of list found in text[0..len), or NULL; a phrase
+ * written "^phrase" only counts at the start of the text.  "First" is by
+ * the list's order, not the text's.  One pass over the text: at each
+ * byte only the phrases starting with it are tried (chained by first
+ * byte), and once one is found only those before it in the list.
+ */
 static const char *
 find_any(const char *text, size_t len, const char *const *list)
 {
-	size_t i, n, k;
+	short head[256], next[FIND_MAX];
+	size_t i, n, k, p, best = (size_t)-1;
+	int j;
 
 	if (len > RULES_BOUNCE_SCAN)
 		len = RULES_BOUNCE_SCAN;
-	for (i = 0; list[i] != NULL; i++) {
-		if (list[i][0] != '^') {
-			if (rules_bounce_find(text, len, list[i]) != NULL)
-				return list[i];
+	memset(head, -1, sizeof(head));
+	for (n = 0; list[n] != NULL; n++)
+		continue;
+	for (i = n; i-- > 0;) {		/* chains in list order */
+		if (list[i][0] == '^') {
+			k = strlen(list[i] + 1);
+			for (p = 0; p < len && (text[p] == ' ' ||
+			    text[p] == '\t'); p++)
+				continue;
+			if (len - p >= k &&
+			    strncasecmp(text + p, list[i] + 1, k) == 0)
+				best = i;
 			continue;
 		}
-		k = strlen(list[i] + 1);
-		for (n = 0; n < len && (text[n] == ' ' || text[n] == '\t'); n++)
+		if (i >= FIND_MAX) {		/* too long a list: one by one */
+			if (rules_bounce_find(text, len, list[i]) != NULL)
+				best = i;
 			continue;
-		if (len - n >= k && strncasecmp(text + n, list[i] + 1, k) == 0)
-			return list[i] + 1;
+		}
+		next[i] = head[lower((unsigned char)list[i][0])];
+		head[lower((unsigned char)list[i][0])] = (short)i;
 	}
-	return NULL;
+	for (p = 0; p < len && best != 0; p++)
+		for (j = head[lower((unsigned char)text[p])];
+		    j >= 0 && (size_t)j < best; j = next[j]) {
+			k = strlen(list[j]);
+			if (k <= len - p &&
+			    strncasecmp(text + p, list[j], k) == 0) {
+				best = (size_t)j;
+				break;
+			}
+		}
+	if (best == (size_t)-1)
+		return NULL;
+	return list[best][0] == '^' ? list[best] + 1 : list[best];
 }
 
 /* Length of a reply prefix ("Re:", "AW:", "SV:", ...) at s, or 0. */

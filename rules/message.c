@@ -1268,31 +1268,87 @@ walk_body(struct ctx *c, struct mailmime *body, unsigned depth)
 }
 
 /*
+ * The message as libetpan's MIME parser needs it: the header cut down to
+ * the fields it uses for the structure (Content-*, MIME-Version), then
+ * the rest unchanged.  Parsing every address and date of a header costs
+ * more than the rest of the MIME parse, and read_headers() has read them
+ * already.  Returns a malloc'd copy with *slen set, or NULL when nothing
+ * would be dropped (or on OOM: c->oom set).  The fields are those
+ * hdr_next() finds, so the header ends where read_headers() says.
+ */
+static char *
+mime_header(struct ctx *c, const char *raw, size_t len, size_t *slen)
+{
+	const char *name, *v;
+	size_t pos = 0, start, nlen, vlen, o = 0;
+	char *out = NULL;
+
+	for (start = 0; hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen);
+	    start = pos) {
+		if ((nlen > 8 && strncasecmp(name, "content-", 8) == 0) ||
+		    (nlen == 12 && strncasecmp(name, "mime-version", 12) == 0)) {
+			if (out != NULL) {
+				memcpy(out + o, raw + start, pos - start);
+				o += pos - start;
+			} else
+				o = pos;	/* kept in place so far */
+			continue;
+		}
+		if (out == NULL) {
+			if ((out = malloc(len + 1)) == NULL) {
+				c->oom = 1;
+				return NULL;
+			}
+			memcpy(out, raw, o);
+		}
+	}
+	if (out == NULL)
+		return NULL;
+	memcpy(out + o, raw + pos, len - pos);
+	o += len - pos;
+	out[o] = '\0';
+	*slen = o;
+	return out;
+}
+
+/*
  * Parses a whole message (cut before a runaway nesting of boundaries)
  * with libetpan.  Returns MAILIMF_NO_ERROR with *root_r set to a
- * MAILMIME_MESSAGE (caller frees), or the error: MAILIMF_ERROR_MEMORY
- * (c->oom set), or MAILIMF_ERROR_PARSE for anything else.
+ * MAILMIME_MESSAGE and *buf_r to the text it points into, or NULL for
+ * raw itself (caller frees both, root first), or the error:
+ * MAILIMF_ERROR_MEMORY (c->oom set), or MAILIMF_ERROR_PARSE for anything
+ * else.
  */
 static int
 parse_root(struct ctx *c, const char *raw, size_t len,
-    struct mailmime **root_r)
+    struct mailmime **root_r, char **buf_r)
 {
 	struct mailmime *root = NULL;
-	size_t idx = 0;
+	size_t idx = 0, slen = 0;
+	char *buf;
 	int r;
 
+	*buf_r = NULL;
 	len = delim_cut(c, raw, len);
+	if ((buf = mime_header(c, raw, len, &slen)) != NULL) {
+		raw = buf;
+		len = slen;
+	} else if (c->oom)
+		return MAILIMF_ERROR_MEMORY;
 	r = mailmime_parse(raw, len, &idx, &root);
 	if (r == MAILIMF_ERROR_MEMORY) {
 		c->oom = 1;
+		free(buf);
 		return r;
 	}
 	if (r != MAILIMF_NO_ERROR || root->mm_type != MAILMIME_MESSAGE) {
 		if (r == MAILIMF_NO_ERROR)
 			mailmime_free(root);
+		free(buf);
 		return r != MAILIMF_NO_ERROR ? r : MAILIMF_ERROR_PARSE;
 	}
 	*root_r = root;
+	*buf_r = buf;
 	return MAILIMF_NO_ERROR;
 }
 
@@ -1302,6 +1358,7 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
     const char *type)
 {
 	struct mailmime *root = NULL;
+	char *buf;
 	int r;
 
 	if (nested_subject(c, raw, len, type) == -1)
@@ -1311,7 +1368,7 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 		    c->lim.max_depth);
 		return 0;
 	}
-	r = parse_root(c, raw, len, &root);
+	r = parse_root(c, raw, len, &root, &buf);
 	if (r != MAILIMF_NO_ERROR) {
 		if (r == MAILIMF_ERROR_MEMORY)
 			return -1;
@@ -1322,6 +1379,7 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 	r = walk_body(c, root->mm_data.mm_message.mm_msg_mime, depth + 1);
 	c->nest--;
 	mailmime_free(root);
+	free(buf);
 	return r;
 }
 
@@ -1569,6 +1627,7 @@ parse(struct ctx *c, const char *raw, size_t len)
 {
 	struct mailmime *root = NULL;
 	size_t plen = len, skip;
+	char *buf;
 	int r;
 
 	skip = lead_skip(raw, len);
@@ -1586,7 +1645,7 @@ parse(struct ctx *c, const char *raw, size_t len)
 	    mem_dup(c, c->m->subject, strlen(c->m->subject)),
 	    strlen(c->m->subject), "subject", 1) == -1)
 		return -1;
-	r = parse_root(c, raw, plen, &root);
+	r = parse_root(c, raw, plen, &root, &buf);
 	if (r != MAILIMF_NO_ERROR) {
 		if (r == MAILIMF_ERROR_MEMORY)
 			return -1;
@@ -1596,6 +1655,7 @@ parse(struct ctx *c, const char *raw, size_t len)
 	}
 	r = walk_body(c, root->mm_data.mm_message.mm_msg_mime, 1);
 	mailmime_free(root);
+	free(buf);
 	return r;
 }
 

@@ -527,6 +527,7 @@ tx(struct store *st, enum store_sql slot, char *err, size_t errlen)
 		[STORE_SQL_SAVEPOINT] = "SAVEPOINT store_op",
 		[STORE_SQL_RELEASE] = "RELEASE store_op",
 		[STORE_SQL_ROLLBACK_TO] = "ROLLBACK TO store_op",
+		[STORE_SQL_BEGIN_READ] = "BEGIN DEFERRED",
 	};
 	sqlite3_stmt *s;
 
@@ -567,6 +568,23 @@ store_rollback(struct store *st, char *err, size_t errlen)
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
 	return tx(st, STORE_SQL_ROLLBACK, err, errlen);
+}
+
+int
+store_read_begin(struct store *st, char *err, size_t errlen)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return store_sql_failx(st, err, errlen,
+		    "a transaction is already open");
+	return tx(st, STORE_SQL_BEGIN_READ, err, errlen);
+}
+
+int
+store_read_end(struct store *st, char *err, size_t errlen)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return tx(st, STORE_SQL_COMMIT, err, errlen);
 }
 
 int

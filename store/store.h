@@ -86,6 +86,17 @@ int	store_begin(struct store *st, char *err, size_t errlen);
 int	store_commit(struct store *st, char *err, size_t errlen);
 int	store_rollback(struct store *st, char *err, size_t errlen);
 
+/*
+ * A read snapshot: lookups between store_read_begin() and store_read_end()
+ * share one read transaction, so they see the store as it was at the
+ * first of them and pay for one lock instead of one each.  Writes by
+ * other handles meanwhile are not seen until the end.  Begin fails inside
+ * a batch or snapshot; end is harmless outside one.  For a reader that
+ * does many lookups in a row (the classifier threads).
+ */
+int	store_read_begin(struct store *st, char *err, size_t errlen);
+int	store_read_end(struct store *st, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------ */
 /* Message-ID keys (store-msgid.c).                                    */
 
@@ -311,7 +322,7 @@ struct sqlite3_stmt;
 enum store_sql {
 	STORE_SQL_BEGIN, STORE_SQL_COMMIT, STORE_SQL_ROLLBACK,
 	STORE_SQL_SAVEPOINT, STORE_SQL_RELEASE, STORE_SQL_ROLLBACK_TO,
-	STORE_SQL_META_SET,
+	STORE_SQL_BEGIN_READ, STORE_SQL_META_SET,
 	STORE_SQL_SOURCE_ENSURE, STORE_SQL_SOURCE_SEEN, STORE_SQL_SOURCE_SINCE,
 	STORE_SQL_SOURCE_GET, STORE_SQL_COVERAGE,
 	STORE_SQL_SENT_INSERT, STORE_SQL_SENT_FIXDATE, STORE_SQL_SENT_HAS,
