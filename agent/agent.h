@@ -262,6 +262,10 @@ int	imap_news(struct imap *s);
  * is malloc'd (caller frees; NULL when *n_r is 0). */
 int	imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 	    size_t *n_r);
+/* UID SEARCH UID from:*: the UIDs from from on, ascending, the same way
+ * (the one below from that "*" may name is left out). */
+int	imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
+	    size_t *n_r);
 
 /* Message flags from FETCH. */
 #define IMAP_FL_SEEN		0x0001

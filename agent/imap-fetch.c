@@ -13,6 +13,41 @@
 
 #include "agent.h"
 
+/* UID SEARCH key (taken): the UIDs of at least from, ascending. */
+static int
+uid_search(struct imap *s, struct mailimap_search_key *key, uint32_t from,
+    uint32_t **uids_r, size_t *n_r)
+{
+	clist *res = NULL;
+	clistiter *it;
+	uint32_t *v;
+	size_t n = 0;
+	int r;
+
+	r = mailimap_uid_search(imap_mi(s), NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR) {
+		/* libetpan hands over its (empty) list even on NO. */
+		if (res != NULL)
+			mailimap_search_result_free(res);
+		return imap_fail(s, r, "UID SEARCH");
+	}
+	v = xcalloc(clist_count(res) + 1, sizeof(*v));
+	for (it = clist_begin(res); it != NULL; it = clist_next(it))
+		if (clist_content(it) != NULL &&
+		    *(uint32_t *)clist_content(it) >= from)
+			v[n++] = *(uint32_t *)clist_content(it);
+	mailimap_search_result_free(res);
+	qsort(v, n, sizeof(*v), cmp_u32);
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	*uids_r = v;
+	*n_r = n;
+	return IMAP_OK;
+}
+
 int
 imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
     size_t *n_r)
@@ -20,10 +55,6 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 	struct mailimap_search_key *key;
 	struct mailimap_date *d;
 	struct tm tm;
-	clist *res = NULL;
-	clistiter *it;
-	uint32_t *v;
-	size_t n = 0;
 	int r;
 
 	*uids_r = NULL;
@@ -35,27 +66,25 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 	d = mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
 	if (d == NULL || (key = mailimap_search_key_new_since(d)) == NULL)
 		fatalx("out of memory");
-	r = mailimap_uid_search(imap_mi(s), NULL, key, &res);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR) {
-		/* libetpan hands over its (empty) list even on NO. */
-		if (res != NULL)
-			mailimap_search_result_free(res);
-		return imap_fail(s, r, "UID SEARCH");
-	}
-	v = xcalloc(clist_count(res) + 1, sizeof(*v));
-	for (it = clist_begin(res); it != NULL; it = clist_next(it))
-		if (clist_content(it) != NULL)
-			v[n++] = *(uint32_t *)clist_content(it);
-	mailimap_search_result_free(res);
-	qsort(v, n, sizeof(*v), cmp_u32);
-	if (n == 0) {
-		free(v);
-		v = NULL;
-	}
-	*uids_r = v;
-	*n_r = n;
-	return IMAP_OK;
+	return uid_search(s, key, 0, uids_r, n_r);
+}
+
+int
+imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
+    size_t *n_r)
+{
+	struct mailimap_search_key *key;
+	struct mailimap_set *set;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if ((set = mailimap_set_new_interval(from, 0)) == NULL ||
+	    (key = mailimap_search_key_new_uid(set)) == NULL)
+		fatalx("out of memory");
+	return uid_search(s, key, from, uids_r, n_r);
 }
 
 static time_t

@@ -366,9 +366,14 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	return do_moves(sw, hi);
 }
 
-/* First run: the UIDs of the last first_run_days, in batches. */
+/*
+ * The UIDs a search finds, in batches of SWEEP_BATCH: on a first run
+ * those of the last first_run_days (first set), else those above the
+ * last one swept (a range too wide for one batch: UIDs can be sparse,
+ * and fetching empty ranges one by one could take millions of commands).
+ */
 static int
-first_run(struct sweep *sw)
+searched(struct sweep *sw, int first)
 {
 	uint32_t *uids = NULL;
 	size_t n = 0, i, j;
@@ -376,7 +381,8 @@ first_run(struct sweep *sw)
 	int r;
 
 	since = time(NULL) - (time_t)sw->a->first_run_days * 86400;
-	r = imap_uid_search_since(sw->s, since, &uids, &n);
+	r = first ? imap_uid_search_since(sw->s, since, &uids, &n) :
+	    imap_uid_search_from(sw->s, sw->last + 1, &uids, &n);
 	if (r != IMAP_OK) {
 		log_warnx("%s/%s: search: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
@@ -461,7 +467,7 @@ settle_pending(struct sweep *sw)
 static int
 sweep_mailbox(struct sweep *sw, const char *name)
 {
-	uint32_t uv, last, exists, from;
+	uint32_t uv, last, exists;
 	char err[512];
 	int known, r;
 
@@ -492,13 +498,16 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	}
 	sw->last = last;
 	if (known == 0 && !sw->all)
-		r = first_run(sw);
+		r = searched(sw, 1);
 	else if (sw->uidnext == 0)
 		r = batch(sw, last + 1, 0);
+	else if ((uint64_t)sw->uidnext > (uint64_t)last + 1 + SWEEP_BATCH)
+		r = searched(sw, 0);
 	else {
-		for (from = last + 1, r = IMAP_OK; from < sw->uidnext &&
-		    r == IMAP_OK; from += SWEEP_BATCH)
-			r = batch(sw, from, from + SWEEP_BATCH - 1);
+		r = IMAP_OK;		/* (what comes meanwhile too) */
+		if (sw->uidnext > last + 1)
+			r = batch(sw, last + 1, (uint64_t)last + SWEEP_BATCH <
+			    UINT32_MAX ? last + SWEEP_BATCH : UINT32_MAX);
 		if (r == IMAP_OK && (known == 0 || sw->rescan))
 			r = do_moves(sw, sw->uidnext - 1);
 	}

@@ -90,7 +90,7 @@ Actions (args in parentheses)
   alert_no       answer "NO [ALERT] text", nothing done
   uidvalidity    before running the command, give mailbox (default INBOX)
                  the UIDVALIDITY value (default old+1000) and renumber its
-                 messages from 1
+                 messages from first_uid (default 1)
   move_noop      (MOVE/COPY) answer OK, change nothing
   move_leave     (MOVE) copy to the destination, answer OK (with COPYUID)
                  but leave the originals (and send no EXPUNGE)
@@ -538,9 +538,10 @@ class Conn:
             with LOCK:
                 b = STATE.get(r.get("mailbox", "INBOX"))
                 b.uidvalidity = r.get("value", b.uidvalidity + 1000)
+                first = r.get("first_uid", 1)
                 for i, m in enumerate(b.msgs):
-                    m.uid = i + 1
-                b.uidnext = len(b.msgs) + 1
+                    m.uid = first + i
+                b.uidnext = first + len(b.msgs)
             log("C%d uidvalidity of %s now %d" % (self.cid, b.name,
                                                    b.uidvalidity))
         return False

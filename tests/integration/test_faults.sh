@@ -383,6 +383,12 @@ fault uidvalidity_reselect 75 'UIDVALIDITY changed' \
     '{"cmd": "SELECT", "nth": 2, "action": "uidvalidity", "value": 777}'
 fault uidvalidity_before_move 0 '' \
     '{"cmd": "UID MOVE", "action": "uidvalidity", "value": 778}'
+# ... and, at the next sweep's SELECT (the first sweep selects INBOX
+# twice), the messages renumbered from near the top of the UID space:
+# the rescan must fetch the UIDs there are (UID SEARCH), not walk four
+# billion empty UIDs a batch at a time.
+fault uidvalidity_sparse_uids 0 '' \
+    '{"cmd": "SELECT", "match": "INBOX", "nth": 3, "action": "uidvalidity", "value": 779, "first_uid": 4000000000}'
 
 # --- lying replies -------------------------------------------------------------------
 # MOVE answered OK but nothing moved: the spams must not be given up on.
