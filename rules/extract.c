@@ -571,11 +571,15 @@ url_open(const char *text, const char *p, const char *end)
 {
 	static const char *const opens[] = { "http://", "https://",
 	    "ftp://" };
+	static const size_t lens[] = { 7, 8, 6 };
 	unsigned char prev = p > text ? (unsigned char)p[-1] : ' ';
+	unsigned char c = lower((unsigned char)p[0]);
 	size_t i, n, k;
 
+	if (c != 'h' && c != 'f' && c != 'w')	/* most words */
+		return 0;
 	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
-		n = strlen(opens[i]);
+		n = lens[i];
 		if ((size_t)(end - p) <= n)
 			continue;
 		for (k = 0; k < n; k++)

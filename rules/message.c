@@ -19,17 +19,16 @@
  * Undeclared or us-ascii text that is not UTF-8 is read as windows-1252,
  * as browsers do, and bad sequences in declared utf-8 become U+FFFD.
  * windows-1252 and Latin-1 are converted here; other charsets go through
- * iconv with one descriptor per charset per parse (libetpan's charconv()
- * opens one per call, which is slow) and their gconv modules are kept
- * loaded (conv_pin).  An unknown charset keeps the bytes as they were,
- * with charset_ok = 0.  Zero-width characters and soft hyphens are
+ * iconv, with descriptors kept open per thread (charset.c; libetpan's
+ * RFC 2047 decoder uses them too).  An unknown charset keeps the bytes
+ * as they were, with charset_ok = 0.  Zero-width characters and soft hyphens are
  * removed from all text, and CRLF becomes LF.
  *
  * Quoted-printable is decoded here (see qp_decode), base64 by libetpan.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,8 +41,6 @@
 #include "rules/rules.h"
 
 #define MSG_MAX_HDRS	1024	/* header fields kept */
-#define MSG_NCONV	8	/* iconv descriptors cached per parse */
-#define MSG_NPIN	32	/* charsets kept loaded process-wide */
 #define MSG_NOTE_MAX	256	/* bytes of notes kept */
 #define MSG_SEC_MAX	96	/* longest section path, as in "2.3.1" */
 #define MSG_DELIM_SLACK	8	/* delimiter nesting past max_depth */
@@ -51,10 +48,6 @@
 #define MSG_MIME_FIELDS	256	/* fields kept per report part */
 #define MSG_REPORT_ALL	(256u * 1024u)	/* report bodies kept, in all */
 
-struct conv {
-	char	 name[32];
-	iconv_t	 cd;		/* (iconv_t)-1: unknown to iconv */
-};
 
 struct buf {
 	char	*p;
@@ -71,8 +64,6 @@ struct ctx {
 	size_t	 linkpart;	/* part index of the links found */
 	unsigned nodes;		/* MIME nodes walked */
 	int	 oom;
-	struct conv conv[MSG_NCONV];
-	size_t	 nconv;
 	struct buf a, b, h, d;	/* scratch: iconv, text, headers, QP */
 	char	 sec[MSG_SEC_MAX];	/* section of the node walked */
 	char	 note[MSG_NOTE_MAX];
@@ -359,65 +350,6 @@ charset_kind(const char *cs, char name[32])
 	return CS_OTHER;
 }
 
-/*
- * glibc unloads a charset's gconv module soon after its last descriptor
- * is closed and loads it again on the next iconv_open, so opening one
- * per parse (and libetpan's charconv(), one per encoded word) kept
- * mapping and unmapping modules.  One idle descriptor per charset seen,
- * process-wide and never closed, keeps them loaded.
- */
-static void
-conv_pin(const char *name, size_t n)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static iconv_t pinned[MSG_NPIN];
-	static char names[MSG_NPIN][32];
-	static size_t npin;
-	char key[32];
-	size_t i;
-
-	if (n == 0 || n >= sizeof(key))
-		return;
-	memcpy(key, name, n);
-	key[n] = '\0';
-	if (pthread_mutex_lock(&lock) != 0)
-		return;
-	for (i = 0; i < npin && strcasecmp(names[i], key) != 0; i++)
-		continue;
-	if (i == npin && npin < MSG_NPIN) {
-		pinned[npin] = iconv_open("UTF-8", key);
-		if (pinned[npin] != (iconv_t)-1)
-			memcpy(names[npin++], key, n + 1);
-	}
-	pthread_mutex_unlock(&lock);
-}
-
-/* The cached descriptor for charset name, opened on first use. */
-static iconv_t
-conv_get(struct ctx *c, const char *name)
-{
-	struct conv *cv;
-	size_t i;
-
-	for (i = 0; i < c->nconv; i++)
-		if (strcmp(c->conv[i].name, name) == 0)
-			return c->conv[i].cd;
-	if (c->nconv < MSG_NCONV) {
-		cv = &c->conv[c->nconv++];
-	} else {
-		cv = &c->conv[MSG_NCONV - 1];
-		if (cv->cd != (iconv_t)-1)
-			iconv_close(cv->cd);
-	}
-	snprintf(cv->name, sizeof(cv->name), "%s", name);
-	cv->cd = iconv_open("UTF-8", name);
-	if (cv->cd == (iconv_t)-1 && errno == ENOMEM)
-		c->oom = 1;
-	if (cv->cd != (iconv_t)-1)
-		conv_pin(name, strlen(name));
-	return cv->cd;
-}
-
 /* Converts in to UTF-8 into c->a; each byte iconv rejects is U+FFFD. */
 static int
 conv_run(struct ctx *c, iconv_t cd, const char *in, size_t n)
@@ -518,9 +450,11 @@ to_utf8(struct ctx *c, const char *cs, const char *in, size_t n, int *ok)
 		kind = CS_UTF8;
 	}
 	if (kind == CS_OTHER) {
-		cd = conv_get(c, name);
-		if (c->oom)
+		cd = rules_conv_get(name);
+		if (cd == (iconv_t)-1 && errno == ENOMEM) {
+			c->oom = 1;
 			return -1;
+		}
 		if (cd != (iconv_t)-1) {
 			if (conv_run(c, cd, in, n) == -1)
 				return -1;
@@ -599,22 +533,6 @@ unfold(struct ctx *c, const char *v, size_t n)
 	return 0;
 }
 
-/* Pins the charsets of the encoded words in s for libetpan's decoder. */
-static void
-pin_words(const char *s)
-{
-	const char *cs;
-	size_t n;
-
-	for (s = strstr(s, "=?"); s != NULL; s = strstr(cs, "=?")) {
-		cs = s + 2;
-		n = strcspn(cs, "?*= \t");
-		if ((cs[n] == '?' || cs[n] == '*') &&
-		    !(n == 5 && strncasecmp(cs, "utf-8", 5) == 0))
-			conv_pin(cs, n);
-	}
-}
-
 /* The unfolded, RFC 2047 decoded, clean UTF-8 value of v (malloc'd). */
 static char *
 hdr_decode(struct ctx *c, const char *v, size_t n)
@@ -629,7 +547,6 @@ hdr_decode(struct ctx *c, const char *v, size_t n)
 	in = c->h.p;
 	n = c->h.len;
 	if (strstr(in, "=?") != NULL) {
-		pin_words(in);
 		r = mailmime_encoded_phrase_parse(utf8_valid(in, n) ? "utf-8" :
 		    "windows-1252", in, n, &idx, "utf-8", &dec);
 		if (r == MAILIMF_ERROR_MEMORY) {
@@ -1583,11 +1500,6 @@ walk(struct ctx *c, struct mailmime *mm, unsigned depth)
 static void
 ctx_free(struct ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->nconv; i++)
-		if (c->conv[i].cd != (iconv_t)-1)
-			iconv_close(c->conv[i].cd);
 	free(c->a.p);
 	free(c->b.p);
 	free(c->h.p);
@@ -1667,6 +1579,7 @@ rules_msg_parse(const char *raw, size_t len, const struct rules_limits *lim,
 	int r;
 
 	*msg_r = NULL;
+	rules_charconv_install();
 	memset(&c, 0, sizeof(c));
 	if (lim != NULL) {
 		c.lim = *lim;
@@ -1734,9 +1647,17 @@ const char *
 rules_msg_header(const struct rules_msg *msg, const char *name)
 {
 	size_t i;
+	unsigned char c0;
 
+	if (name == NULL || name[0] == '\0')
+		return NULL;
+	/* The first byte first: most fields differ there (callers look up
+	 * a dozen names a message). */
+	c0 = (unsigned char)tolower((unsigned char)name[0]);
 	for (i = 0; msg != NULL && i < msg->nhdrs; i++)
-		if (strcasecmp(msg->hdrs[i].name, name) == 0)
+		if ((unsigned char)tolower((unsigned char)
+		    msg->hdrs[i].name[0]) == c0 &&
+		    strcasecmp(msg->hdrs[i].name, name) == 0)
 			return msg->hdrs[i].value;
 	return NULL;
 }

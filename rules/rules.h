@@ -26,6 +26,7 @@
 #ifndef IMAPSIFT_RULES_H
 #define IMAPSIFT_RULES_H
 
+#include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -242,6 +243,14 @@ void	rules_find_phones(const char *text, size_t len, unsigned default_cc,
  * bytes; returns the folded length (out is NUL-ended).
  */
 size_t	rules_fold(const char *in, size_t len, char *out);
+
+/* charset.c: a descriptor converting charset name to UTF-8, this
+ * thread's own, kept open and reset to its initial state; or
+ * (iconv_t)-1, errno ENOMEM when out of memory, else EINVAL (a name iconv
+ * does not know).  Never closed by the caller. */
+iconv_t	rules_conv_get(const char *name);
+/* Makes libetpan's charset conversions (RFC 2047 words) use them. */
+void	rules_charconv_install(void);
 
 /*
  * Calls url() for every URL in the visible text of msg's body parts and
