@@ -237,12 +237,14 @@ lower(unsigned char c)
  * written "^phrase" only counts at the start of the text.  "First" is by
  * the list's order, not the text's.  One pass over the text: at each
  * byte only the phrases starting with it are tried (chained by first
- * byte), and once one is found only those before it in the list.
+ * byte, their second byte checked before the rest), and once one is
+ * found only those before it in the list.
  */
 static const char *
 find_any(const char *text, size_t len, const char *const *list)
 {
 	short head[256], next[FIND_MAX];
+	size_t plen[FIND_MAX];
 	size_t i, n, k, p, best = (size_t)-1;
 	int j;
 
@@ -269,12 +271,14 @@ find_any(const char *text, size_t len, const char *const *list)
 		}
 		next[i] = head[lower((unsigned char)list[i][0])];
 		head[lower((unsigned char)list[i][0])] = (short)i;
+		plen[i] = strlen(list[i]);
 	}
 	for (p = 0; p < len && best != 0; p++)
 		for (j = head[lower((unsigned char)text[p])];
 		    j >= 0 && (size_t)j < best; j = next[j]) {
-			k = strlen(list[j]);
-			if (k <= len - p &&
+			k = plen[j];
+			if (k <= len - p && (k < 2 || lower((unsigned char)
+			    text[p + 1]) == lower((unsigned char)list[j][1])) &&
 			    strncasecmp(text + p, list[j], k) == 0) {
 				best = (size_t)j;
 				break;

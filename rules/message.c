@@ -514,23 +514,62 @@ hdr_next(const char *raw, size_t len, size_t *pos, const char **name,
 	return 1;
 }
 
-/* Unfolds v into c->h (NUL-ended), outer blanks trimmed; -1 on OOM. */
+/* Unfolds v into c->h (NUL-ended): every CR and LF dropped, outer
+ * blanks trimmed; -1 on OOM.  Copied a run at a time (memchr finds the
+ * breaks): header fields are most of what a message's parse reads. */
 static int
 unfold(struct ctx *c, const char *v, size_t n)
 {
-	size_t i, o;
+	const char *p = v, *e = v + n, *nl, *cr;
+	size_t o = 0, k;
 
 	if (buf_grow(c, &c->h, n) == -1)
 		return -1;
-	for (i = o = 0; i < n; i++)
-		if (v[i] != '\r' && v[i] != '\n' && (o > 0 ||
-		    (v[i] != ' ' && v[i] != '\t')))
-			c->h.p[o++] = v[i];
+	while (p < e) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		while (p < nl) {
+			if (o == 0) {	/* leading blanks (and CRs) */
+				while (p < nl && (*p == ' ' || *p == '\t' ||
+				    *p == '\r'))
+					p++;
+				if (p == nl)
+					break;
+			}
+			cr = memchr(p, '\r', (size_t)(nl - p));
+			k = (size_t)((cr != NULL ? cr : nl) - p);
+			memcpy(c->h.p + o, p, k);
+			o += k;
+			p += k + (cr != NULL);
+		}
+		p = nl < e ? nl + 1 : e;
+	}
 	while (o > 0 && (c->h.p[o - 1] == ' ' || c->h.p[o - 1] == '\t'))
 		o--;
 	c->h.p[o] = '\0';
 	c->h.len = o;
 	return 0;
+}
+
+/* Is s[0..n) ASCII without NULs or encoded words: what to_utf8 would
+ * copy unchanged (unfold has dropped the CRs)? */
+static int
+plain(const char *s, size_t n)
+{
+	const char *q;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		if (!ascii8((const unsigned char *)s + i, 0))
+			return 0;
+	for (; i < n; i++)
+		if (s[i] == '\0' || (unsigned char)s[i] >= 0x80)
+			return 0;
+	for (q = memchr(s, '=', n); q != NULL && q + 1 < s + n;
+	    q = memchr(q + 1, '=', (size_t)(s + n - q - 1)))
+		if (q[1] == '?')
+			return 0;
+	return 1;
 }
 
 /* The unfolded, RFC 2047 decoded, clean UTF-8 value of v (malloc'd). */
@@ -546,6 +585,8 @@ hdr_decode(struct ctx *c, const char *v, size_t n)
 		return NULL;
 	in = c->h.p;
 	n = c->h.len;
+	if (plain(in, n))		/* most fields: nothing to decode */
+		return mem_dup(c, in, n);
 	if (strstr(in, "=?") != NULL) {
 		r = mailmime_encoded_phrase_parse(utf8_valid(in, n) ? "utf-8" :
 		    "windows-1252", in, n, &idx, "utf-8", &dec);
