@@ -25,15 +25,21 @@
 # MAILER-DAEMON/postmaster, a report Content-Type or a bounce Subject),
 # less those quoting a Sent Message-ID, to Backscatter.
 #
-# Timed, each under /usr/bin/time -v (wall time, peak RSS):
+# Timed, each under /usr/bin/time -v (wall time, peak RSS, client CPU),
+# with the machine's busy time from /proc/stat around it (what is not the
+# client's is the server's: Dovecot's imap and imap-login processes):
 #   raw        python3 ssl client: LOGIN, SELECT INBOX,
 #              UID FETCH 1:* BODY.PEEK[], read everything, LOGOUT
 #              (it must count every message)
+#   moves      the same, then the moves imapsift's first run made, made
+#              the way it makes them (UID STORE +FLAGS.SILENT ($Junk),
+#              then UID MOVE, per folder): the floor with the moves
 #   imapfilter imapfilter -t CA -c LUA
 #   imapsift   imapsift sweep --all -c CONFIG (a fresh store each run;
 #              HOME and XDG dirs under the temporary directory)
-# raw and imapsift alternate, 3 runs each, median seconds (peak RSS: the
-# largest of the three); imapfilter runs once, after the first pair.
+# raw, imapsift and moves take turns, 3 runs each, median seconds (peak
+# RSS: the largest of the three); imapfilter runs once, after the first
+# round.
 # After each run the moves it made are counted (doveadm: Junk,
 # Backscatter, INBOX).  imapsift's config: the rules dir above,
 # unknown_bounce = "backscatter", addresses alice@example.org, Sent found
@@ -312,8 +318,20 @@ f.readline()
 cmd(b"a1", b'LOGIN "alice" "secret"')
 cmd(b"a2", b"SELECT INBOX")
 n, b = cmd(b"a3", b"UID FETCH 1:* BODY.PEEK[]")
+# With a moves file ("DEST UID UID ..." lines): imapsift's moves, made
+# the way it makes them (UID STORE $Junk, then UID MOVE, per folder).
+moved = 0
+if len(sys.argv) > 3:
+    for k, line in enumerate(open(sys.argv[3])):
+        dest, *uids = line.split()
+        if not uids:
+            continue
+        st = ",".join(uids).encode()
+        cmd(b"s%d" % k, b"UID STORE " + st + b" +FLAGS.SILENT ($Junk)")
+        cmd(b"m%d" % k, b"UID MOVE " + st + b" " + dest.encode())
+        moved += len(uids)
 cmd(b"a4", b"LOGOUT")
-print("fetched %d %d" % (n, b))
+print("fetched %d %d moved %d" % (n, b, moved))
 EOF
 
 mkdir -p "$W/ifhome/.imapfilter"
@@ -359,15 +377,23 @@ conf() {
 }
 
 # ------------------------------------------------------------ runs
+# busy: CPU time the whole machine has spent busy since boot, in ticks.
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+busy() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
 # timed NAME CMD...: runs CMD under /usr/bin/time -v (killed after
 # $limit seconds), then writes
 # $W/NAME.res: secs rss_kb junk backscatter inbox rc cpu_secs.
 timed() {
 	name=$1; shift
 	reset
+	busy0=$(busy)
 	child /usr/bin/time -v -o "$W/$name.time" timeout "$limit" "$@" \
 	    > "$W/$name.out" 2> "$W/$name.err"
 	rc=$?
+	busy1=$(busy)
 	secs=$(awk -F': ' '/Elapsed \(wall clock\)/{n = split($2, a, ":")
 	    s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' \
 	    "$W/$name.time")
@@ -375,9 +401,13 @@ timed() {
 	    "$W/$name.time")
 	cpu=$(awk -F': ' '/(User|System) time \(seconds\)/{c += $2}
 	    END {print c + 0}' "$W/$name.time")
+	# Everything else the machine did meanwhile: Dovecot's imap and
+	# imap-login (TLS) processes, and what little else runs here.
+	other=$(echo "$busy0 $busy1 ${cpu:-0} $HZ" |
+	    awk '{ o = ($2 - $1) / $4 - $3; print o < 0 ? 0 : o }')
 	echo "${secs:-0} ${rss:-0} $(dv_count alice Junk)" \
 	    "$(dv_count alice Backscatter) $(dv_count alice INBOX) $rc" \
-	    "${cpu:-0}" > "$W/$name.res"
+	    "${cpu:-0} $other" > "$W/$name.res"
 	if [ $rc -ne 0 ]; then
 		echo "sweep.sh: $name exited $rc:" >&2
 		tail -n 10 "$W/$name.out" "$W/$name.err" | sed 's/^/  /' >&2
@@ -412,6 +442,16 @@ for i in 1 2 3; do
 		timed imapsift$i env HOME="$W/ishome" \
 		    XDG_CONFIG_HOME="$W/ishome" XDG_STATE_HOME="$W/ishome" \
 		    "$BIN" sweep --all -c "$W/imapsift.conf"
+		# The floor with moves: the raw fetch, then the moves of
+		# imapsift's first run made the same way.
+		[ $i -eq 1 ] && for dest in Junk Backscatter; do
+			printf '%s' "$dest"
+			sed -n "s/^bench\/INBOX: moved uid \([0-9]*\) to $dest: .*/ \1/p" \
+			    "$W/imapsift1.err" | tr -d '\n'
+			echo
+		done > "$W/moves.txt"
+		timed moves$i "$PY" "$W/raw.py" "$IMAPS_PORT" "$CA_FILE" \
+		    "$W/moves.txt"
 	fi
 	if [ $i -eq 1 ]; then
 		echo "imapfilter..."
@@ -420,7 +460,7 @@ for i in 1 2 3; do
 	fi
 done
 median3 raw
-[ -n "$have_sweep" ] && median3 imapsift
+[ -n "$have_sweep" ] && median3 imapsift && median3 moves
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ------------------------------------------------------------ table
@@ -434,21 +474,24 @@ def res(name):
     v = open(p).read().split()
     return dict(secs=float(v[0]), rss=int(v[1]), junk=int(v[2]),
                 bs=int(v[3]), inbox=int(v[4]), rc=int(v[5]),
-                cpu=float(v[6]))
+                cpu=float(v[6]), other=float(v[7]) if len(v) > 7 else 0)
 raw, imf, isf = res("raw"), res("imapfilter"), res("imapsift")
-hdr = ("tool", "seconds", "msgs/s", "MB/s", "CPU s", "RSS MiB", "Junk",
-       "Backscatter", "INBOX left", "exit")
+mvf = res("moves")
+ncpu = os.cpu_count() or 1
+hdr = ("tool", "seconds", "msgs/s", "MB/s", "CPU s", "server CPU s",
+       "RSS MiB", "Junk", "Backscatter", "INBOX left", "exit")
 rows = []
 for label, d in (("raw UID FETCH 1:* BODY.PEEK[] (python3)", raw),
+                 ("raw fetch + imapsift's moves (python3)", mvf),
                  ("imapfilter (UID SEARCH BODY per host)", imf),
                  ("imapsift sweep --all", isf)):
     if d is None:
-        rows.append((label, "not built yet") + ("",) * 8)
+        rows.append((label, "not built yet") + ("",) * 9)
         continue
     s = d["secs"] or 1e-9
     rows.append((label, "%.2f" % d["secs"], "%.0f" % (n / s),
                  "%.1f" % (nb / 1e6 / s), "%.2f" % d["cpu"],
-                 "%.1f" % (d["rss"] / 1024),
+                 "%.2f" % d["other"], "%.1f" % (d["rss"] / 1024),
                  str(d["junk"]), str(d["bs"]), str(d["inbox"]), str(d["rc"])))
 wd = [max(len(str(x[i])) for x in rows + [hdr]) for i in range(len(hdr))]
 print()
@@ -459,12 +502,16 @@ for x in rows:
                     for i, v in enumerate(x)).rstrip())
 print("""
 %d messages, %.1f MB. seconds = wall time of the whole client process
-  (connect, TLS, login included); raw and imapsift: median of 3 runs.
-CPU s = user + system of the client process only (Dovecot's is not
-  counted: imapfilter's searches run in the server).
+  (connect, TLS, login included); raw, raw + moves and imapsift: median
+  of 3 runs.  raw + moves: the raw fetch, then the UID STORE $Junk and
+  UID MOVE per folder of the messages imapsift's first run moved.
+CPU s = user + system of the client process only.  server CPU s = all
+  other CPU time the machine spent meanwhile (/proc/stat): Dovecot's imap
+  process and its imap-login TLS proxy, for the most part.  On %d CPUs no
+  run can take less than (CPU s + server CPU s) / %d.
 RSS = peak of the client process (/usr/bin/time -v), largest of the runs.
 Junk/Backscatter/INBOX = message counts afterwards (doveadm); the raw
-  fetch moves nothing.""" % (n, nb / 1e6))
+  fetch moves nothing.""" % (n, nb / 1e6, ncpu, ncpu))
 nd = sum(1 for l in open(os.path.join(w, "rules", "bench.domains"))
          if not l.startswith("#"))
 ns = sum(1 for l in open(os.path.join(w, "sentids.txt")))
@@ -492,10 +539,21 @@ if raw:
     print("imapsift vs raw fetch: %.2fx its speed, i.e. %.2fx its time "
           "(target within 1.5x: %s)" % (r, 1 / r,
                                          "met" if r >= 1 / 1.5 else "NOT MET"))
+if mvf:
+    print("imapsift vs raw fetch + the same moves: %.2fx its time"
+          % (isf["secs"] / (mvf["secs"] or 1e-9)))
+for label, d in (("raw fetch", raw), ("raw + moves", mvf),
+                 ("imapsift", isf)):
+    if d:
+        print("  %-12s CPU %.2f s client + %.2f s server = %.2f s: at "
+              "least %.2f s of wall time on %d CPUs" % (label, d["cpu"],
+              d["other"], d["cpu"] + d["other"],
+              (d["cpu"] + d["other"]) / ncpu, ncpu))
 EOF
 echo "sweep bench: $(($(date +%s) - t0)) s in all"
 fail=
-for r in raw1 raw2 raw3 imapfilter imapsift1 imapsift2 imapsift3; do
+for r in raw1 raw2 raw3 moves1 moves2 moves3 imapfilter imapsift1 imapsift2 \
+    imapsift3; do
 	[ -f "$W/$r.res" ] || continue
 	[ "$(cut -d' ' -f6 "$W/$r.res")" = 0 ] || fail="$fail $r"
 done
