@@ -292,8 +292,10 @@ classify_out(const char *path, const struct rules_verdict *v,
 		    v->reasons : "-");
 }
 
-int
-cmd_classify(int argc, char **argv)
+/* classify and explain: the options, then out for every file. */
+static int
+offline_cmd(int argc, char **argv, void (*out)(const char *,
+    const struct rules_verdict *, const struct rules_set *))
 {
 	struct offline_opts o;
 	int rc;
@@ -304,9 +306,15 @@ cmd_classify(int argc, char **argv)
 		free_offline(&o);
 		return rc == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
-	rc = run_offline(&o, classify_out);
+	rc = run_offline(&o, out);
 	free_offline(&o);
 	return rc;
+}
+
+int
+cmd_classify(int argc, char **argv)
+{
+	return offline_cmd(argc, argv, classify_out);
 }
 
 static void
@@ -408,18 +416,7 @@ explain_one(const char *path, const struct rules_verdict *v,
 int
 cmd_explain(int argc, char **argv)
 {
-	struct offline_opts o;
-	int rc;
-
-	if ((rc = parse_offline(argc, argv, &o)) != 0 || o.files.n == 0) {
-		if (rc == 0)
-			usage_offline(stderr, argv[0]);
-		free_offline(&o);
-		return rc == 1 ? EXIT_OK : EXIT_CONFIG;
-	}
-	rc = run_offline(&o, explain_one);
-	free_offline(&o);
-	return rc;
+	return offline_cmd(argc, argv, explain_one);
 }
 
 int

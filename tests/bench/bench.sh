@@ -36,23 +36,10 @@ SPAMD_TARGET=300	# files in spamd's sample, at most
 RSPAMD_TARGET=1500	# files in rspamd's sample, at most
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-bench.XXXXXX") || die "mktemp failed"
-# child CMD...: runs CMD in the background and waits for it, so that a
-# signal reaches this shell at once; cleanup then stops CMD (peers.sh and
-# scale.sh clean up after themselves on TERM).
-kid=
-child() {
-	"$@" &
-	kid=$!
-	wait "$kid"
-	krc=$?
-	kid=
-	return $krc
-}
+# child (lib.sh): peers.sh and scale.sh clean up after themselves on TERM.
+. "$HERE/lib.sh"
 cleanup() {
-	if [ -n "$kid" ]; then
-		kill -TERM "$kid" 2>/dev/null
-		wait "$kid" 2>/dev/null
-	fi
+	kid_stop
 	rm -rf "$W"
 }
 trap cleanup EXIT

@@ -71,7 +71,8 @@ IPY=$HERE/idle.py
 
 . "$ROOT/tests/integration/dovecot.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-idle.XXXXXX") || die "mktemp failed"
-kid= dpid=
+. "$HERE/lib.sh"
+dpid=
 # stopd: TERM the daemon of part (b), KILL it after 5 s; sets stop_rc and
 # stop_secs.
 stopd() {
@@ -93,10 +94,7 @@ stopd() {
 	dpid=
 }
 cleanup() {
-	if [ -n "$kid" ]; then
-		kill -TERM "$kid" 2>/dev/null
-		wait "$kid" 2>/dev/null
-	fi
+	kid_stop
 	stopd
 	dovecot_stop
 	[ -n "${IDLE_KEEP:-}" ] && mkdir -p "$IDLE_KEEP" &&
@@ -105,15 +103,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-# child CMD...: in the background, so a signal reaches this shell at once.
-child() {
-	"$@" &
-	kid=$!
-	wait "$kid"
-	krc=$?
-	kid=
-	return $krc
-}
 t0=$(date +%s)
 fail=
 

@@ -75,12 +75,9 @@ done
 
 . "$ROOT/tests/integration/dovecot.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-sweep.XXXXXX") || die "mktemp failed"
-kid=
+. "$HERE/lib.sh"
 cleanup() {
-	if [ -n "$kid" ]; then
-		kill -TERM "$kid" 2>/dev/null
-		wait "$kid" 2>/dev/null
-	fi
+	kid_stop
 	dovecot_stop
 	# SWEEP_KEEP=DIR keeps every client's output there.
 	[ -n "${SWEEP_KEEP:-}" ] && mkdir -p "$SWEEP_KEEP" &&
@@ -89,15 +86,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-# child CMD...: in the background, so a signal reaches this shell at once.
-child() {
-	"$@" &
-	kid=$!
-	wait "$kid"
-	krc=$?
-	kid=
-	return $krc
-}
 t0=$(date +%s)
 
 echo "sweep bench: $NMSG messages in a loopback Dovecot INBOX," \

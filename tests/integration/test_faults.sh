@@ -17,9 +17,7 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
-PEER=$TOP/tests/faults/peer.py
-fx=$TOP/tests/fixtures/sweep
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+. "$TOP/tests/faults/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-faults.XXXXXX")
 peerpid=
 # FAULTS_KEEP=1 keeps the directory (peer logs, states, outputs: out1 of
@@ -96,24 +94,7 @@ peer_start() {
 	esac
 	set -- $(printf '%s\n' "$@" | grep -vx -- --plain)
 	# shellcheck disable=SC2086
-	"$PY" "$PEER" --port-file "$d/port" --state "$d/state" \
-	    --log "$d/peer.log" --lifetime 40 --faults "$d/faults.json" \
-	    --mailbox 'Junk:\Junk' --mailbox 'Sent:\Sent' \
-	    --load "Sent:$fx/sent.eml" $LOADS "$@" > "$d/peer.out" 2>&1 &
-	peerpid=$!
-	i=0
-	while [ ! -s "$d/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05; i=$((i + 1))
-	done
-	PORT=$(cat "$d/port" 2>/dev/null)
-	[ -n "$PORT" ]
-}
-
-peer_stop() {
-	[ -n "$peerpid" ] || return 0
-	kill -TERM "$peerpid" 2>/dev/null
-	wait "$peerpid" 2>/dev/null
-	peerpid=
+	peer_launch 40 $LOADS "$@"
 }
 
 # conf [LINE...]: $d/config, one account on the peer; timeout $TIMEOUT

@@ -25,9 +25,7 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
-PEER=$TOP/tests/faults/peer.py
-fx=$TOP/tests/fixtures/sweep
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+. "$TOP/tests/faults/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-wfaults.XXXXXX")
 peerpid='' wpid=''
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
@@ -54,25 +52,7 @@ peer_start() {
 	for f in ${LOADS:-ham}; do
 		set -- "$@" --load "INBOX:$fx/$f.eml"
 	done
-	"$PY" "$PEER" --port-file "$d/port" --state "$d/state" \
-	    --log "$d/peer.log" --lifetime 60 --faults "$d/faults.json" \
-	    --inject-dir "$d/in" --mailbox 'Junk:\Junk' \
-	    --mailbox 'Sent:\Sent' --load "Sent:$fx/sent.eml" "$@" \
-	    > "$d/peer.out" 2>&1 &
-	peerpid=$!
-	i=0
-	while [ ! -s "$d/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05; i=$((i + 1))
-	done
-	PORT=$(cat "$d/port" 2>/dev/null)
-	[ -n "$PORT" ]
-}
-
-peer_stop() {
-	[ -n "$peerpid" ] || return 0
-	kill -TERM "$peerpid" 2>/dev/null
-	wait "$peerpid" 2>/dev/null
-	peerpid=
+	peer_launch 60 --inject-dir "$d/in" "$@"
 }
 
 # account NAME PORT [LINE...]: one account block.

@@ -1,0 +1,39 @@
+# lib.sh: starting and stopping the scripted IMAP peer (peer.py), for the
+# fault tests (tests/integration/test_faults.sh, test_watch_faults.sh).
+# Sourced; sets PEER, PY (Debian's python3 first) and fx (the sweep
+# fixtures).  Needs TOP.
+
+PEER=$TOP/tests/faults/peer.py
+fx=$TOP/tests/fixtures/sweep
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+peerpid=
+
+# peer_launch LIFETIME [PEER OPTIONS]: a peer for the test in $d, with
+# the fault rules of $d/faults.json, its state in $d/state and its log in
+# $d/peer.log; Junk (\Junk) and Sent (\Sent, holding the sent fixture)
+# exist, then the options.  Its pid in $peerpid, its port in $PORT;
+# fails when no port came within 5 s.
+peer_launch() {
+	_life=$1
+	shift
+	"$PY" "$PEER" --port-file "$d/port" --state "$d/state" \
+	    --log "$d/peer.log" --lifetime "$_life" \
+	    --faults "$d/faults.json" --mailbox 'Junk:\Junk' \
+	    --mailbox 'Sent:\Sent' --load "Sent:$fx/sent.eml" "$@" \
+	    > "$d/peer.out" 2>&1 &
+	peerpid=$!
+	_i=0
+	while [ ! -s "$d/port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	PORT=$(cat "$d/port" 2>/dev/null)
+	[ -n "$PORT" ]
+}
+
+# peer_stop: stops the peer peer_launch started (it writes its state).
+peer_stop() {
+	[ -n "$peerpid" ] || return 0
+	kill -TERM "$peerpid" 2>/dev/null
+	wait "$peerpid" 2>/dev/null
+	peerpid=
+}
