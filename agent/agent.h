@@ -26,12 +26,6 @@
 #define EXIT_TEMP	75	/* EX_TEMPFAIL: try again later */
 
 /* log.c */
-/* util.c: seconds on the monotonic clock. */
-double	mono_now(void);
-/* qsort and bsearch comparators: uint32_t (UIDs), char * (strcmp). */
-int	cmp_u32(const void *a, const void *b);
-int	cmp_str(const void *a, const void *b);
-
 void	log_init(int verbose);
 /* From now on (on set) lines go to syslog, facility mail, not stderr. */
 void	log_syslog(int on);
@@ -83,6 +77,11 @@ void	strlist_add(struct strlist *l, const char *s);
 void	strlist_free(struct strlist *l);
 /* Sorts l's strings by strcmp. */
 void	strlist_sort(struct strlist *l);
+/* qsort and bsearch comparators: uint32_t (UIDs), char * (strcmp). */
+int	cmp_u32(const void *a, const void *b);
+int	cmp_str(const void *a, const void *b);
+/* Seconds on the monotonic clock. */
+double	mono_now(void);
 
 /* Appends the regular files below path (path itself when it is a file),
  * sorted by name, skipping dotfiles.  Returns -1 with errno on a path
@@ -257,6 +256,12 @@ int	imap_select(struct imap *s, const char *name, int readonly,
  * ran, and the server will not announce it again in IDLE.  Clears it. */
 int	imap_news(struct imap *s);
 
+/* UID SEARCH key (taken, freed): the UIDs of at least from, ascending;
+ * what names the command in the error.  On IMAP_OK *uids_r is malloc'd
+ * (caller frees; NULL when *n_r is 0).  The searches below use it. */
+struct mailimap_search_key;
+int	imap_uid_search(struct imap *s, struct mailimap_search_key *key,
+	    uint32_t from, const char *what, uint32_t **uids_r, size_t *n_r);
 /* UID SEARCH SINCE <date of since, UTC>: the selected mailbox's UIDs with
  * an internal date on or after that day, ascending.  On IMAP_OK *uids_r
  * is malloc'd (caller frees; NULL when *n_r is 0). */

@@ -13,10 +13,9 @@
 
 #include "agent.h"
 
-/* UID SEARCH key (taken): the UIDs of at least from, ascending. */
-static int
-uid_search(struct imap *s, struct mailimap_search_key *key, uint32_t from,
-    uint32_t **uids_r, size_t *n_r)
+int
+imap_uid_search(struct imap *s, struct mailimap_search_key *key,
+    uint32_t from, const char *what, uint32_t **uids_r, size_t *n_r)
 {
 	clist *res = NULL;
 	clistiter *it;
@@ -30,7 +29,7 @@ uid_search(struct imap *s, struct mailimap_search_key *key, uint32_t from,
 		/* libetpan hands over its (empty) list even on NO. */
 		if (res != NULL)
 			mailimap_search_result_free(res);
-		return imap_fail(s, r, "UID SEARCH");
+		return imap_fail(s, r, what);
 	}
 	v = xcalloc(clist_count(res) + 1, sizeof(*v));
 	for (it = clist_begin(res); it != NULL; it = clist_next(it))
@@ -66,7 +65,7 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 	d = mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
 	if (d == NULL || (key = mailimap_search_key_new_since(d)) == NULL)
 		fatalx("out of memory");
-	return uid_search(s, key, 0, uids_r, n_r);
+	return imap_uid_search(s, key, 0, "UID SEARCH", uids_r, n_r);
 }
 
 int
@@ -84,7 +83,7 @@ imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
 	if ((set = mailimap_set_new_interval(from, 0)) == NULL ||
 	    (key = mailimap_search_key_new_uid(set)) == NULL)
 		fatalx("out of memory");
-	return uid_search(s, key, from, uids_r, n_r);
+	return imap_uid_search(s, key, from, "UID SEARCH", uids_r, n_r);
 }
 
 static time_t

@@ -82,30 +82,20 @@ imap_uid_present(struct imap *s, const uint32_t *uids, size_t n,
     char *present)
 {
 	struct mailimap_search_key *k;
-	clist *res = NULL;
-	clistiter *it;
-	size_t i;
-	uint32_t u;
+	uint32_t *found;
+	size_t i, nfound;
 	int r;
 
 	if ((k = mailimap_search_key_new_uid(imap_uidset(uids, n))) == NULL)
 		fatalx("out of memory");
-	r = mailimap_uid_search(imap_mi(s), NULL, k, &res);
-	mailimap_search_key_free(k);
-	if (r != MAILIMAP_NO_ERROR) {
-		/* libetpan hands over its (empty) list even on NO. */
-		if (res != NULL)
-			mailimap_search_result_free(res);
-		return imap_fail(s, r, "UID SEARCH (checking the move)");
-	}
-	memset(present, 0, n);
-	for (it = clist_begin(res); it != NULL; it = clist_next(it)) {
-		u = *(uint32_t *)clist_content(it);
-		for (i = 0; i < n; i++)
-			if (uids[i] == u)
-				present[i] = 1;
-	}
-	mailimap_search_result_free(res);
+	r = imap_uid_search(s, k, 0, "UID SEARCH (checking the move)",
+	    &found, &nfound);
+	if (r != IMAP_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		present[i] = nfound > 0 && bsearch(&uids[i], found, nfound,
+		    sizeof(*found), cmp_u32) != NULL;
+	free(found);
 	return IMAP_OK;
 }
 

@@ -326,7 +326,6 @@ refresh_caps(struct imap *s)
 	return imap_fail(s, r, "CAPABILITY");
 }
 
-/* Connects and, for STARTTLS, upgrades; *preauth_r is set on PREAUTH. */
 /* A TCP connection to s->host:port within tmo seconds, the first
  * address that answers; -1 with s->err set. */
 static int
@@ -395,6 +394,7 @@ tcp_connect(struct imap *s, uint16_t port, time_t tmo)
 	return fd;
 }
 
+/* Connects and, for STARTTLS, upgrades; *preauth_r is set on PREAUTH. */
 static int
 imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 {

@@ -206,8 +206,8 @@ judge_path(struct run *r, const char *path)
 	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, r->user,
 	    &v) == -1)
 		fatalx("%s: out of memory", path);
-	if (r->stats && mono_now() - t > r->worst) {
-		r->worst = mono_now() - t;
+	if (r->stats && (t = mono_now() - t) > r->worst) {
+		r->worst = t;
 		free(r->worst_path);
 		r->worst_path = xstrdup(path);
 	}

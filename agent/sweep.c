@@ -19,7 +19,6 @@
 #include "conf/conf.h"
 #include "store/store.h"
 
-
 static void
 progress(struct sweep *sw, int done)
 {
@@ -388,8 +387,7 @@ searched(struct sweep *sw, int first)
 		    imap_error(sw->s));
 		return r;
 	}
-	qsort(uids, n, sizeof(*uids), cmp_u32);
-	sw->want = uids;
+	sw->want = uids;		/* ascending already */
 	sw->nwant = n;
 	for (i = 0; i < n && r == IMAP_OK; i = j + 1) {
 		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;

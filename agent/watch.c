@@ -99,7 +99,6 @@ set_nonblock_cloexec(int fd)
 		fatal("fcntl");
 }
 
-
 static void
 set_state(struct acct *ac, const char *state, const char *err)
 {

@@ -226,12 +226,6 @@ rules_bounce_find(const char *hay, size_t len, const char *needle)
 /* Phrases a list may hold for find_any's one-pass scan. */
 #define FIND_MAX	128
 
-static unsigned char
-lower(unsigned char c)
-{
-	return (unsigned char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
-}
-
 /*
  * The first phrase of list found in text[0..len), or NULL; a phrase
  * written "^phrase" only counts at the start of the text.  "First" is by
@@ -246,6 +240,7 @@ find_any(const char *text, size_t len, const char *const *list)
 	short head[256], next[FIND_MAX];
 	size_t plen[FIND_MAX];
 	size_t i, n, k, p, best = (size_t)-1;
+	unsigned char c;
 	int j;
 
 	if (len > RULES_BOUNCE_SCAN)
@@ -269,16 +264,17 @@ find_any(const char *text, size_t len, const char *const *list)
 				best = i;
 			continue;
 		}
-		next[i] = head[lower((unsigned char)list[i][0])];
-		head[lower((unsigned char)list[i][0])] = (short)i;
+		c = rules_lower((unsigned char)list[i][0]);
+		next[i] = head[c];
+		head[c] = (short)i;
 		plen[i] = strlen(list[i]);
 	}
 	for (p = 0; p < len && best != 0; p++)
-		for (j = head[lower((unsigned char)text[p])];
+		for (j = head[rules_lower((unsigned char)text[p])];
 		    j >= 0 && (size_t)j < best; j = next[j]) {
 			k = plen[j];
-			if (k <= len - p && (k < 2 || lower((unsigned char)
-			    text[p + 1]) == lower((unsigned char)list[j][1])) &&
+			if (k <= len - p && (k < 2 || rules_lower((unsigned char)
+			    text[p + 1]) == rules_lower((unsigned char)list[j][1])) &&
 			    strncasecmp(text + p, list[j], k) == 0) {
 				best = (size_t)j;
 				break;

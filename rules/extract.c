@@ -58,12 +58,6 @@ hexval(unsigned char c)
 	return -1;
 }
 
-static unsigned char
-lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
 /* ------------------------------------------------------------------ */
 /* Hosts                                                               */
 
@@ -108,7 +102,7 @@ host_ipv6(const char *in, size_t len, char *out, size_t outsz)
 	if (len == 0 || len >= sizeof(buf) || len >= outsz)
 		return -1;
 	for (i = 0; i < len; i++)
-		buf[i] = (char)lower((unsigned char)in[i]);
+		buf[i] = (char)rules_lower((unsigned char)in[i]);
 	buf[len] = '\0';
 	if (inet_pton(AF_INET6, buf, addr) != 1)
 		return -1;
@@ -249,7 +243,7 @@ host_tidy(char *h, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		h[i] = (char)lower((unsigned char)h[i]);
+		h[i] = (char)rules_lower((unsigned char)h[i]);
 	while (n > 0 && h[n - 1] == '.')
 		n--;
 	h[n] = '\0';
@@ -338,7 +332,7 @@ match_ci(const char **p, const char *end, const char *word)
 
 	for (; *word != '\0'; word++, q++) {
 		c = peek(&q, end);
-		if (c == -1 || lower((unsigned char)c) != *word)
+		if (c == -1 || rules_lower((unsigned char)c) != *word)
 			return 0;
 	}
 	*p = q;
@@ -365,7 +359,7 @@ url_scheme(const char **p, const char *end)
 		if (n == 0 && !is_alpha((unsigned char)c))
 			return -1;
 		if (n < sizeof(sch) - 1)
-			sch[n] = (char)lower((unsigned char)c);
+			sch[n] = (char)rules_lower((unsigned char)c);
 	}
 	if (n == 0 || c != ':')
 		return -1;
@@ -573,7 +567,7 @@ url_open(const char *text, const char *p, const char *end)
 	    "ftp://" };
 	static const size_t lens[] = { 7, 8, 6 };
 	unsigned char prev = p > text ? (unsigned char)p[-1] : ' ';
-	unsigned char c = lower((unsigned char)p[0]);
+	unsigned char c = rules_lower((unsigned char)p[0]);
 	size_t i, n, k;
 
 	if (c != 'h' && c != 'f' && c != 'w')	/* most words */
@@ -583,7 +577,7 @@ url_open(const char *text, const char *p, const char *end)
 		if ((size_t)(end - p) <= n)
 			continue;
 		for (k = 0; k < n; k++)
-			if (lower((unsigned char)p[k]) != opens[i][k])
+			if (rules_lower((unsigned char)p[k]) != opens[i][k])
 				break;
 		if (k == n)
 			return n;

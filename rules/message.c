@@ -21,12 +21,11 @@
  * windows-1252 and Latin-1 are converted here; other charsets go through
  * iconv, with descriptors kept open per thread (charset.c; libetpan's
  * RFC 2047 decoder uses them too).  An unknown charset keeps the bytes
- * as they were, with charset_ok = 0.  Zero-width characters and soft hyphens are
- * removed from all text, and CRLF becomes LF.
+ * as they were, with charset_ok = 0.  Zero-width characters and soft
+ * hyphens are removed from all text, and CRLF becomes LF.
  *
  * Quoted-printable is decoded here (see qp_decode), base64 by libetpan.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
@@ -47,7 +46,6 @@
 #define MSG_DELIM_MAX	64	/* delimiter stack, at most */
 #define MSG_MIME_FIELDS	256	/* fields kept per report part */
 #define MSG_REPORT_ALL	(256u * 1024u)	/* report bodies kept, in all */
-
 
 struct buf {
 	char	*p;
@@ -1694,10 +1692,9 @@ rules_msg_header(const struct rules_msg *msg, const char *name)
 		return NULL;
 	/* The first byte first: most fields differ there (callers look up
 	 * a dozen names a message). */
-	c0 = (unsigned char)tolower((unsigned char)name[0]);
+	c0 = rules_lower((unsigned char)name[0]);
 	for (i = 0; msg != NULL && i < msg->nhdrs; i++)
-		if ((unsigned char)tolower((unsigned char)
-		    msg->hdrs[i].name[0]) == c0 &&
+		if (rules_lower((unsigned char)msg->hdrs[i].name[0]) == c0 &&
 		    strcasecmp(msg->hdrs[i].name, name) == 0)
 			return msg->hdrs[i].value;
 	return NULL;

@@ -244,6 +244,14 @@ void	rules_find_phones(const char *text, size_t len, unsigned default_cc,
  */
 size_t	rules_fold(const char *in, size_t len, char *out);
 
+/* ASCII lowercase of one byte (others unchanged), for the scanners' hot
+ * loops (extract.c, bounce-words.c): inline, and the same in any locale. */
+static inline unsigned char
+rules_lower(unsigned char c)
+{
+	return (unsigned char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+}
+
 /* charset.c: a descriptor converting charset name to UTF-8, this
  * thread's own, kept open and reset to its initial state; or
  * (iconv_t)-1, errno ENOMEM when out of memory, else EINVAL (a name iconv
