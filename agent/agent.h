@@ -250,6 +250,15 @@ int	imap_create(struct imap *s, const char *name);
  * nothing is selected any more. */
 int	imap_select(struct imap *s, const char *name, int readonly,
 	    uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint32_t *exists_r);
+/* The mailbox the last SELECT/EXAMINE selected (NULL: none, or the
+ * session is dead); *readonly_r (may be NULL) is 1 for EXAMINE.
+ * imap_set_selected is imap_select's record of it. */
+const char *imap_selected(const struct imap *s, int *readonly_r);
+void	imap_set_selected(struct imap *s, const char *name, int readonly);
+/* STATUS name (UIDVALIDITY UIDNEXT), for a mailbox that is not the
+ * selected one (RFC 3501 6.3.10); a value the server left out is 0. */
+int	imap_status(struct imap *s, const char *name,
+	    uint32_t *uidvalidity_r, uint32_t *uidnext_r);
 
 /* 1 when an untagged EXISTS came for the selected mailbox since it was
  * selected (or since the last call): mail arrived while other commands

@@ -176,10 +176,12 @@ imap_select(struct imap *s, const char *name, int readonly,
 		return r;
 	if ((w = wire_name(s, name)) == NULL)
 		return IMAP_PERM;
+	imap_set_selected(s, NULL, 0);
 	r = readonly ? mailimap_examine(mi, w) : mailimap_select(mi, w);
 	free(w);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(s, r, readonly ? "EXAMINE" : "SELECT");
+	imap_set_selected(s, name, readonly);
 	if ((si = mi->imap_selection_info) == NULL)
 		return IMAP_OK;
 	si->sel_has_exists = 0;		/* imap_news: only what comes later */
@@ -204,4 +206,48 @@ imap_news(struct imap *s)
 	n = si->sel_has_exists != 0;
 	si->sel_has_exists = 0;
 	return n;
+}
+
+int
+imap_status(struct imap *s, const char *name, uint32_t *uidvalidity_r,
+    uint32_t *uidnext_r)
+{
+	struct mailimap_status_att_list *l;
+	struct mailimap_mailbox_data_status *st = NULL;
+	struct mailimap_status_info *si;
+	clistiter *it;
+	char *w;
+	int r;
+
+	*uidvalidity_r = 0;
+	*uidnext_r = 0;
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if ((w = wire_name(s, name)) == NULL)
+		return IMAP_PERM;
+	if ((l = mailimap_status_att_list_new_empty()) == NULL ||
+	    mailimap_status_att_list_add(l, MAILIMAP_STATUS_ATT_UIDVALIDITY) !=
+	    MAILIMAP_NO_ERROR ||
+	    mailimap_status_att_list_add(l, MAILIMAP_STATUS_ATT_UIDNEXT) !=
+	    MAILIMAP_NO_ERROR)
+		fatalx("out of memory");
+	r = mailimap_status(imap_mi(s), w, l, &st);
+	mailimap_status_att_list_free(l);
+	free(w);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (st != NULL)
+			mailimap_mailbox_data_status_free(st);
+		return imap_fail(s, r, "STATUS");
+	}
+	/* st_info_list may be NULL: the values stay 0 (unknown). */
+	for (it = st->st_info_list != NULL ? clist_begin(st->st_info_list) :
+	    NULL; it != NULL; it = clist_next(it)) {
+		si = clist_content(it);
+		if (si->st_att == MAILIMAP_STATUS_ATT_UIDVALIDITY)
+			*uidvalidity_r = si->st_value;
+		else if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT)
+			*uidnext_r = si->st_value;
+	}
+	mailimap_mailbox_data_status_free(st);
+	return IMAP_OK;
 }

@@ -35,6 +35,8 @@ struct imap {
 	int		 dead_rc;	/* IMAP_* of what ended the session */
 	char		 err[512];
 	char		 alert[400];	/* the last [ALERT] shown */
+	char		*sel;		/* the mailbox selected, or NULL */
+	int		 sel_ro;	/* ... by EXAMINE */
 };
 
 struct mailimap *
@@ -54,6 +56,22 @@ imap_alive(const struct imap *s)
 {
 	return s != NULL && !s->dead && s->mi != NULL &&
 	    s->mi->imap_stream != NULL;
+}
+
+const char *
+imap_selected(const struct imap *s, int *readonly_r)
+{
+	if (readonly_r != NULL)
+		*readonly_r = s->sel_ro;
+	return imap_alive(s) ? s->sel : NULL;
+}
+
+void
+imap_set_selected(struct imap *s, const char *name, int readonly)
+{
+	free(s->sel);
+	s->sel = name != NULL ? xstrdup(name) : NULL;
+	s->sel_ro = readonly;
 }
 
 const char *
@@ -585,6 +603,7 @@ imap_drop(struct imap **sp)
 	}
 	free(s->host);
 	free(s->account);
+	free(s->sel);
 	free(s);
 	*sp = NULL;
 }

@@ -1,6 +1,7 @@
 /*
  * sent.c: the incremental Sent harvest.  Each Sent mailbox is EXAMINEd
- * and only the header fields of UIDs above the last harvested one are
+ * (after a STATUS showed new UIDs, once it was harvested before) and
+ * only the header fields of UIDs above the last harvested one are
  * fetched; Message-IDs, dates and correspondents go into the store in one
  * batch with the new state (account, "sent:NAME"), so a failure leaves
  * nothing half recorded.  The header lines are held in memory until the
@@ -109,6 +110,7 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 {
 	struct harvest h;
 	char key[1100], source[1200], err[512];
+	const char *sel;
 	uint32_t uv, last, suv, unext, exists;
 	size_t i;
 	int r;
@@ -119,6 +121,20 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return IMAP_PERM;
+	}
+	/* Known and not selected: STATUS tells whether anything came
+	 * (a watched mailbox would be re-selected after an EXAMINE). */
+	sel = imap_selected(s, NULL);
+	if (uv != 0 && (sel == NULL || strcmp(sel, name) != 0)) {
+		r = imap_status(s, name, &suv, &unext);
+		if (r == IMAP_TEMP || !imap_alive(s)) {
+			log_warnx("%s: STATUS %s: %s", account, name,
+			    imap_error(s));
+			return r;
+		}
+		if (r == IMAP_OK && suv == uv && unext != 0 &&
+		    last + 1 >= unext)
+			return IMAP_OK;
 	}
 	r = imap_select(s, name, 1, &suv, &unext, &exists);
 	if (r != IMAP_OK) {

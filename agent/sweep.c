@@ -279,8 +279,9 @@ static int
 confirm_cands(struct sweep *sw)
 {
 	uint32_t uv, uidnext = 0;
+	const char *sel;
 	size_t i;
-	int r, news;
+	int r, news, ro;
 
 	if (sw->ncd == 0)
 		return IMAP_OK;
@@ -289,9 +290,18 @@ confirm_cands(struct sweep *sw)
 	if (r == IMAP_TEMP)
 		return r;
 	news = imap_news(sw->s);	/* the SELECT below clears it */
-	r = imap_select(sw->s, sw->mbox, 0, &uv, &uidnext, NULL);
-	if (news || (r == IMAP_OK && uidnext > sw->uidnext))
-		sw->news = 1;
+	sel = imap_selected(sw->s, &ro);
+	if (sel != NULL && !ro && strcmp(sel, sw->mbox) == 0) {
+		/* Still selected: Sent needed no EXAMINE (sent.c). */
+		if (news)
+			sw->news = 1;
+		r = IMAP_OK;
+		uv = sw->uv;
+	} else {
+		r = imap_select(sw->s, sw->mbox, 0, &uv, &uidnext, NULL);
+		if (news || (r == IMAP_OK && uidnext > sw->uidnext))
+			sw->news = 1;
+	}
 	if (r != IMAP_OK || uv != sw->uv) {
 		log_warnx("%s/%s: cannot select again: %s", sw->a->name,
 		    sw->mbox, r != IMAP_OK ? imap_error(sw->s) :

@@ -360,8 +360,10 @@ fault alert_login_no 3 'refused: .*account suspended' \
 
 # --- UIDVALIDITY changes mid-sweep (at the re-SELECT after the Sent
 # re-harvest that confirms backscatter, and at the first SELECT) ----------
+# (Sent renumbered at the re-harvest's STATUS: it is EXAMINEd again, so
+# INBOX has to be selected again; an unchanged Sent needs neither.)
 fault uidvalidity_reselect 75 'UIDVALIDITY changed' \
-    '{"cmd": "SELECT", "nth": 2, "action": "uidvalidity", "value": 777}'
+    '{"cmd": "STATUS", "nth": 1, "action": "uidvalidity", "mailbox": "Sent", "value": 555}, {"cmd": "SELECT", "nth": 2, "action": "uidvalidity", "value": 777}'
 fault uidvalidity_before_move 0 '' \
     '{"cmd": "UID MOVE", "action": "uidvalidity", "value": 778}'
 # ... and, at the next sweep's SELECT (the first sweep selects INBOX
@@ -403,7 +405,7 @@ fi
 # A Sent mailbox that cannot be read is 1 too: its bounces are left for
 # the next run (checked by the recovery sweep).
 for spec in "capability:CAPABILITY::1" "login:LOGIN::3" "list:LIST::1" \
-    "create:CREATE::1" "examine_sent:EXAMINE::1" \
+    "create:CREATE::1" "status_sent:STATUS::0" "examine_sent:EXAMINE::1" \
     "fetch_sent_headers:UID FETCH:HEADER.FIELDS:1" "select:SELECT::1" \
     "uid_search:UID SEARCH::1" "uid_fetch:UID FETCH:BODY\\\\.PEEK\\\\[\\\\]:1" \
     "uid_store_junk_flag:UID STORE::0" "uid_move:UID MOVE::1" \
@@ -416,7 +418,7 @@ for spec in "capability:CAPABILITY::1" "login:LOGIN::3" "list:LIST::1" \
 	    "{\"cmd\": \"$cmd\"$m, \"action\": \"no\", \"text\": \"fault says no\"}"
 done
 # BAD: the session is unusable (PROTOCOL): 1, but 0 for LOGOUT.
-for spec in "CAPABILITY:1" "LOGIN:1" "LIST:1" "CREATE:1" "EXAMINE:1" \
+for spec in "CAPABILITY:1" "LOGIN:1" "LIST:1" "CREATE:1" "STATUS:1" "EXAMINE:1" \
     "SELECT:1" "UID SEARCH:1" "UID FETCH:1" "UID STORE:1" "UID MOVE:1" \
     "LOGOUT:0"; do
 	cmd=${spec%%:*} want=${spec##*:}

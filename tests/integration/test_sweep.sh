@@ -70,13 +70,20 @@ grep -q "moved uid 1 to Junk: url:spam.example" "$tmp/out" &&
 dv_flags alice Junk | grep -v -q '\$Junk' && no junk_flag \
     "$(dv_flags alice Junk)" || ok junk_flag
 
-# Incremental: nothing new fetched, then only the new message.
+# Incremental: nothing new fetched, then only the new message.  Sent,
+# harvested before and unchanged, is asked with STATUS, not EXAMINEd.
 n1=$(dv_rawlog alice | grep -c 'BODY.PEEK\[\]')
+e1=$(dv_rawlog alice | grep -c 'EXAMINE')
+s1=$(dv_rawlog alice | grep -c 'STATUS Sent (UIDVALIDITY UIDNEXT)')
 sweep
 n2=$(dv_rawlog alice | grep -c 'BODY.PEEK\[\]')
+e2=$(dv_rawlog alice | grep -c 'EXAMINE')
+s2=$(dv_rawlog alice | grep -c 'STATUS Sent (UIDVALIDITY UIDNEXT)')
 expect_rc incremental_nothing 0 && [ "$n1" = "$n2" ] &&
     grep -q 'INBOX 0 new' "$tmp/out" && ok incremental_nothing ||
     no incremental_nothing "fetches $n1 -> $n2: $(cat "$tmp/out")"
+[ "$e1" = "$e2" ] && [ "$s2" -eq $((s1 + 1)) ] && ok sent_status_only ||
+    no sent_status_only "EXAMINE $e1 -> $e2, STATUS Sent $s1 -> $s2"
 dv_append alice INBOX "$fx/spam-late.eml"
 sweep
 expect_rc incremental_new 0 && grep -q 'INBOX 1 new, 1 junk' "$tmp/out" &&
