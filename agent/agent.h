@@ -562,12 +562,14 @@ void	sweep_free(struct sweep *sw);
  * set) or at once.  work_start copies sw's rules, limits and user (set
  * them first) and opens its own handle on the store in dir; work_sync
  * hands it sw->db's coverage after a harvest (only with nothing pending).
- * work_push copies the message; it waits while 8 MiB are queued.
- * work_next returns the next verdict in push order (caller frees with
- * verdict_free), or NULL: none ready, or (wait set) none pending. */
+ * work_push copies the message and returns 1 when it handed messages
+ * over (verdicts may be ready), 0 when it holds it for the next hand-off;
+ * it waits while 8 MiB are queued.  work_next returns the next verdict in
+ * push order (caller frees with verdict_free), or NULL: none ready, or
+ * (wait set: everything pushed is handed over first) none pending. */
 int	work_start(struct sweep *sw, const char *dir, int threaded);
 void	work_sync(struct sweep *sw);
-void	work_push(struct sweep *sw, uint32_t uid, const char *raw,
+int	work_push(struct sweep *sw, uint32_t uid, const char *raw,
 	    size_t len);
 struct verdict *work_next(struct sweep *sw, int wait);
 void	work_stop(struct sweep *sw);

@@ -6,8 +6,12 @@
  * keeps writing the action log on its own); everything else it uses (the
  * rule set, the user's addresses) is read-only while it runs.  There is
  * one such thread per CPU (up to WORK_THREADS); verdicts are handed back
- * in the order the messages were pushed.  Without a thread (work_start with threaded unset, or pthread_create failing) a
- * pushed message is classified at once, in the caller.
+ * in the order the messages were pushed.  Messages are handed to the
+ * threads WORK_HAND at a time (or when work_next is to wait): a hand-off
+ * per message cost a wake-up and two futex calls each, as many as the
+ * rest of the reader's system calls.  Without a thread (work_start with
+ * threaded unset, or pthread_create failing) a pushed message is
+ * classified at once, in the caller.
  *
  * The main thread classifies itself (confirm_cands) only after
  * work_next(sw, 1) returned NULL, when the threads are idle.
@@ -28,6 +32,10 @@
 
 /* Classifier threads at most (one per online CPU, up to this). */
 #define WORK_THREADS	4
+
+/* Messages (or bytes) read before they are handed over together. */
+#define WORK_HAND	16
+#define WORK_HAND_BYTES	(256u * 1024)
 
 struct job {
 	struct job *next;
@@ -54,6 +62,8 @@ struct work {
 	pthread_cond_t	 cv_res;	/* a verdict ready, or room */
 	int		 threaded, quit;
 	struct job	*jh, **jt;	/* queued jobs */
+	struct job	*sh, **st;	/* read, not handed over yet */
+	size_t		 sn, sbytes;	/* ... their count and bytes */
 	struct verdict	*rh;		/* finished verdicts, by seq */
 	uint64_t	 seq_in, seq_out;	/* next pushed, next taken */
 	size_t		 pending;	/* pushed, not yet taken back */
@@ -193,6 +203,7 @@ work_start(struct sweep *sw, const char *dir, int threaded)
 
 	w = xcalloc(1, sizeof(*w));
 	w->jt = &w->jh;
+	w->st = &w->sh;
 	w->rs = sw->rs;
 	w->lim = sw->lim;
 	w->user = sw->user;
@@ -257,7 +268,34 @@ work_sync(struct sweep *sw)
 	pthread_mutex_unlock(&w->mu);
 }
 
-void
+/* Hands the messages read so far to the threads (main thread only). */
+static void
+hand(struct work *w)
+{
+	struct job *j;
+
+	if (w->sh == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	while (w->qbytes > 0 && w->qbytes + w->sbytes > WORK_MAX_BYTES)
+		pthread_cond_wait(&w->cv_res, &w->mu);
+	for (j = w->sh; j != NULL; j = j->next)
+		j->seq = w->seq_in++;
+	*w->jt = w->sh;
+	w->jt = w->st;
+	w->qbytes += w->sbytes;
+	w->pending += w->sn;
+	if (w->sn > 1)
+		pthread_cond_broadcast(&w->cv_job);
+	else
+		pthread_cond_signal(&w->cv_job);
+	pthread_mutex_unlock(&w->mu);
+	w->sh = NULL;
+	w->st = &w->sh;
+	w->sn = w->sbytes = 0;
+}
+
+int
 work_push(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
 {
 	struct work *w = sw->work;
@@ -274,23 +312,21 @@ work_push(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
 		v->seq = w->seq_in++;
 		put_verdict(w, v);
 		w->pending++;
-		return;
+		return 1;
 	}
 	j = xmalloc(sizeof(*j));
 	j->next = NULL;
 	j->uid = uid;
 	j->raw = copy;
 	j->len = len;
-	pthread_mutex_lock(&w->mu);
-	while (w->qbytes > 0 && w->qbytes + len > WORK_MAX_BYTES)
-		pthread_cond_wait(&w->cv_res, &w->mu);
-	j->seq = w->seq_in++;
-	*w->jt = j;
-	w->jt = &j->next;
-	w->qbytes += len;
-	w->pending++;
-	pthread_cond_signal(&w->cv_job);
-	pthread_mutex_unlock(&w->mu);
+	*w->st = j;
+	w->st = &j->next;
+	w->sn++;
+	w->sbytes += len;
+	if (w->sn < WORK_HAND && w->sbytes < WORK_HAND_BYTES)
+		return 0;
+	hand(w);
+	return 1;
 }
 
 struct verdict *
@@ -300,6 +336,8 @@ work_next(struct sweep *sw, int wait)
 	struct verdict *v;
 
 	if (w->threaded) {
+		if (wait)
+			hand(w);
 		pthread_mutex_lock(&w->mu);
 		while (wait && w->pending > 0 &&
 		    (w->rh == NULL || w->rh->seq != w->seq_out))
@@ -327,6 +365,11 @@ work_stop(struct sweep *sw)
 
 	if (w == NULL)
 		return;
+	while ((j = w->sh) != NULL) {	/* never handed over: dropped */
+		w->sh = j->next;
+		free(j->raw);
+		free(j);
+	}
 	if (w->threaded) {
 		pthread_mutex_lock(&w->mu);
 		w->quit = 1;

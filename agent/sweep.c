@@ -235,8 +235,8 @@ on_msg(void *arg, const struct imap_msg *m)
 	progress(sw, 0);
 	if (m->flags & IMAP_FL_NOTJUNK)
 		return 0;
-	work_push(sw, m->uid, m->data, m->len);
-	collect(sw, 0);
+	if (work_push(sw, m->uid, m->data, m->len))
+		collect(sw, 0);
 	return 0;
 }
 
