@@ -1042,13 +1042,30 @@ sec_push(struct ctx *c, size_t i, size_t *old)
 	return 0;
 }
 
-/* Does "boundary" (any case) occur in s[0..n)? */
+/* Does "boundary" (any case) occur in s[0..n)?  The text between
+ * delimiter lines is most of a message: eight candidate bytes are
+ * tested for a 'b' or 'B' at once, and only a block holding one is
+ * looked at byte by byte. */
 static int
 has_boundary(const char *s, size_t n)
 {
-	size_t i;
+	uint64_t w, x;
+	size_t i, j, m;
 
-	for (i = 0; i + 8 <= n; i++)
+	if (n < 8)
+		return 0;
+	m = n - 7;		/* positions "boundary" may start at */
+	for (i = 0; i + 8 <= m; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		x = (w | ONES * 0x20) ^ (ONES * 'b');
+		if (((x - ONES) & ~x & HIGHS) == 0)
+			continue;
+		for (j = i; j < i + 8; j++)
+			if ((s[j] | 0x20) == 'b' &&
+			    strncasecmp(s + j, "boundary", 8) == 0)
+				return 1;
+	}
+	for (; i < m; i++)
 		if ((s[i] | 0x20) == 'b' &&
 		    strncasecmp(s + i, "boundary", 8) == 0)
 			return 1;
@@ -1357,15 +1374,20 @@ static int
 qp_decode(struct ctx *c, const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;
+	const unsigned char *q;
 	size_t i, o, k;
 
 	if (buf_grow(c, &c->d, n) == -1)
 		return -1;
 	for (i = o = 0; i < n; i++) {
-		if (s[i] != '=') {
-			c->d.p[o++] = (char)s[i];
-			continue;
-		}
+		/* The bytes up to the next '=' as they are, in one copy. */
+		q = memchr(s + i, '=', n - i);
+		k = (q == NULL ? n : (size_t)(q - s)) - i;
+		memcpy(c->d.p + o, s + i, k);
+		o += k;
+		i += k;
+		if (i == n)
+			break;
 		if (i + 2 < n && hex_val(s[i + 1]) >= 0 &&
 		    hex_val(s[i + 2]) >= 0) {
 			c->d.p[o++] = (char)(hex_val(s[i + 1]) << 4 |
