@@ -813,6 +813,16 @@ link_add(void *ctx, const char *url, size_t len)
 		m->nlinks++;
 }
 
+/* Appends s, lowercased, to out[0..o) while it fits (size > 0, one byte
+ * kept for the NUL); the new length. */
+static size_t
+put_lower(char *out, size_t size, size_t o, const char *s)
+{
+	for (; *s != '\0' && o + 1 < size; s++)
+		out[o++] = (char)(*s >= 'A' && *s <= 'Z' ? *s | 0x20 : *s);
+	return o;
+}
+
 /* "type/subtype" of ct, lowercased ("text/plain" when there is none). */
 static void
 mime_type(const struct mailmime_content *ct, char *out, size_t size)
@@ -822,7 +832,7 @@ mime_type(const struct mailmime_content *ct, char *out, size_t size)
 	};
 	const struct mailmime_type *t;
 	const char *tn = "text", *st = "plain";
-	size_t i;
+	size_t i, o;
 
 	t = ct == NULL ? NULL : ct->ct_type;
 	if (t != NULL && t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
@@ -837,11 +847,11 @@ mime_type(const struct mailmime_content *ct, char *out, size_t size)
 	}
 	if (ct != NULL)
 		st = ct->ct_subtype;
-	snprintf(out, size, "%s/%s", tn != NULL ? tn : "x-unknown",
-	    st != NULL ? st : "");
-	for (; *out != '\0'; out++)
-		if (*out >= 'A' && *out <= 'Z')
-			*out = (char)(*out | 0x20);
+	/* As snprintf "%s/%s" would, lowercased; a node or two a part. */
+	o = put_lower(out, size, 0, tn != NULL ? tn : "x-unknown");
+	o = put_lower(out, size, o, "/");
+	o = put_lower(out, size, o, st != NULL ? st : "");
+	out[o] = '\0';
 }
 
 /* ------------------------------------------------------------------ */
@@ -1181,7 +1191,12 @@ text_part(struct ctx *c, struct mailmime_content *ct, const char *type,
 		note(c, RULES_MSG_BADCHARSET,
 		    "unknown charset %s in part %s", shown, c->sec);
 	}
-	snprintf(where, sizeof(where), "%s %s", c->sec, type);
+	/* "sec type": both fit (MSG_SEC_MAX, and 64 for a type). */
+	i = strlen(c->sec);
+	tlen = strlen(type);
+	memcpy(where, c->sec, i);
+	where[i] = ' ';
+	memcpy(where + i + 1, type, tlen + 1);
 	html = strcmp(type, "text/html") == 0;
 	if (html) {
 		c->linkpart = c->m->nparts;
@@ -1442,16 +1457,17 @@ decode(struct ctx *c, const struct mailmime_data *d, const char **body,
 	return 0;
 }
 
+/* A single part, of type (walk has read it). */
 static int
-single(struct ctx *c, struct mailmime *mm, unsigned depth, size_t idx)
+single(struct ctx *c, struct mailmime *mm, const char *type, unsigned depth,
+    size_t idx)
 {
 	const struct mailmime_data *d = mm->mm_data.mm_single;
 	const char *body;
-	char type[64], *dec, *own;
+	char *dec, *own;
 	size_t len, before;
 	int r, text, nested;
 
-	mime_type(mm->mm_content_type, type, sizeof(type));
 	if (report_kept(type) && d != NULL && d->dt_type == MAILMIME_DATA_TEXT)
 		return report_part(c, d, idx);
 	/* Unknown text subtypes read as text/plain (RFC 2046); so does a
@@ -1526,7 +1542,7 @@ walk(struct ctx *c, struct mailmime *mm, unsigned depth)
 		return -1;
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
-		return single(c, mm, depth, idx);
+		return single(c, mm, type, depth, idx);
 	case MAILMIME_MESSAGE:
 		d = mm->mm_body;
 		if (d != NULL && d->dt_type == MAILMIME_DATA_TEXT &&
