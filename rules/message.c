@@ -263,10 +263,12 @@ utf8_valid(const char *in, size_t n)
  * Copies UTF-8 from in to out (room for 3 * n + 1 bytes) without NULs,
  * zero-width characters (U+200B-U+200D, U+2060, U+FEFF), soft hyphens
  * and the CR of CRLF; no-break spaces become spaces and each invalid
- * byte U+FFFD.  Returns the length written.
+ * byte U+FFFD.  Returns the length written; or, when strict, (size_t)-1
+ * at the first invalid byte (text that may not be UTF-8 is checked
+ * while it is copied, not in a pass of its own).
  */
 static size_t
-utf8_clean(const char *in, size_t n, char *out)
+utf8_clean(const char *in, size_t n, char *out, int strict)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i, k, o;
@@ -286,6 +288,8 @@ utf8_clean(const char *in, size_t n, char *out)
 			continue;
 		}
 		k = utf8_len(s + i, n - i);
+		if (k == 0 && strict)
+			return (size_t)-1;
 		if (k == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -391,36 +395,51 @@ static const uint16_t cp1252[32] = {
 };
 
 /*
- * windows-1252 (and so Latin-1) to UTF-8 into c->a, without iconv: it is
- * the commonest legacy charset here, and glibc loads and unloads its
- * gconv module on every iconv_open/iconv_close pair.
+ * windows-1252 (and so Latin-1) to clean UTF-8 (as utf8_clean leaves it)
+ * in out, room for 3 * n bytes, without iconv: it is the commonest
+ * legacy charset here, and glibc loads and unloads its gconv module on
+ * every iconv_open/iconv_close pair.  Of what utf8_clean drops or
+ * changes, only NULs, CRs before LFs, no-break spaces (0xa0) and soft
+ * hyphens (0xad) can come from windows-1252.  Returns the length.
  */
-static int
-cp1252_run(struct ctx *c, const char *in, size_t n)
+static size_t
+cp1252_clean(const char *in, size_t n, char *out)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	unsigned u;
 	size_t i, o;
 
-	if (buf_grow(c, &c->a, n * 3) == -1)
-		return -1;
 	for (i = o = 0; i < n; i++) {
+		if (i + 8 <= n && ascii8(s + i, 1)) {
+			memcpy(out + o, s + i, 8);
+			o += 8;
+			i += 7;
+			continue;
+		}
 		u = s[i];
-		if (u >= 0x80 && u < 0xa0)
-			u = cp1252[u - 0x80] != 0 ? cp1252[u - 0x80] : 0xfffd;
 		if (u < 0x80) {
-			c->a.p[o++] = (char)u;
-		} else if (u < 0x800) {
-			c->a.p[o++] = (char)(0xc0 | u >> 6);
-			c->a.p[o++] = (char)(0x80 | (u & 0x3f));
+			if (u != '\0' && (u != '\r' || i + 1 == n ||
+			    s[i + 1] != '\n'))
+				out[o++] = (char)u;
+			continue;
+		}
+		if (u < 0xa0)
+			u = cp1252[u - 0x80] != 0 ? cp1252[u - 0x80] : 0xfffd;
+		else if (u == 0xa0) {
+			out[o++] = ' ';
+			continue;
+		} else if (u == 0xad)
+			continue;
+		if (u < 0x800) {
+			out[o++] = (char)(0xc0 | u >> 6);
+			out[o++] = (char)(0x80 | (u & 0x3f));
 		} else {
-			c->a.p[o++] = (char)(0xe0 | u >> 12);
-			c->a.p[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			c->a.p[o++] = (char)(0x80 | (u & 0x3f));
+			out[o++] = (char)(0xe0 | u >> 12);
+			out[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (u & 0x3f));
 		}
 	}
-	c->a.len = o;
-	return 0;
+	return o;
 }
 
 /*
@@ -436,16 +455,22 @@ to_utf8(struct ctx *c, const char *cs, const char *in, size_t n, int *ok)
 
 	*ok = 1;
 	kind = charset_kind(cs, name);
-	if (kind == CS_ASCII && !utf8_valid(in, n)) {
+	if (kind == CS_ASCII || kind == CS_UTF8) {
+		/* Undeclared or us-ascii text that is not UTF-8 is read as
+		 * windows-1252, below. */
+		if (buf_grow(c, &c->b, n * 3) == -1)
+			return -1;
+		c->b.len = utf8_clean(in, n, c->b.p, kind == CS_ASCII);
+		if (c->b.len != (size_t)-1)
+			return 0;
 		kind = CS_OTHER;
 		strcpy(name, "WINDOWS-1252");
 	}
 	if (kind == CS_OTHER && strcmp(name, "WINDOWS-1252") == 0) {
-		if (cp1252_run(c, in, n) == -1)
+		if (buf_grow(c, &c->b, n * 3) == -1)
 			return -1;
-		in = c->a.p;
-		n = c->a.len;
-		kind = CS_UTF8;
+		c->b.len = cp1252_clean(in, n, c->b.p);
+		return 0;
 	}
 	if (kind == CS_OTHER) {
 		cd = rules_conv_get(name);
@@ -471,7 +496,7 @@ to_utf8(struct ctx *c, const char *cs, const char *in, size_t n, int *ok)
 	}
 	if (buf_grow(c, &c->b, n * 3) == -1)
 		return -1;
-	c->b.len = utf8_clean(in, n, c->b.p);
+	c->b.len = utf8_clean(in, n, c->b.p, 0);
 	return 0;
 }
 
