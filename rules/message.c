@@ -46,6 +46,7 @@
 #define MSG_DELIM_MAX	64	/* delimiter stack, at most */
 #define MSG_MIME_FIELDS	256	/* fields kept per report part */
 #define MSG_REPORT_ALL	(256u * 1024u)	/* report bodies kept, in all */
+#define MSG_KEEP_MAX	16	/* MIME fields remembered from the header */
 
 struct buf {
 	char	*p;
@@ -63,6 +64,13 @@ struct ctx {
 	unsigned nodes;		/* MIME nodes walked */
 	int	 oom;
 	struct buf a, b, h, d;	/* scratch: iconv, text, headers, QP */
+	/* read_headers' walk of the top-level header, kept for
+	 * mime_header: the fields libetpan gets, whether any other was
+	 * seen, where the walk stopped, and whether it started at byte 0
+	 * and saw every field (else mime_header walks again). */
+	size_t	 keep[MSG_KEEP_MAX][2];
+	size_t	 nkeep, hdr_end;
+	int	 hdr_dropped, hdr_walked;
 	char	 sec[MSG_SEC_MAX];	/* section of the node walked */
 	char	 note[MSG_NOTE_MAX];
 	size_t	 notelen;
@@ -717,6 +725,15 @@ msgid_of(struct ctx *c, const char *v, size_t n)
 	return e > s ? mem_dup(c, s, (size_t)(e - s)) : NULL;
 }
 
+/* Is the field named name[0..nlen) one libetpan's MIME parser reads
+ * (Content-*, MIME-Version)? */
+static int
+mime_field(const char *name, size_t nlen)
+{
+	return (nlen > 8 && strncasecmp(name, "content-", 8) == 0) ||
+	    (nlen == 12 && strncasecmp(name, "mime-version", 12) == 0);
+}
+
 static int
 hdr_add(struct ctx *c, const char *name, size_t nlen, const char *v,
     size_t vlen)
@@ -752,21 +769,33 @@ static int
 read_headers(struct ctx *c, const char *raw, size_t len)
 {
 	const char *name, *v, *nl;
-	size_t pos = 0, nlen, vlen;
+	size_t pos = 0, start, nlen, vlen;
 
 	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {	/* mbox line */
 		nl = memchr(raw, '\n', len);
 		pos = nl == NULL ? len : (size_t)(nl - raw) + 1;
 	}
-	while (hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen)) {
+	c->hdr_walked = pos == 0;
+	for (start = pos; hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen);
+	    start = pos) {
 		if (c->m->nhdrs >= MSG_MAX_HDRS) {
 			note(c, RULES_MSG_TRUNCATED,
 			    "more than %u header fields", MSG_MAX_HDRS);
+			c->hdr_walked = 0;
 			break;
+		}
+		if (!mime_field(name, nlen))
+			c->hdr_dropped = 1;
+		else if (c->nkeep == MSG_KEEP_MAX)
+			c->hdr_walked = 0;
+		else {
+			c->keep[c->nkeep][0] = start;
+			c->keep[c->nkeep++][1] = pos;
 		}
 		if (hdr_add(c, name, nlen, v, vlen) == -1)
 			return -1;
 	}
+	c->hdr_end = pos;
 	return 0;
 }
 
@@ -1298,8 +1327,7 @@ mime_header(struct ctx *c, const char *raw, size_t len, size_t *slen)
 
 	for (start = 0; hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen);
 	    start = pos) {
-		if ((nlen > 8 && strncasecmp(name, "content-", 8) == 0) ||
-		    (nlen == 12 && strncasecmp(name, "mime-version", 12) == 0)) {
+		if (mime_field(name, nlen)) {
 			if (out != NULL) {
 				memcpy(out + o, raw + start, pos - start);
 				o += pos - start;
@@ -1325,15 +1353,44 @@ mime_header(struct ctx *c, const char *raw, size_t len, size_t *slen)
 }
 
 /*
+ * mime_header for the top-level header from what read_headers saw on its
+ * walk of the same bytes: the same fields, since the walk started at
+ * byte 0, saw them all and ended (at c->hdr_end) within len.
+ */
+static char *
+mime_header_walked(struct ctx *c, const char *raw, size_t len, size_t *slen)
+{
+	size_t i, k, o = 0;
+	char *out;
+
+	if (!c->hdr_dropped)
+		return NULL;
+	if ((out = malloc(len + 1)) == NULL) {
+		c->oom = 1;
+		return NULL;
+	}
+	for (i = 0; i < c->nkeep; i++) {
+		k = c->keep[i][1] - c->keep[i][0];
+		memcpy(out + o, raw + c->keep[i][0], k);
+		o += k;
+	}
+	memcpy(out + o, raw + c->hdr_end, len - c->hdr_end);
+	o += len - c->hdr_end;
+	out[o] = '\0';
+	*slen = o;
+	return out;
+}
+
+/*
  * Parses a whole message (cut before a runaway nesting of boundaries)
  * with libetpan.  Returns MAILIMF_NO_ERROR with *root_r set to a
  * MAILMIME_MESSAGE and *buf_r to the text it points into, or NULL for
  * raw itself (caller frees both, root first), or the error:
  * MAILIMF_ERROR_MEMORY (c->oom set), or MAILIMF_ERROR_PARSE for anything
- * else.
+ * else.  top: raw is the message read_headers() has read.
  */
 static int
-parse_root(struct ctx *c, const char *raw, size_t len,
+parse_root(struct ctx *c, const char *raw, size_t len, int top,
     struct mailmime **root_r, char **buf_r)
 {
 	struct mailmime *root = NULL;
@@ -1343,7 +1400,11 @@ parse_root(struct ctx *c, const char *raw, size_t len,
 
 	*buf_r = NULL;
 	len = delim_cut(c, raw, len);
-	if ((buf = mime_header(c, raw, len, &slen)) != NULL) {
+	if (top && c->hdr_walked && len >= c->hdr_end)
+		buf = mime_header_walked(c, raw, len, &slen);
+	else
+		buf = mime_header(c, raw, len, &slen);
+	if (buf != NULL) {
 		raw = buf;
 		len = slen;
 	} else if (c->oom)
@@ -1381,7 +1442,7 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 		    c->lim.max_depth);
 		return 0;
 	}
-	r = parse_root(c, raw, len, &root, &buf);
+	r = parse_root(c, raw, len, 0, &root, &buf);
 	if (r != MAILIMF_NO_ERROR) {
 		if (r == MAILIMF_ERROR_MEMORY)
 			return -1;
@@ -1659,7 +1720,7 @@ parse(struct ctx *c, const char *raw, size_t len)
 	    mem_dup(c, c->m->subject, strlen(c->m->subject)),
 	    strlen(c->m->subject), "subject", 1) == -1)
 		return -1;
-	r = parse_root(c, raw, plen, &root, &buf);
+	r = parse_root(c, raw, plen, 1, &root, &buf);
 	if (r != MAILIMF_NO_ERROR) {
 		if (r == MAILIMF_ERROR_MEMORY)
 			return -1;
