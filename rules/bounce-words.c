@@ -10,6 +10,7 @@
  * phrases in other scripts are given as the UTF-8 mailers write them.
  * Only the first RULES_BOUNCE_SCAN bytes of a text are looked at.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -194,14 +195,102 @@ static const char *const body_challenge[] = {
 	"i apologize for this automatic reply", NULL
 };
 
-static const char *const *const families[][2] = {
-	[RULES_BW_BOUNCE] = { subj_bounce, body_bounce },
-	[RULES_BW_REPORT] = { subj_bounce, body_report },
-	[RULES_BW_DELAY] = { subj_delay, subj_delay },
-	[RULES_BW_AUTOREPLY] = { subj_auto, body_auto },
-	[RULES_BW_CHALLENGE] = { subj_challenge, body_challenge },
-	[RULES_BW_COMPLAINT] = { subj_complaint, subj_complaint }
+/* Phrases a list may hold for find_any's one-pass scan. */
+#define FIND_MAX	128
+
+/*
+ * A phrase list indexed for find_any, built once: the phrases chained
+ * by first byte (either case of a letter leads to the same chain), in
+ * list order, with their lengths and lowercased second bytes; and the
+ * phrases tried on their own ("^phrase", or past FIND_MAX), in list
+ * order.  Building this on every call cost more than most scans.
+ */
+struct plist {
+	const char *const *list;
+	short	 head[256], next[FIND_MAX];
+	unsigned short plen[FIND_MAX];
+	unsigned char second[FIND_MAX];
+	size_t	 nown;
+	short	 own[FIND_MAX];		/* up to FIND_MAX of them kept */
+	const char *const *rest;	/* list past FIND_MAX, or NULL */
 };
+
+static const char *const mailer_name[] = {
+	"mailer-daemon", "mailer_daemon", "mailer daemon",
+	"mail delivery subsystem", "mail delivery system", NULL
+};
+
+static const char *const daemon_name[] = {
+	"mailer-daemon", "mailer daemon", "postmaster",
+	"mail delivery", "delivery subsystem", "mail administrator",
+	"mail system", NULL
+};
+
+static struct plist pl_subj_bounce = { .list = subj_bounce };
+static struct plist pl_subj_delay = { .list = subj_delay };
+static struct plist pl_subj_auto = { .list = subj_auto };
+static struct plist pl_subj_challenge = { .list = subj_challenge };
+static struct plist pl_subj_complaint = { .list = subj_complaint };
+static struct plist pl_body_report = { .list = body_report };
+static struct plist pl_body_bounce = { .list = body_bounce };
+static struct plist pl_body_auto = { .list = body_auto };
+static struct plist pl_body_challenge = { .list = body_challenge };
+static struct plist pl_mailer_name = { .list = mailer_name };
+static struct plist pl_daemon_name = { .list = daemon_name };
+
+static struct plist *const plists[] = {
+	&pl_subj_bounce, &pl_subj_delay, &pl_subj_auto, &pl_subj_challenge,
+	&pl_subj_complaint, &pl_body_report, &pl_body_bounce, &pl_body_auto,
+	&pl_body_challenge, &pl_mailer_name, &pl_daemon_name
+};
+
+static struct plist *const families[][2] = {
+	[RULES_BW_BOUNCE] = { &pl_subj_bounce, &pl_body_bounce },
+	[RULES_BW_REPORT] = { &pl_subj_bounce, &pl_body_report },
+	[RULES_BW_DELAY] = { &pl_subj_delay, &pl_subj_delay },
+	[RULES_BW_AUTOREPLY] = { &pl_subj_auto, &pl_body_auto },
+	[RULES_BW_CHALLENGE] = { &pl_subj_challenge, &pl_body_challenge },
+	[RULES_BW_COMPLAINT] = { &pl_subj_complaint, &pl_subj_complaint }
+};
+
+static pthread_once_t plist_once = PTHREAD_ONCE_INIT;
+
+static void
+plist_build(struct plist *pl)
+{
+	const char *const *list = pl->list;
+	size_t i, n;
+	unsigned c;
+
+	memset(pl->head, -1, sizeof(pl->head));
+	for (n = 0; list[n] != NULL && n < FIND_MAX; n++) {
+		if (list[n][0] == '^') {
+			pl->own[pl->nown++] = (short)n;
+			continue;
+		}
+		pl->plen[n] = (unsigned short)strlen(list[n]);
+		pl->second[n] = rules_lower((unsigned char)list[n][1]);
+	}
+	pl->rest = list[n] != NULL ? list + n : NULL;
+	for (i = n; i-- > 0;) {		/* chains in list order */
+		if (list[i][0] == '^')
+			continue;
+		c = rules_lower((unsigned char)list[i][0]);
+		pl->next[i] = pl->head[c];
+		pl->head[c] = (short)i;
+	}
+	for (c = 'a'; c <= 'z'; c++)
+		pl->head[c - 'a' + 'A'] = pl->head[c];
+}
+
+static void
+plists_build(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(plists) / sizeof(plists[0]); i++)
+		plist_build(plists[i]);
+}
 
 const char *
 rules_bounce_find(const char *hay, size_t len, const char *needle)
@@ -223,58 +312,50 @@ rules_bounce_find(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-/* Phrases a list may hold for find_any's one-pass scan. */
-#define FIND_MAX	128
+/* Does text[0..len) start with phrase, after blanks? */
+static int
+at_start(const char *text, size_t len, const char *phrase)
+{
+	size_t k = strlen(phrase), p;
+
+	for (p = 0; p < len && (text[p] == ' ' || text[p] == '\t'); p++)
+		continue;
+	return len - p >= k && strncasecmp(text + p, phrase, k) == 0;
+}
 
 /*
- * The first phrase of list found in text[0..len), or NULL; a phrase
+ * The first phrase of pl's list found in text[0..len), or NULL; a phrase
  * written "^phrase" only counts at the start of the text.  "First" is by
  * the list's order, not the text's.  One pass over the text: at each
- * byte only the phrases starting with it are tried (chained by first
- * byte, their second byte checked before the rest), and once one is
- * found only those before it in the list.
+ * byte only the phrases starting with it are tried (their second byte
+ * checked before the rest), and once one is found only those before it
+ * in the list.
  */
 static const char *
-find_any(const char *text, size_t len, const char *const *list)
+find_any(const char *text, size_t len, struct plist *pl)
 {
-	short head[256], next[FIND_MAX];
-	size_t plen[FIND_MAX];
-	size_t i, n, k, p, best = (size_t)-1;
-	unsigned char c;
+	const char *const *list = pl->list;
+	size_t i, k, p, best = (size_t)-1;
 	int j;
 
+	pthread_once(&plist_once, plists_build);
 	if (len > RULES_BOUNCE_SCAN)
 		len = RULES_BOUNCE_SCAN;
-	memset(head, -1, sizeof(head));
-	for (n = 0; list[n] != NULL; n++)
-		continue;
-	for (i = n; i-- > 0;) {		/* chains in list order */
-		if (list[i][0] == '^') {
-			k = strlen(list[i] + 1);
-			for (p = 0; p < len && (text[p] == ' ' ||
-			    text[p] == '\t'); p++)
-				continue;
-			if (len - p >= k &&
-			    strncasecmp(text + p, list[i] + 1, k) == 0)
-				best = i;
-			continue;
-		}
-		if (i >= FIND_MAX) {		/* too long a list: one by one */
-			if (rules_bounce_find(text, len, list[i]) != NULL)
-				best = i;
-			continue;
-		}
-		c = rules_lower((unsigned char)list[i][0]);
-		next[i] = head[c];
-		head[c] = (short)i;
-		plen[i] = strlen(list[i]);
-	}
+	for (i = 0; i < pl->nown && best == (size_t)-1; i++)
+		if (at_start(text, len, list[pl->own[i]] + 1))
+			best = (size_t)pl->own[i];
+	for (i = 0; best == (size_t)-1 && pl->rest != NULL &&
+	    pl->rest[i] != NULL; i++)	/* too long a list: one by one */
+		if (pl->rest[i][0] == '^' ? at_start(text, len,
+		    pl->rest[i] + 1) : rules_bounce_find(text, len,
+		    pl->rest[i]) != NULL)
+			best = FIND_MAX + i;
 	for (p = 0; p < len && best != 0; p++)
-		for (j = head[rules_lower((unsigned char)text[p])];
-		    j >= 0 && (size_t)j < best; j = next[j]) {
-			k = plen[j];
+		for (j = pl->head[(unsigned char)text[p]];
+		    j >= 0 && (size_t)j < best; j = pl->next[j]) {
+			k = pl->plen[j];
 			if (k <= len - p && (k < 2 || rules_lower((unsigned char)
-			    text[p + 1]) == rules_lower((unsigned char)list[j][1])) &&
+			    text[p + 1]) == pl->second[j]) &&
 			    strncasecmp(text + p, list[j], k) == 0) {
 				best = (size_t)j;
 				break;
@@ -330,12 +411,8 @@ rules_bounce_phrase(const char *text, size_t len, enum rules_bword fam)
 int
 rules_bounce_mailer(const char *from)
 {
-	static const char *const name[] = {
-		"mailer-daemon", "mailer_daemon", "mailer daemon",
-		"mail delivery subsystem", "mail delivery system", NULL
-	};
-
-	return from != NULL && find_any(from, strlen(from), name) != NULL;
+	return from != NULL &&
+	    find_any(from, strlen(from), &pl_mailer_name) != NULL;
 }
 
 int
@@ -346,11 +423,6 @@ rules_bounce_daemon(const char *from, const char *addr)
 		"mail-daemon", "maildaemon", "mdaemon", "postmaster",
 		"mailadm", "mail.delivery", "mail-delivery", "maildelivery",
 		"bounce-notification", NULL
-	};
-	static const char *const name[] = {
-		"mailer-daemon", "mailer daemon", "postmaster",
-		"mail delivery", "delivery subsystem", "mail administrator",
-		"mail system", NULL
 	};
 	const char *at;
 	size_t i, n;
@@ -363,7 +435,8 @@ rules_bounce_daemon(const char *from, const char *addr)
 			    rules_bounce_find(addr, n, local[i]) != NULL)
 				return 1;
 	}
-	if (from != NULL && find_any(from, strlen(from), name) != NULL)
+	if (from != NULL && find_any(from, strlen(from), &pl_daemon_name) !=
+	    NULL)
 		return 1;
 	return from != NULL && addr == NULL &&
 	    rules_bounce_find(from, strlen(from), "mailer-daemon") != NULL;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -103,8 +104,44 @@ rules_conv_get(const char *name)
 	return cd;
 }
 
+/* Are the n bytes at s all ASCII?  Eight at a time (memcpy: s need not
+ * be aligned). */
+static int
+all_ascii(const char *s, size_t n)
+{
+	uint64_t w, acc = 0;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* Charsets iconv knows that hold ASCII unchanged, byte for byte: the
+ * ones libetpan converts every plain word of a Content-Type field and of
+ * most header fields from. */
+static int
+ascii_superset(const char *cs)
+{
+	static const char *const names[] = {
+		"us-ascii", "utf-8", "iso-8859-1", "iso-8859-15",
+		"windows-1252"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(cs, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* libetpan's extended_charconv: out holds *outlen bytes (six per input
- * byte), *outlen is set to what was written. */
+ * byte), *outlen is set to what was written.  ASCII in a charset that
+ * keeps it is copied: iconv would give the same bytes. */
 static int
 charconv_hook(const char *tocode, const char *fromcode, const char *str,
     size_t len, char *out, size_t *outlen)
@@ -116,6 +153,12 @@ charconv_hook(const char *tocode, const char *fromcode, const char *str,
 
 	if (strcasecmp(tocode, "utf-8") != 0)
 		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	if (len <= *outlen && ascii_superset(fromcode) &&
+	    all_ascii(str, len)) {
+		memcpy(out, str, len);
+		*outlen = len;
+		return MAIL_CHARCONV_NO_ERROR;
+	}
 	if ((cd = rules_conv_get(fromcode)) == (iconv_t)-1)
 		return errno == ENOMEM ? MAIL_CHARCONV_ERROR_MEMORY :
 		    MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;

@@ -541,16 +541,24 @@ enum { AT_NONE, AT_URL, AT_SRCSET, AT_EQUIV, AT_CONTENT };
 static int
 attr_kind(const unsigned char *a, size_t len, int meta)
 {
-	static const char *const urls[] = {
-		"action", "background", "cite", "codebase", "data",
-		"dynsrc", "formaction", "href", "longdesc", "lowsrc",
-		"manifest", "poster", "src", "xlink:href"
+#define URL_ATTR(s)	{ s, sizeof(s) - 1 }
+	static const struct {
+		const char *name;
+		size_t	 len;
+	} urls[] = {
+		URL_ATTR("action"), URL_ATTR("background"), URL_ATTR("cite"),
+		URL_ATTR("codebase"), URL_ATTR("data"), URL_ATTR("dynsrc"),
+		URL_ATTR("formaction"), URL_ATTR("href"),
+		URL_ATTR("longdesc"), URL_ATTR("lowsrc"),
+		URL_ATTR("manifest"), URL_ATTR("poster"), URL_ATTR("src"),
+		URL_ATTR("xlink:href")
 	};
+#undef URL_ATTR
 	size_t i;
 
 	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
-		if (strlen(urls[i]) == len &&
-		    strncasecmp((const char *)a, urls[i], len) == 0)
+		if (urls[i].len == len &&
+		    strncasecmp((const char *)a, urls[i].name, len) == 0)
 			return AT_URL;
 	if (len == 6 && strncasecmp((const char *)a, "srcset", 6) == 0)
 		return AT_SRCSET;
@@ -647,15 +655,6 @@ tag_attrs(struct html *h, size_t j, int meta, int *closed)
 	}
 }
 
-static int
-elem_cmp(const void *key, const void *elem)
-{
-	const char *k = key;
-	const struct html_elem *e = elem;
-
-	return strcmp(k, e->name);
-}
-
 /* Reads a tag name at s[j] into nm (lowercased; "" when too long). */
 static size_t
 tag_name(const struct html *h, size_t j, char nm[TAG_NAME_MAX])
@@ -671,14 +670,28 @@ tag_name(const struct html *h, size_t j, char nm[TAG_NAME_MAX])
 	return j;
 }
 
+/* The kind of element nm, 0 for one not in elems: a binary search
+ * comparing first bytes before calling strcmp (an element a tag, and
+ * most steps are decided by the first byte). */
 static unsigned
 elem_kind(const char *nm)
 {
-	const struct html_elem *e;
+	size_t lo = 0, hi = sizeof(elems) / sizeof(elems[0]), mid;
+	int d;
 
-	e = bsearch(nm, elems, sizeof(elems) / sizeof(elems[0]),
-	    sizeof(elems[0]), elem_cmp);
-	return e == NULL ? 0 : e->kind;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		d = (unsigned char)nm[0] - (unsigned char)elems[mid].name[0];
+		if (d == 0 && nm[0] != '\0')
+			d = strcmp(nm + 1, elems[mid].name + 1);
+		if (d == 0)
+			return elems[mid].kind;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
 }
 
 /* Where raw text started at j ends: at "</name" or the end. */
@@ -815,13 +828,33 @@ markup(struct html *h, size_t i)
 	return i + 1;
 }
 
-/* Bytes needing a look: markup, references, blanks and controls, and
- * the lead bytes of no-break space, soft hyphen and zero-width marks. */
+/* Bytes needing a look: markup ('<'), references ('&'), blanks and
+ * controls (up to ' ', and 0x7f), and the lead bytes of no-break space,
+ * soft hyphen and zero-width marks (0xc2, 0xe2, 0xef).  A table: text
+ * runs are scanned a byte at a time. */
+static const unsigned char special_byte[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
 static int
 special(unsigned c)
 {
-	return c == '<' || c == '&' || c <= ' ' || c == 0x7f || c == 0xc2 ||
-	    c == 0xe2 || c == 0xef;
+	return special_byte[c & 0xff];
 }
 
 /* A UTF-8 sequence starting with 0xc2, 0xe2 or 0xef at s[i]. */

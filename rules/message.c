@@ -46,6 +46,7 @@
 #define MSG_DELIM_MAX	64	/* delimiter stack, at most */
 #define MSG_MIME_FIELDS	256	/* fields kept per report part */
 #define MSG_REPORT_ALL	(256u * 1024u)	/* report bodies kept, in all */
+#define MSG_KEEP_MAX	16	/* MIME fields remembered from the header */
 
 struct buf {
 	char	*p;
@@ -63,6 +64,13 @@ struct ctx {
 	unsigned nodes;		/* MIME nodes walked */
 	int	 oom;
 	struct buf a, b, h, d;	/* scratch: iconv, text, headers, QP */
+	/* read_headers' walk of the top-level header, kept for
+	 * mime_header: the fields libetpan gets, whether any other was
+	 * seen, where the walk stopped, and whether it started at byte 0
+	 * and saw every field (else mime_header walks again). */
+	size_t	 keep[MSG_KEEP_MAX][2];
+	size_t	 nkeep, hdr_end;
+	int	 hdr_dropped, hdr_walked;
 	char	 sec[MSG_SEC_MAX];	/* section of the node walked */
 	char	 note[MSG_NOTE_MAX];
 	size_t	 notelen;
@@ -263,10 +271,12 @@ utf8_valid(const char *in, size_t n)
  * Copies UTF-8 from in to out (room for 3 * n + 1 bytes) without NULs,
  * zero-width characters (U+200B-U+200D, U+2060, U+FEFF), soft hyphens
  * and the CR of CRLF; no-break spaces become spaces and each invalid
- * byte U+FFFD.  Returns the length written.
+ * byte U+FFFD.  Returns the length written; or, when strict, (size_t)-1
+ * at the first invalid byte (text that may not be UTF-8 is checked
+ * while it is copied, not in a pass of its own).
  */
 static size_t
-utf8_clean(const char *in, size_t n, char *out)
+utf8_clean(const char *in, size_t n, char *out, int strict)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i, k, o;
@@ -286,6 +296,8 @@ utf8_clean(const char *in, size_t n, char *out)
 			continue;
 		}
 		k = utf8_len(s + i, n - i);
+		if (k == 0 && strict)
+			return (size_t)-1;
 		if (k == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -391,36 +403,51 @@ static const uint16_t cp1252[32] = {
 };
 
 /*
- * windows-1252 (and so Latin-1) to UTF-8 into c->a, without iconv: it is
- * the commonest legacy charset here, and glibc loads and unloads its
- * gconv module on every iconv_open/iconv_close pair.
+ * windows-1252 (and so Latin-1) to clean UTF-8 (as utf8_clean leaves it)
+ * in out, room for 3 * n bytes, without iconv: it is the commonest
+ * legacy charset here, and glibc loads and unloads its gconv module on
+ * every iconv_open/iconv_close pair.  Of what utf8_clean drops or
+ * changes, only NULs, CRs before LFs, no-break spaces (0xa0) and soft
+ * hyphens (0xad) can come from windows-1252.  Returns the length.
  */
-static int
-cp1252_run(struct ctx *c, const char *in, size_t n)
+static size_t
+cp1252_clean(const char *in, size_t n, char *out)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	unsigned u;
 	size_t i, o;
 
-	if (buf_grow(c, &c->a, n * 3) == -1)
-		return -1;
 	for (i = o = 0; i < n; i++) {
+		if (i + 8 <= n && ascii8(s + i, 1)) {
+			memcpy(out + o, s + i, 8);
+			o += 8;
+			i += 7;
+			continue;
+		}
 		u = s[i];
-		if (u >= 0x80 && u < 0xa0)
-			u = cp1252[u - 0x80] != 0 ? cp1252[u - 0x80] : 0xfffd;
 		if (u < 0x80) {
-			c->a.p[o++] = (char)u;
-		} else if (u < 0x800) {
-			c->a.p[o++] = (char)(0xc0 | u >> 6);
-			c->a.p[o++] = (char)(0x80 | (u & 0x3f));
+			if (u != '\0' && (u != '\r' || i + 1 == n ||
+			    s[i + 1] != '\n'))
+				out[o++] = (char)u;
+			continue;
+		}
+		if (u < 0xa0)
+			u = cp1252[u - 0x80] != 0 ? cp1252[u - 0x80] : 0xfffd;
+		else if (u == 0xa0) {
+			out[o++] = ' ';
+			continue;
+		} else if (u == 0xad)
+			continue;
+		if (u < 0x800) {
+			out[o++] = (char)(0xc0 | u >> 6);
+			out[o++] = (char)(0x80 | (u & 0x3f));
 		} else {
-			c->a.p[o++] = (char)(0xe0 | u >> 12);
-			c->a.p[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			c->a.p[o++] = (char)(0x80 | (u & 0x3f));
+			out[o++] = (char)(0xe0 | u >> 12);
+			out[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (u & 0x3f));
 		}
 	}
-	c->a.len = o;
-	return 0;
+	return o;
 }
 
 /*
@@ -436,16 +463,22 @@ to_utf8(struct ctx *c, const char *cs, const char *in, size_t n, int *ok)
 
 	*ok = 1;
 	kind = charset_kind(cs, name);
-	if (kind == CS_ASCII && !utf8_valid(in, n)) {
+	if (kind == CS_ASCII || kind == CS_UTF8) {
+		/* Undeclared or us-ascii text that is not UTF-8 is read as
+		 * windows-1252, below. */
+		if (buf_grow(c, &c->b, n * 3) == -1)
+			return -1;
+		c->b.len = utf8_clean(in, n, c->b.p, kind == CS_ASCII);
+		if (c->b.len != (size_t)-1)
+			return 0;
 		kind = CS_OTHER;
 		strcpy(name, "WINDOWS-1252");
 	}
 	if (kind == CS_OTHER && strcmp(name, "WINDOWS-1252") == 0) {
-		if (cp1252_run(c, in, n) == -1)
+		if (buf_grow(c, &c->b, n * 3) == -1)
 			return -1;
-		in = c->a.p;
-		n = c->a.len;
-		kind = CS_UTF8;
+		c->b.len = cp1252_clean(in, n, c->b.p);
+		return 0;
 	}
 	if (kind == CS_OTHER) {
 		cd = rules_conv_get(name);
@@ -471,7 +504,7 @@ to_utf8(struct ctx *c, const char *cs, const char *in, size_t n, int *ok)
 	}
 	if (buf_grow(c, &c->b, n * 3) == -1)
 		return -1;
-	c->b.len = utf8_clean(in, n, c->b.p);
+	c->b.len = utf8_clean(in, n, c->b.p, 0);
 	return 0;
 }
 
@@ -570,9 +603,38 @@ plain(const char *s, size_t n)
 	return 1;
 }
 
-/* The unfolded, RFC 2047 decoded, clean UTF-8 value of v (malloc'd). */
+/* A malloc'd copy of pre[0..plen) and a NUL when pre is not NULL, then
+ * of s[0..n) and a NUL. */
 static char *
-hdr_decode(struct ctx *c, const char *v, size_t n)
+mem_dup2(struct ctx *c, const char *pre, size_t plen, const char *s,
+    size_t n)
+{
+	size_t k = pre != NULL ? plen + 1 : 0;
+	char *p;
+
+	p = malloc(k + n + 1);
+	if (p == NULL) {
+		c->oom = 1;
+		return NULL;
+	}
+	if (pre != NULL) {
+		memcpy(p, pre, plen);
+		p[plen] = '\0';
+	}
+	memcpy(p + k, s, n);
+	p[k + n] = '\0';
+	return p;
+}
+
+/*
+ * The unfolded, RFC 2047 decoded, clean UTF-8 value of v (malloc'd),
+ * after pre[0..plen) and a NUL when pre is not NULL: a field's name and
+ * value share one allocation (freed through the name), two fewer calls
+ * to malloc and free for each of the dozens of fields of a message.
+ */
+static char *
+hdr_decode(struct ctx *c, const char *pre, size_t plen, const char *v,
+    size_t n)
 {
 	const char *in;
 	char *dec = NULL, *res;
@@ -584,7 +646,7 @@ hdr_decode(struct ctx *c, const char *v, size_t n)
 	in = c->h.p;
 	n = c->h.len;
 	if (plain(in, n))		/* most fields: nothing to decode */
-		return mem_dup(c, in, n);
+		return mem_dup2(c, pre, plen, in, n);
 	if (strstr(in, "=?") != NULL) {
 		r = mailmime_encoded_phrase_parse(utf8_valid(in, n) ? "utf-8" :
 		    "windows-1252", in, n, &idx, "utf-8", &dec);
@@ -599,7 +661,7 @@ hdr_decode(struct ctx *c, const char *v, size_t n)
 	}
 	r = to_utf8(c, in == c->h.p ? NULL : "utf-8", in, n, &ok);
 	free(dec);
-	res = r == -1 ? NULL : mem_dup(c, c->b.p, c->b.len);
+	res = r == -1 ? NULL : mem_dup2(c, pre, plen, c->b.p, c->b.len);
 	return res;
 }
 
@@ -692,6 +754,15 @@ msgid_of(struct ctx *c, const char *v, size_t n)
 	return e > s ? mem_dup(c, s, (size_t)(e - s)) : NULL;
 }
 
+/* Is the field named name[0..nlen) one libetpan's MIME parser reads
+ * (Content-*, MIME-Version)? */
+static int
+mime_field(const char *name, size_t nlen)
+{
+	return (nlen > 8 && strncasecmp(name, "content-", 8) == 0) ||
+	    (nlen == 12 && strncasecmp(name, "mime-version", 12) == 0);
+}
+
 static int
 hdr_add(struct ctx *c, const char *name, size_t nlen, const char *v,
     size_t vlen)
@@ -704,12 +775,10 @@ hdr_add(struct ctx *c, const char *name, size_t nlen, const char *v,
 		return -1;
 	m->hdrs = hd;
 	hd += m->nhdrs;
-	hd->name = mem_dup(c, name, nlen);
-	hd->value = hd->name == NULL ? NULL : hdr_decode(c, v, vlen);
-	if (hd->value == NULL) {
-		free(hd->name);
+	hd->name = hdr_decode(c, name, nlen, v, vlen);
+	if (hd->name == NULL)
 		return -1;
-	}
+	hd->value = hd->name + nlen + 1;
 	m->nhdrs++;
 	if (m->subject == NULL && nlen == 7 &&
 	    strncasecmp(name, "subject", 7) == 0)
@@ -727,21 +796,33 @@ static int
 read_headers(struct ctx *c, const char *raw, size_t len)
 {
 	const char *name, *v, *nl;
-	size_t pos = 0, nlen, vlen;
+	size_t pos = 0, start, nlen, vlen;
 
 	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {	/* mbox line */
 		nl = memchr(raw, '\n', len);
 		pos = nl == NULL ? len : (size_t)(nl - raw) + 1;
 	}
-	while (hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen)) {
+	c->hdr_walked = pos == 0;
+	for (start = pos; hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen);
+	    start = pos) {
 		if (c->m->nhdrs >= MSG_MAX_HDRS) {
 			note(c, RULES_MSG_TRUNCATED,
 			    "more than %u header fields", MSG_MAX_HDRS);
+			c->hdr_walked = 0;
 			break;
+		}
+		if (!mime_field(name, nlen))
+			c->hdr_dropped = 1;
+		else if (c->nkeep == MSG_KEEP_MAX)
+			c->hdr_walked = 0;
+		else {
+			c->keep[c->nkeep][0] = start;
+			c->keep[c->nkeep++][1] = pos;
 		}
 		if (hdr_add(c, name, nlen, v, vlen) == -1)
 			return -1;
 	}
+	c->hdr_end = pos;
 	return 0;
 }
 
@@ -813,6 +894,16 @@ link_add(void *ctx, const char *url, size_t len)
 		m->nlinks++;
 }
 
+/* Appends s, lowercased, to out[0..o) while it fits (size > 0, one byte
+ * kept for the NUL); the new length. */
+static size_t
+put_lower(char *out, size_t size, size_t o, const char *s)
+{
+	for (; *s != '\0' && o + 1 < size; s++)
+		out[o++] = (char)(*s >= 'A' && *s <= 'Z' ? *s | 0x20 : *s);
+	return o;
+}
+
 /* "type/subtype" of ct, lowercased ("text/plain" when there is none). */
 static void
 mime_type(const struct mailmime_content *ct, char *out, size_t size)
@@ -822,7 +913,7 @@ mime_type(const struct mailmime_content *ct, char *out, size_t size)
 	};
 	const struct mailmime_type *t;
 	const char *tn = "text", *st = "plain";
-	size_t i;
+	size_t i, o;
 
 	t = ct == NULL ? NULL : ct->ct_type;
 	if (t != NULL && t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
@@ -837,11 +928,11 @@ mime_type(const struct mailmime_content *ct, char *out, size_t size)
 	}
 	if (ct != NULL)
 		st = ct->ct_subtype;
-	snprintf(out, size, "%s/%s", tn != NULL ? tn : "x-unknown",
-	    st != NULL ? st : "");
-	for (; *out != '\0'; out++)
-		if (*out >= 'A' && *out <= 'Z')
-			*out = (char)(*out | 0x20);
+	/* As snprintf "%s/%s" would, lowercased; a node or two a part. */
+	o = put_lower(out, size, 0, tn != NULL ? tn : "x-unknown");
+	o = put_lower(out, size, o, "/");
+	o = put_lower(out, size, o, st != NULL ? st : "");
+	out[o] = '\0';
 }
 
 /* ------------------------------------------------------------------ */
@@ -852,10 +943,8 @@ hdrs_free(struct rules_header *h, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(h[i].name);
-		free(h[i].value);
-	}
+	for (i = 0; i < n; i++)
+		free(h[i].name);		/* and the value after it */
 	free(h);
 }
 
@@ -956,13 +1045,12 @@ mime_fields(struct ctx *c, size_t idx, const char *raw, size_t len, int all)
 		if (nh == NULL)
 			break;
 		h = nh;
-		h[n].name = mem_dup(c, name, nlen);
-		h[n].value = h[n].name == NULL ? NULL : hdr_decode(c, v, vlen);
-		if (h[n].value == NULL) {
-			free(h[n].name);
+		h[n].name = hdr_decode(c, name, nlen, v, vlen);
+		if (h[n].name == NULL) {
 			c->oom = 1;
 			break;
 		}
+		h[n].value = h[n].name + nlen + 1;
 		n++;
 	}
 	c->m->mime[idx].hdrs = h;
@@ -1042,13 +1130,30 @@ sec_push(struct ctx *c, size_t i, size_t *old)
 	return 0;
 }
 
-/* Does "boundary" (any case) occur in s[0..n)? */
+/* Does "boundary" (any case) occur in s[0..n)?  The text between
+ * delimiter lines is most of a message: eight candidate bytes are
+ * tested for a 'b' or 'B' at once, and only a block holding one is
+ * looked at byte by byte. */
 static int
 has_boundary(const char *s, size_t n)
 {
-	size_t i;
+	uint64_t w, x;
+	size_t i, j, m;
 
-	for (i = 0; i + 8 <= n; i++)
+	if (n < 8)
+		return 0;
+	m = n - 7;		/* positions "boundary" may start at */
+	for (i = 0; i + 8 <= m; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		x = (w | ONES * 0x20) ^ (ONES * 'b');
+		if (((x - ONES) & ~x & HIGHS) == 0)
+			continue;
+		for (j = i; j < i + 8; j++)
+			if ((s[j] | 0x20) == 'b' &&
+			    strncasecmp(s + j, "boundary", 8) == 0)
+				return 1;
+	}
+	for (; i < m; i++)
 		if ((s[i] | 0x20) == 'b' &&
 		    strncasecmp(s + i, "boundary", 8) == 0)
 			return 1;
@@ -1164,7 +1269,12 @@ text_part(struct ctx *c, struct mailmime_content *ct, const char *type,
 		note(c, RULES_MSG_BADCHARSET,
 		    "unknown charset %s in part %s", shown, c->sec);
 	}
-	snprintf(where, sizeof(where), "%s %s", c->sec, type);
+	/* "sec type": both fit (MSG_SEC_MAX, and 64 for a type). */
+	i = strlen(c->sec);
+	tlen = strlen(type);
+	memcpy(where, c->sec, i);
+	where[i] = ' ';
+	memcpy(where + i + 1, type, tlen + 1);
 	html = strcmp(type, "text/html") == 0;
 	if (html) {
 		c->linkpart = c->m->nparts;
@@ -1195,7 +1305,7 @@ nested_subject(struct ctx *c, const char *raw, size_t len, const char *type)
 	while (hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen)) {
 		if (nlen != 7 || strncasecmp(name, "subject", 7) != 0)
 			continue;
-		t = hdr_decode(c, v, vlen);
+		t = hdr_decode(c, NULL, 0, v, vlen);
 		if (t == NULL)
 			return -1;
 		snprintf(where, sizeof(where), "%s %s subject", c->sec, type);
@@ -1241,8 +1351,7 @@ mime_header(struct ctx *c, const char *raw, size_t len, size_t *slen)
 
 	for (start = 0; hdr_next(raw, len, &pos, &name, &nlen, &v, &vlen);
 	    start = pos) {
-		if ((nlen > 8 && strncasecmp(name, "content-", 8) == 0) ||
-		    (nlen == 12 && strncasecmp(name, "mime-version", 12) == 0)) {
+		if (mime_field(name, nlen)) {
 			if (out != NULL) {
 				memcpy(out + o, raw + start, pos - start);
 				o += pos - start;
@@ -1268,15 +1377,44 @@ mime_header(struct ctx *c, const char *raw, size_t len, size_t *slen)
 }
 
 /*
+ * mime_header for the top-level header from what read_headers saw on its
+ * walk of the same bytes: the same fields, since the walk started at
+ * byte 0, saw them all and ended (at c->hdr_end) within len.
+ */
+static char *
+mime_header_walked(struct ctx *c, const char *raw, size_t len, size_t *slen)
+{
+	size_t i, k, o = 0;
+	char *out;
+
+	if (!c->hdr_dropped)
+		return NULL;
+	if ((out = malloc(len + 1)) == NULL) {
+		c->oom = 1;
+		return NULL;
+	}
+	for (i = 0; i < c->nkeep; i++) {
+		k = c->keep[i][1] - c->keep[i][0];
+		memcpy(out + o, raw + c->keep[i][0], k);
+		o += k;
+	}
+	memcpy(out + o, raw + c->hdr_end, len - c->hdr_end);
+	o += len - c->hdr_end;
+	out[o] = '\0';
+	*slen = o;
+	return out;
+}
+
+/*
  * Parses a whole message (cut before a runaway nesting of boundaries)
  * with libetpan.  Returns MAILIMF_NO_ERROR with *root_r set to a
  * MAILMIME_MESSAGE and *buf_r to the text it points into, or NULL for
  * raw itself (caller frees both, root first), or the error:
  * MAILIMF_ERROR_MEMORY (c->oom set), or MAILIMF_ERROR_PARSE for anything
- * else.
+ * else.  top: raw is the message read_headers() has read.
  */
 static int
-parse_root(struct ctx *c, const char *raw, size_t len,
+parse_root(struct ctx *c, const char *raw, size_t len, int top,
     struct mailmime **root_r, char **buf_r)
 {
 	struct mailmime *root = NULL;
@@ -1286,7 +1424,11 @@ parse_root(struct ctx *c, const char *raw, size_t len,
 
 	*buf_r = NULL;
 	len = delim_cut(c, raw, len);
-	if ((buf = mime_header(c, raw, len, &slen)) != NULL) {
+	if (top && c->hdr_walked && len >= c->hdr_end)
+		buf = mime_header_walked(c, raw, len, &slen);
+	else
+		buf = mime_header(c, raw, len, &slen);
+	if (buf != NULL) {
 		raw = buf;
 		len = slen;
 	} else if (c->oom)
@@ -1324,7 +1466,7 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 		    c->lim.max_depth);
 		return 0;
 	}
-	r = parse_root(c, raw, len, &root, &buf);
+	r = parse_root(c, raw, len, 0, &root, &buf);
 	if (r != MAILIMF_NO_ERROR) {
 		if (r == MAILIMF_ERROR_MEMORY)
 			return -1;
@@ -1357,15 +1499,20 @@ static int
 qp_decode(struct ctx *c, const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;
+	const unsigned char *q;
 	size_t i, o, k;
 
 	if (buf_grow(c, &c->d, n) == -1)
 		return -1;
 	for (i = o = 0; i < n; i++) {
-		if (s[i] != '=') {
-			c->d.p[o++] = (char)s[i];
-			continue;
-		}
+		/* The bytes up to the next '=' as they are, in one copy. */
+		q = memchr(s + i, '=', n - i);
+		k = (q == NULL ? n : (size_t)(q - s)) - i;
+		memcpy(c->d.p + o, s + i, k);
+		o += k;
+		i += k;
+		if (i == n)
+			break;
 		if (i + 2 < n && hex_val(s[i + 1]) >= 0 &&
 		    hex_val(s[i + 2]) >= 0) {
 			c->d.p[o++] = (char)(hex_val(s[i + 1]) << 4 |
@@ -1420,16 +1567,17 @@ decode(struct ctx *c, const struct mailmime_data *d, const char **body,
 	return 0;
 }
 
+/* A single part, of type (walk has read it). */
 static int
-single(struct ctx *c, struct mailmime *mm, unsigned depth, size_t idx)
+single(struct ctx *c, struct mailmime *mm, const char *type, unsigned depth,
+    size_t idx)
 {
 	const struct mailmime_data *d = mm->mm_data.mm_single;
 	const char *body;
-	char type[64], *dec, *own;
+	char *dec, *own;
 	size_t len, before;
 	int r, text, nested;
 
-	mime_type(mm->mm_content_type, type, sizeof(type));
 	if (report_kept(type) && d != NULL && d->dt_type == MAILMIME_DATA_TEXT)
 		return report_part(c, d, idx);
 	/* Unknown text subtypes read as text/plain (RFC 2046); so does a
@@ -1504,7 +1652,7 @@ walk(struct ctx *c, struct mailmime *mm, unsigned depth)
 		return -1;
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
-		return single(c, mm, depth, idx);
+		return single(c, mm, type, depth, idx);
 	case MAILMIME_MESSAGE:
 		d = mm->mm_body;
 		if (d != NULL && d->dt_type == MAILMIME_DATA_TEXT &&
@@ -1596,7 +1744,7 @@ parse(struct ctx *c, const char *raw, size_t len)
 	    mem_dup(c, c->m->subject, strlen(c->m->subject)),
 	    strlen(c->m->subject), "subject", 1) == -1)
 		return -1;
-	r = parse_root(c, raw, plen, &root, &buf);
+	r = parse_root(c, raw, plen, 1, &root, &buf);
 	if (r != MAILIMF_NO_ERROR) {
 		if (r == MAILIMF_ERROR_MEMORY)
 			return -1;
@@ -1658,10 +1806,8 @@ rules_msg_free(struct rules_msg **msg)
 	if (msg == NULL || *msg == NULL)
 		return;
 	m = *msg;
-	for (i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
+	for (i = 0; i < m->nhdrs; i++)
+		free(m->hdrs[i].name);	/* and the value after it */
 	for (i = 0; i < m->nparts; i++) {
 		free(m->parts[i].text);
 		free(m->parts[i].where);
