@@ -537,8 +537,8 @@ struct sweep {
 	size_t	 ncd, capcd;
 	size_t	 seen, moved[NDEST], kept, errors;
 	double	 t0, tprog;
-	int64_t	 first_id;	/* first action this sweep logged, or 0:
-				   ids from it on are this sweep's */
+	int64_t	 first_id;	/* first action this pass logged, or 0:
+				   ids from it on are this pass's */
 };
 
 /* sweep.c, for watch.c too.  sweep_setup fills *sw for account a (store

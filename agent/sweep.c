@@ -80,7 +80,7 @@ hold(struct sweep *sw, uint32_t uid)
  * the user's rescue (0: the message came back, leave it), a move of this
  * very message that a crash interrupted (1: still pending, same mailbox,
  * UIDVALIDITY and UID; marked failed, and the message judged again), or
- * a move this sweep made of another copy (2: judge this one too), or a
+ * a move this pass made of another copy (2: judge this one too), or a
  * move whose copy was made but whose original, this message, stayed
  * (3: the same UID; the connection broke before it was removed)?
  */
@@ -559,6 +559,8 @@ sweep_pass(struct sweep *sw, int harvest_now)
 	sw->reharvested = 0;
 	sw->harvest_failed = 0;
 	sw->news = 0;
+	sw->first_id = 0;	/* a watch daemon's earlier passes moved
+				   before: a copy back in INBOX is a rescue */
 	if (sw->dest[DEST_JUNK] == NULL && (r = find_folders(sw)) != IMAP_OK)
 		return r;
 	if (harvest_now) {

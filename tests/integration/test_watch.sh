@@ -7,7 +7,8 @@
 # status line; a rule file changed on disk is reloaded without a signal;
 # SIGTERM exits 0 (the harness waits at most 5 s); a dead
 # account (a port nobody listens on) beside a live one does not hold the
-# live one back.  Each case checks the folders' exact contents.
+# live one back; a message the user takes back out of Junk stays in
+# INBOX.  Each case checks the folders' exact contents.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
@@ -197,6 +198,21 @@ box live_account_moves Junk "$SPAM1" "$SPAM2" down-1@spam.example \
     live-1@cheap-loans.test
 [ "$(count 'dead: ')" -le 2 ] && ok dead_logged_once_per_change ||
     no dead_logged_once_per_change "$(grep 'dead: ' "$tmp/log")"
+
+# --- a message the user takes back out of Junk is left in INBOX ------------
+# (in a later pass of the daemon that moved it: that move is not this
+# pass's own move of another copy)
+n0=$(count 'moved uid')
+dv_move alice Junk INBOX "<live-1@cheap-loans.test>"
+dv_append alice INBOX "$(variant spam-phone.eml "$SPAM2" live-2@cheap-loans.test)"
+i=0
+while [ "$(count 'moved uid')" -le "$n0" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+box rescued_stays INBOX "$HAM" live-1@cheap-loans.test
+box rescued_stays_junk Junk "$SPAM1" "$SPAM2" down-1@spam.example \
+    after-bad@spam.example ham-2@friends.test disk-1@example.net \
+    live-2@cheap-loans.test
 stop_watch sigterm_with_dead_account
 
 echo "$pass passed, $fail failed"
