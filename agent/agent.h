@@ -293,7 +293,6 @@ int	imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
 struct imap_msg {
 	uint32_t	 uid;
 	unsigned	 flags;		/* IMAP_FL_*; 0 for header fetches */
-	time_t		 internaldate;	/* UTC; 0 for header fetches */
 	const char	*data;		/* bytes, NUL-terminated; borrowed */
 	size_t		 len;		/* bytes in data (capped body) */
 };

@@ -86,20 +86,6 @@ imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
 	return imap_uid_search(s, key, from, "UID SEARCH", uids_r, n_r);
 }
 
-static time_t
-internal_time(const struct mailimap_date_time *dt)
-{
-	/* Anything out of range is a date we do not know (0). */
-	if (dt == NULL || dt->dt_month < 1 || dt->dt_month > 12 ||
-	    dt->dt_day < 1 || dt->dt_day > 31 || dt->dt_hour < 0 ||
-	    dt->dt_hour > 23 || dt->dt_min < 0 || dt->dt_min > 59 ||
-	    dt->dt_sec < 0 || dt->dt_sec > 60 || dt->dt_zone < -2400 ||
-	    dt->dt_zone > 2400 || dt->dt_year < 1900 || dt->dt_year > 9999)
-		return 0;
-	return (time_t)rules_civil_time(dt->dt_year, dt->dt_month,
-	    dt->dt_day, dt->dt_hour, dt->dt_min, dt->dt_sec, dt->dt_zone);
-}
-
 static unsigned
 flag_bits(const struct mailimap_flag *f)
 {
@@ -177,10 +163,6 @@ msg_from_att(struct mailimap_msg_att *att, struct imap_msg *m)
 		case MAILIMAP_MSG_ATT_UID:
 			m->uid = st->att_data.att_uid;
 			have_uid = 1;
-			break;
-		case MAILIMAP_MSG_ATT_INTERNALDATE:
-			m->internaldate =
-			    internal_time(st->att_data.att_internal_date);
 			break;
 		case MAILIMAP_MSG_ATT_BODY_SECTION:
 			/* sec_section is NULL for BODY[]: not looked at. */
@@ -293,7 +275,6 @@ imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
 		fatalx("out of memory");
 	ft_add(ft, mailimap_fetch_att_new_uid());
 	ft_add(ft, mailimap_fetch_att_new_flags());
-	ft_add(ft, mailimap_fetch_att_new_internaldate());
 	ft_add(ft, mailimap_fetch_att_new_body_peek_section_partial(sec, 0,
 	    (uint32_t)max_bytes));
 	r = run_fetch(s, uid_from, uid_to, ft, "UID FETCH", cb, arg);

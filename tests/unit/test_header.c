@@ -39,12 +39,12 @@ test_dates(void)
 			    (long long)t, (long long)rows[i].t);
 	}
 	T_INTEQ(rules_parse_date(NULL, &t), -1);
-	/* The IMAP INTERNALDATE path uses the same arithmetic. */
+	/* The arithmetic under it, called directly. */
 	T_INTEQ(rules_civil_time(2026, 11, 2, 10, 0, 0, 0), 1793613600);
 	T_INTEQ(rules_civil_time(2026, 11, 2, 10, 0, 0, 130), 1793608200);
 	T_INTEQ(rules_civil_time(2026, 11, 2, 10, 0, 0, -500), 1793631600);
-	/* Fuzzing (fuzz_imap, INTERNALDATE with a zone of -01111...1 read
-	 * as an int): no overflow, 64-bit results. */
+	/* Fuzzing (fuzz_imap, when sweep read INTERNALDATE: a zone of
+	 * -01111...1 read as an int): no overflow, 64-bit results. */
 	T_INTEQ(rules_civil_time(1996, 7, 17, 2, 44, 25, -954436537),
 	    837571465 + (int64_t)9544365 * 3600 + 37 * 60);
 	T_INTEQ(rules_civil_time(2026, 1, 1, 2147483647, 0, 0, 0),
