@@ -538,6 +538,7 @@ struct sweep {
 	double	 t0, tprog;
 	int64_t	 first_id;	/* first action this pass logged, or 0:
 				   ids from it on are this pass's */
+	int	 log_empty;	/* no action of the account before this pass */
 };
 
 /* sweep.c, for watch.c too.  sweep_setup fills *sw for account a (store

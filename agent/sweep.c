@@ -128,7 +128,7 @@ rescued(struct sweep *sw, const struct verdict *v)
 	size_t i;
 	int r;
 
-	if (v->msgid == NULL)
+	if (v->msgid == NULL || sw->log_empty)
 		return 0;
 	r = store_action_find_msgid(sw->st, sw->a->name, v->msgid, &id, err,
 	    sizeof(err));
@@ -553,6 +553,7 @@ imap_exit(int r)
 int
 sweep_pass(struct sweep *sw, int harvest_now)
 {
+	char err[512];
 	size_t i, errors = sw->errors;
 	int r;
 
@@ -561,6 +562,10 @@ sweep_pass(struct sweep *sw, int harvest_now)
 	sw->news = 0;
 	sw->first_id = 0;	/* a watch daemon's earlier passes moved
 				   before: a copy back in INBOX is a rescue */
+	/* Nothing logged before this pass: no message can have come back,
+	 * and each lookup would cost a query (thousands on a first run). */
+	sw->log_empty = store_action_any(sw->st, sw->a->name, err,
+	    sizeof(err)) == 0;
 	if (sw->dest[DEST_JUNK] == NULL && (r = find_folders(sw)) != IMAP_OK)
 		return r;
 	if (harvest_now) {

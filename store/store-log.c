@@ -265,6 +265,28 @@ store_action_find_msgid(struct store *st, const char *account,
 	return 1;
 }
 
+int
+store_action_any(struct store *st, const char *account, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (empty(account))
+		return store_sql_failx(st, err, errlen, "empty account name");
+	s = store_sql_stmt(st, STORE_SQL_ACTION_ANY,
+	    "SELECT 1 FROM action_log WHERE account = ?1 LIMIT 1", err,
+	    errlen);
+	if (s == NULL)
+		return -1;
+	if (bind_text(s, 1, account) != SQLITE_OK)
+		return store_sql_bind_failed(st, s, err, errlen);
+	rc = store_sql_step(st, s, err, errlen);
+	if (rc == 1)
+		store_sql_reset(s);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Iterating over the log.                                             */
 

@@ -261,6 +261,9 @@ int	store_action_undone(struct store *st, int64_t id, char *err,
  */
 int	store_action_find_msgid(struct store *st, const char *account,
 	    const char *msgid, int64_t *id_r, char *err, size_t errlen);
+/* 1 when account has any action logged, 0 when none, -1 on error. */
+int	store_action_any(struct store *st, const char *account, char *err,
+	    size_t errlen);
 
 /* Which actions an iterator returns; a zeroed filter means all, newest
  * first. */
@@ -330,7 +333,7 @@ enum store_sql {
 	STORE_SQL_MAILBOX_GET, STORE_SQL_MAILBOX_SET,
 	STORE_SQL_ACTION_INSERT, STORE_SQL_ACTION_DONE, STORE_SQL_ACTION_FAILED,
 	STORE_SQL_ACTION_UNDONE, STORE_SQL_ACTION_STATE,
-	STORE_SQL_ACTION_FIND, STORE_SQL_ACTION_NEWEST,
+	STORE_SQL_ACTION_FIND, STORE_SQL_ACTION_ANY, STORE_SQL_ACTION_NEWEST,
 	STORE_SQL_ACTION_OLDEST,
 	STORE_SQL_FP_ADD, STORE_SQL_FP_GET, STORE_SQL_FP_KIND,
 	STORE_SQL_COUNT

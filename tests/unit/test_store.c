@@ -664,7 +664,11 @@ test_find_msgid(void)
 	T_INTEQ(store_action_find_msgid(st, "a", "<r@x.example>", &got, err,
 	    sizeof(err)), 0);
 	T_INTEQ(got, 0);
+	T_INTEQ(store_action_any(st, "a", err, sizeof(err)), 0);
 	id1 = log_action(st, "a", 0, "<R@X.Example>");
+	T_INTEQ(store_action_any(st, "a", err, sizeof(err)), 1);
+	T_INTEQ(store_action_any(st, "b", err, sizeof(err)), 0);
+	T_INTEQ(store_action_any(st, "", err, sizeof(err)), -1);
 	T_INTEQ(store_action_done(st, id1, 5, err, sizeof(err)), 0);
 	T_INTEQ(store_action_find_msgid(st, "a", "R@x.example", &got, err,
 	    sizeof(err)), 1);
