@@ -378,8 +378,9 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 /*
  * The UIDs a search finds, in batches of SWEEP_BATCH: on a first run
  * those of the last first_run_days (first set), else those above the
- * last one swept (a range too wide for one batch: UIDs can be sparse,
- * and fetching empty ranges one by one could take millions of commands).
+ * last one swept, when that range is far wider than the mailbox's
+ * message count (UIDs can be sparse, and fetching empty ranges one by
+ * one could take millions of commands).
  */
 static int
 searched(struct sweep *sw, int first)
@@ -475,6 +476,7 @@ settle_pending(struct sweep *sw)
 static int
 sweep_mailbox(struct sweep *sw, const char *name)
 {
+	uint64_t from;
 	uint32_t uv, last, exists;
 	char err[512];
 	int known, r;
@@ -509,13 +511,19 @@ sweep_mailbox(struct sweep *sw, const char *name)
 		r = searched(sw, 1);
 	else if (sw->uidnext == 0)
 		r = batch(sw, last + 1, 0);
-	else if ((uint64_t)sw->uidnext > (uint64_t)last + 1 + SWEEP_BATCH)
-		r = searched(sw, 0);
+	else if ((uint64_t)sw->uidnext > (uint64_t)last + 1 + SWEEP_BATCH &&
+	    (uint64_t)sw->uidnext - 1 - last > 2 * (uint64_t)exists +
+	    SWEEP_BATCH)
+		r = searched(sw, 0);	/* far more UIDs than messages */
 	else {
-		r = IMAP_OK;		/* (what comes meanwhile too) */
-		if (sw->uidnext > last + 1)
-			r = batch(sw, last + 1, (uint64_t)last + SWEEP_BATCH <
-			    UINT32_MAX ? last + SWEEP_BATCH : UINT32_MAX);
+		/* Ranges of SWEEP_BATCH UIDs; the last may reach past
+		 * UIDNEXT (what comes meanwhile too). */
+		r = IMAP_OK;
+		for (from = (uint64_t)last + 1; r == IMAP_OK &&
+		    from < sw->uidnext; from += SWEEP_BATCH)
+			r = batch(sw, (uint32_t)from, from + SWEEP_BATCH - 1 <
+			    UINT32_MAX ? (uint32_t)(from + SWEEP_BATCH - 1) :
+			    UINT32_MAX);
 		if (r == IMAP_OK && (known == 0 || sw->rescan))
 			r = do_moves(sw, sw->uidnext - 1);
 	}

@@ -399,6 +399,35 @@ else
 	ok "fetch_unasked_uids: never acted on"
 fi
 
+# --- more UIDs than one batch, none missing: fetched by UID ranges ---------------
+# (a UID SEARCH is for UIDs far sparser than the messages: see
+# uidvalidity_sparse_uids)
+many=
+i=0
+while [ $i -lt 2500 ]; do
+	many="$many --load INBOX:$fx/ham.eml"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+if peer_start dense_batches '' $many; then
+	conf
+	timeout 60 "$IMAPSIFT" sweep --all -c "$d/config" > "$d/out" 2>&1
+	rc=$?
+	nf=$(grep -c 'UID FETCH [0-9]*:[0-9]* (UID FLAGS BODY.PEEK' \
+	    "$d/peer.log")
+	if ! rc_is 0; then
+		no dense_batches "$why"
+	elif ! grep -q 'INBOX 2505 new, 2 junk, 1 backscatter' "$d/out"; then
+		no dense_batches "$(tr '\n' '|' < "$d/out")"
+	elif [ "$nf" -ne 3 ] || grep -q 'UID SEARCH' "$d/peer.log"; then
+		no dense_batches "$nf body fetches: $(grep 'UID FETCH\|UID SEARCH' \
+		    "$d/peer.log" | tr '\n' '|')"
+	else
+		ok dense_batches
+	fi
+	peer_stop
+fi
+
 # --- NO and BAD to every command in turn -------------------------------------------
 # (LOGOUT last: the work is done by then.)  NO: 1 ("a command the server
 # refused"), 3 for LOGIN, 0 where it only costs a flag or the LOGOUT.
