@@ -265,6 +265,12 @@ child sh "$HERE/regress.sh" "$BIN" "$CORP" aa66798 || scale_fail=1
 # it still measures imapfilter and the raw fetch).
 echo
 child sh "$HERE/sweep.sh" "$BIN" "$CORP" || sweep_fail=1
+# ... and again with Dovecot on one CPU and the clients on the other, as
+# when the server is another machine.
+if [ "$(nproc)" -ge 2 ]; then
+	echo
+	SWEEP_PIN=1 child sh "$HERE/sweep.sh" "$BIN" "$CORP" || sweep_fail=1
+fi
 echo
 echo "bench: $(($(date +%s) - t_start)) s in all"
 [ -z "$peer_fail" ] || die "peer(s) failed:$peer_fail"
