@@ -155,9 +155,9 @@ finish_batch(struct sweep *sw, const char *const *why, const int *unknown,
 		m = &sw->mv[i];
 		switch (m->state) {
 		case IMAP_MV_COPIED:
-			adv = 0;
-			/* FALLTHROUGH */
 		case IMAP_MV_DONE:
+			if (m->state == IMAP_MV_COPIED)
+				adv = 0;	/* the original is still here */
 			r = store_action_done(sw->st, m->id, m->new_uid, err,
 			    sizeof(err));
 			sw->moved[m->dest]++;
