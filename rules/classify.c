@@ -257,6 +257,10 @@ scan_phrases(struct cls *c, const struct rules_msg *m)
 	char *fold = NULL, *q;
 	size_t foldsz = 0, n, i;
 
+	/* With no phrases listed, rules_match_phrases reports nothing:
+	 * folding the text for it would be wasted. */
+	if (rules_count(c->rs, RULES_PHRASE) == 0)
+		return 0;
 	for (i = 0; i < m->nparts; i++) {
 		p = &m->parts[i];
 		if (foldsz < p->len + 1) {
