@@ -19,6 +19,7 @@
 
 #include <idn2.h>
 #include <libpsl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -590,41 +591,83 @@ url_open(const char *text, const char *p, const char *end)
 	return 0;
 }
 
-/* Only URLs with a plausible host are reported: a scanner hit that no
- * browser could open tells nothing. */
+/* Does a word start at p? */
+static int
+word_start(const char *text, const char *p)
+{
+	return p == text || !is_alnum((unsigned char)p[-1]);
+}
+
+/* The first byte ch at or after p, or end. */
+static const char *
+find_byte(const char *p, const char *end, char ch)
+{
+	const char *q = memchr(p, ch, (size_t)(end - p));
+
+	return q != NULL ? q : end;
+}
+
+/* The next ':' or '.' at or after p, or end; *colon and *dot hold the
+ * next of each from earlier calls, so that each is searched for once. */
+static const char *
+next_sep(const char *p, const char *end, const char **colon,
+    const char **dot)
+{
+	if (*colon < p)
+		*colon = find_byte(p, end, ':');
+	if (*dot < p)
+		*dot = find_byte(p, end, '.');
+	return *colon < *dot ? *colon : *dot;
+}
+
+/*
+ * Only URLs with a plausible host are reported: a scanner hit that no
+ * browser could open tells nothing.
+ *
+ * An opening is a word start followed by "www." or by "ftp:", "http:" or
+ * "https:", so the scan goes from one '.' or ':' to the next, rarer bytes
+ * than letters, and tries the word starts 3 to 5 bytes before it.  A URL
+ * cannot start inside another's opening (those are letters, so no word
+ * starts there), so URLs are found in the order of their separators.
+ */
 void
 rules_find_urls(const char *text, size_t len,
     void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
 {
-	const char *p, *e, *end;
+	const char *p, *s, *c, *e, *end, *colon, *dot;
 	char host[RULES_HOST_MAX];
-	size_t n;
+	ptrdiff_t back;
+	size_t n = 0;
 
 	if (text == NULL || fn == NULL)
 		return;
 	p = text;
 	end = text + len;
+	colon = find_byte(p, end, ':');
+	dot = find_byte(p, end, '.');
 	while (p < end) {
-		if (!is_alnum((unsigned char)*p)) {
-			p++;
+		c = next_sep(p, end, &colon, &dot);
+		if (c == end)
+			break;
+		back = *c == '.' ? 3 : 5;	/* "www." or "https:" */
+		s = c - p >= back ? c - back : p;
+		for (; c - s >= 3; s++)
+			if (word_start(text, s) &&
+			    (n = url_open(text, s, end)) > 0)
+				break;
+		if (c - s < 3) {
+			p = c + 1;
 			continue;
 		}
-		/* A word start: look for an opening, else skip the word. */
-		n = url_open(text, p, end);
-		if (n == 0) {
-			while (p < end && is_alnum((unsigned char)*p))
-				p++;
-			continue;
-		}
-		e = p + n;
+		e = s + n;
 		while (e < end && !url_stop((const unsigned char *)e,
 		    (const unsigned char *)end))
 			e++;
-		e = url_trim(p + n, e);
-		if (e > p + n && rules_url_host(p, (size_t)(e - p), host,
+		e = url_trim(s + n, e);
+		if (e > s + n && rules_url_host(s, (size_t)(e - s), host,
 		    sizeof(host)) == 0)
-			fn(ctx, p, (size_t)(e - p));
-		p = e > p + n ? e : p + n;
+			fn(ctx, s, (size_t)(e - s));
+		p = e > s + n ? e : s + n;
 	}
 }
 
