@@ -445,8 +445,13 @@ url_find_authority(const char **p, const char *end, const char **e_r)
 			if (*e == '/' || *e == '?' || *e == '#' ||
 			    (special && *e == '\\'))
 				break;
+		/* Only an authority ending in ':' can be a scheme alone. */
+		for (q = e; q > *p && is_tn((unsigned char)q[-1]); q--)
+			continue;
+		if (e == end || q == *p || q[-1] != ':')
+			break;
 		q = *p;
-		if (e == end || url_scheme(&q, e) != 1 || peek(&q, e) != -1)
+		if (url_scheme(&q, e) != 1 || peek(&q, e) != -1)
 			break;
 	}
 	*e_r = e;
