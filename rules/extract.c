@@ -237,14 +237,19 @@ host_domain(const char *h, size_t n, char *out, size_t outsz)
 	return 0;
 }
 
-/* Lowercases ASCII and drops trailing dots; returns the new length. */
+/* Lowercases ASCII and drops trailing dots; returns the new length.
+ * *high_r says whether a byte is not ASCII. */
 static size_t
-host_tidy(char *h, size_t n)
+host_tidy(char *h, size_t n, int *high_r)
 {
 	size_t i;
+	unsigned char high = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		high |= (unsigned char)h[i];
 		h[i] = (char)rules_lower((unsigned char)h[i]);
+	}
+	*high_r = high >= 0x80;
 	while (n > 0 && h[n - 1] == '.')
 		n--;
 	h[n] = '\0';
@@ -276,7 +281,8 @@ int
 rules_host_normalise(const char *in, size_t len, char *out, size_t outsz)
 {
 	char buf[HOST_RAW_MAX];
-	size_t n, i;
+	size_t n;
+	int high;
 
 	if (in == NULL || out == NULL || outsz == 0 || len == 0 ||
 	    len >= HOST_RAW_MAX)
@@ -290,13 +296,12 @@ rules_host_normalise(const char *in, size_t len, char *out, size_t outsz)
 		return -1;
 	if (memchr(buf, ':', n) != NULL)
 		return host_ipv6(buf, n, out, outsz);
-	n = host_tidy(buf, n);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)buf[i] >= 0x80)
-			break;
-	if (i < n && (host_idna(buf, sizeof(buf), &n) == -1))
-		return -1;
-	n = host_tidy(buf, n);
+	n = host_tidy(buf, n, &high);
+	if (high) {
+		if (host_idna(buf, sizeof(buf), &n) == -1)
+			return -1;
+		n = host_tidy(buf, n, &high);
+	}
 	if (n == 0)
 		return -1;
 	if (ends_in_number(buf, n))
