@@ -641,8 +641,9 @@ next_sep(const char *p, const char *end, const char **colon,
  * starts there), so URLs are found in the order of their separators.
  */
 void
-rules_find_urls(const char *text, size_t len,
-    void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
+rules_find_url_hosts(const char *text, size_t len,
+    void (*fn)(void *ctx, const char *url, size_t len, const char *host),
+    void *ctx)
 {
 	const char *p, *s, *c, *e, *end, *colon, *dot;
 	char host[RULES_HOST_MAX];
@@ -676,9 +677,35 @@ rules_find_urls(const char *text, size_t len,
 		e = url_trim(s + n, e);
 		if (e > s + n && rules_url_host(s, (size_t)(e - s), host,
 		    sizeof(host)) == 0)
-			fn(ctx, s, (size_t)(e - s));
+			fn(ctx, s, (size_t)(e - s), host);
 		p = e > s + n ? e : s + n;
 	}
+}
+
+/* rules_find_urls' callback and its context, for rules_find_url_hosts. */
+struct url_only {
+	void	(*fn)(void *ctx, const char *url, size_t len);
+	void	*ctx;
+};
+
+static void
+url_only(void *ctx, const char *url, size_t len, const char *host)
+{
+	struct url_only *u = ctx;
+
+	(void)host;
+	u->fn(u->ctx, url, len);
+}
+
+void
+rules_find_urls(const char *text, size_t len,
+    void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
+{
+	struct url_only u = { fn, ctx };
+
+	if (text == NULL || fn == NULL)
+		return;
+	rules_find_url_hosts(text, len, url_only, &u);
 }
 
 /* ------------------------------------------------------------------ */
