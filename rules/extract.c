@@ -540,19 +540,33 @@ url_stop(const unsigned char *p, const unsigned char *end)
 	return c == 0xef && p[1] == 0xbb && p[2] == 0xbf;
 }
 
+/* Opening less closing brackets between s and e. */
+static long
+balance(const char *s, const char *e, char open, char close)
+{
+	long n = 0;
+
+	for (; s < e; s++)
+		n += *s == open ? 1 : *s == close ? -1 : 0;
+	return n;
+}
+
 /* Drops trailing punctuation that belongs to the sentence, keeping a
- * closing ')' or ']' that balances one inside the URL. */
+ * closing ')' or ']' that balances one inside the URL.  The brackets are
+ * counted only at the first closing one: most URLs end in neither. */
 static const char *
 url_trim(const char *s, const char *e)
 {
-	const char *q;
+	const char *e0 = e;
 	long paren = 0, brack = 0;
+	int counted = 0;
 
-	for (q = s; q < e; q++) {
-		paren += *q == '(' ? 1 : *q == ')' ? -1 : 0;
-		brack += *q == '[' ? 1 : *q == ']' ? -1 : 0;
-	}
 	while (e > s) {
+		if ((e[-1] == ')' || e[-1] == ']') && !counted) {
+			paren = balance(s, e0, '(', ')');
+			brack = balance(s, e0, '[', ']');
+			counted = 1;
+		}
 		if (e[-1] == ')') {
 			if (paren >= 0)
 				break;
