@@ -800,9 +800,14 @@ rules_find_phones(const char *text, size_t len, unsigned default_cc,
 		for (s = q - p > 2 ? q - 2 : p; s < q; s++)
 			if (ph_start(text, s, end))
 				break;
-		if (s < q || ph_start(text, q, end))
+		if (s < q || ph_start(text, q, end)) {
 			p = ph_candidate(text, s, end, default_cc, fn, ctx);
-		else
-			p = q + 1;
+			continue;
+		}
+		/* The digit is glued to a word byte, and so is the rest of
+		 * its word ("x86", "a1b2"): none starts a run. */
+		for (p = q + 1; p < end && (is_alnum((unsigned char)*p) ||
+		    *p == '_'); p++)
+			continue;
 	}
 }
