@@ -71,6 +71,16 @@ pct_decode(const char *in, size_t len, char *buf, size_t bufsz, size_t *n_r)
 	int hi, lo;
 	unsigned char c;
 
+	/* Most hosts have no escape: one copy, refused as the loop below
+	 * would refuse it. */
+	if (memchr(in, '%', len) == NULL) {
+		if (len + 1 > bufsz || memchr(in, '\0', len) != NULL)
+			return -1;
+		memcpy(buf, in, len);
+		buf[len] = '\0';
+		*n_r = len;
+		return 0;
+	}
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (c == '%') {
