@@ -19,6 +19,7 @@
 
 #include <idn2.h>
 #include <libpsl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,16 @@ pct_decode(const char *in, size_t len, char *buf, size_t bufsz, size_t *n_r)
 	int hi, lo;
 	unsigned char c;
 
+	/* Most hosts have no escape: one copy, refused as the loop below
+	 * would refuse it. */
+	if (memchr(in, '%', len) == NULL) {
+		if (len + 1 > bufsz || memchr(in, '\0', len) != NULL)
+			return -1;
+		memcpy(buf, in, len);
+		buf[len] = '\0';
+		*n_r = len;
+		return 0;
+	}
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (c == '%') {
@@ -236,14 +247,19 @@ host_domain(const char *h, size_t n, char *out, size_t outsz)
 	return 0;
 }
 
-/* Lowercases ASCII and drops trailing dots; returns the new length. */
+/* Lowercases ASCII and drops trailing dots; returns the new length.
+ * *high_r says whether a byte is not ASCII. */
 static size_t
-host_tidy(char *h, size_t n)
+host_tidy(char *h, size_t n, int *high_r)
 {
 	size_t i;
+	unsigned char high = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		high |= (unsigned char)h[i];
 		h[i] = (char)rules_lower((unsigned char)h[i]);
+	}
+	*high_r = high >= 0x80;
 	while (n > 0 && h[n - 1] == '.')
 		n--;
 	h[n] = '\0';
@@ -275,7 +291,8 @@ int
 rules_host_normalise(const char *in, size_t len, char *out, size_t outsz)
 {
 	char buf[HOST_RAW_MAX];
-	size_t n, i;
+	size_t n;
+	int high;
 
 	if (in == NULL || out == NULL || outsz == 0 || len == 0 ||
 	    len >= HOST_RAW_MAX)
@@ -289,13 +306,12 @@ rules_host_normalise(const char *in, size_t len, char *out, size_t outsz)
 		return -1;
 	if (memchr(buf, ':', n) != NULL)
 		return host_ipv6(buf, n, out, outsz);
-	n = host_tidy(buf, n);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)buf[i] >= 0x80)
-			break;
-	if (i < n && (host_idna(buf, sizeof(buf), &n) == -1))
-		return -1;
-	n = host_tidy(buf, n);
+	n = host_tidy(buf, n, &high);
+	if (high) {
+		if (host_idna(buf, sizeof(buf), &n) == -1)
+			return -1;
+		n = host_tidy(buf, n, &high);
+	}
 	if (n == 0)
 		return -1;
 	if (ends_in_number(buf, n))
@@ -444,8 +460,13 @@ url_find_authority(const char **p, const char *end, const char **e_r)
 			if (*e == '/' || *e == '?' || *e == '#' ||
 			    (special && *e == '\\'))
 				break;
+		/* Only an authority ending in ':' can be a scheme alone. */
+		for (q = e; q > *p && is_tn((unsigned char)q[-1]); q--)
+			continue;
+		if (e == end || q == *p || q[-1] != ':')
+			break;
 		q = *p;
-		if (e == end || url_scheme(&q, e) != 1 || peek(&q, e) != -1)
+		if (url_scheme(&q, e) != 1 || peek(&q, e) != -1)
 			break;
 	}
 	*e_r = e;
@@ -529,19 +550,33 @@ url_stop(const unsigned char *p, const unsigned char *end)
 	return c == 0xef && p[1] == 0xbb && p[2] == 0xbf;
 }
 
+/* Opening less closing brackets between s and e. */
+static long
+balance(const char *s, const char *e, char open, char close)
+{
+	long n = 0;
+
+	for (; s < e; s++)
+		n += *s == open ? 1 : *s == close ? -1 : 0;
+	return n;
+}
+
 /* Drops trailing punctuation that belongs to the sentence, keeping a
- * closing ')' or ']' that balances one inside the URL. */
+ * closing ')' or ']' that balances one inside the URL.  The brackets are
+ * counted only at the first closing one: most URLs end in neither. */
 static const char *
 url_trim(const char *s, const char *e)
 {
-	const char *q;
+	const char *e0 = e;
 	long paren = 0, brack = 0;
+	int counted = 0;
 
-	for (q = s; q < e; q++) {
-		paren += *q == '(' ? 1 : *q == ')' ? -1 : 0;
-		brack += *q == '[' ? 1 : *q == ']' ? -1 : 0;
-	}
 	while (e > s) {
+		if ((e[-1] == ')' || e[-1] == ']') && !counted) {
+			paren = balance(s, e0, '(', ')');
+			brack = balance(s, e0, '[', ']');
+			counted = 1;
+		}
 		if (e[-1] == ')') {
 			if (paren >= 0)
 				break;
@@ -590,42 +625,111 @@ url_open(const char *text, const char *p, const char *end)
 	return 0;
 }
 
-/* Only URLs with a plausible host are reported: a scanner hit that no
- * browser could open tells nothing. */
-void
-rules_find_urls(const char *text, size_t len,
-    void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
+/* Does a word start at p? */
+static int
+word_start(const char *text, const char *p)
 {
-	const char *p, *e, *end;
+	return p == text || !is_alnum((unsigned char)p[-1]);
+}
+
+/* The first byte ch at or after p, or end. */
+static const char *
+find_byte(const char *p, const char *end, char ch)
+{
+	const char *q = memchr(p, ch, (size_t)(end - p));
+
+	return q != NULL ? q : end;
+}
+
+/* The next ':' or '.' at or after p, or end; *colon and *dot hold the
+ * next of each from earlier calls, so that each is searched for once. */
+static const char *
+next_sep(const char *p, const char *end, const char **colon,
+    const char **dot)
+{
+	if (*colon < p)
+		*colon = find_byte(p, end, ':');
+	if (*dot < p)
+		*dot = find_byte(p, end, '.');
+	return *colon < *dot ? *colon : *dot;
+}
+
+/*
+ * Only URLs with a plausible host are reported: a scanner hit that no
+ * browser could open tells nothing.
+ *
+ * An opening is a word start followed by "www." or by "ftp:", "http:" or
+ * "https:", so the scan goes from one '.' or ':' to the next, rarer bytes
+ * than letters, and tries the word starts 3 to 5 bytes before it.  A URL
+ * cannot start inside another's opening (those are letters, so no word
+ * starts there), so URLs are found in the order of their separators.
+ */
+void
+rules_find_url_hosts(const char *text, size_t len,
+    void (*fn)(void *ctx, const char *url, size_t len, const char *host),
+    void *ctx)
+{
+	const char *p, *s, *c, *e, *end, *colon, *dot;
 	char host[RULES_HOST_MAX];
-	size_t n;
+	ptrdiff_t back;
+	size_t n = 0;
 
 	if (text == NULL || fn == NULL)
 		return;
 	p = text;
 	end = text + len;
+	colon = find_byte(p, end, ':');
+	dot = find_byte(p, end, '.');
 	while (p < end) {
-		if (!is_alnum((unsigned char)*p)) {
-			p++;
+		c = next_sep(p, end, &colon, &dot);
+		if (c == end)
+			break;
+		back = *c == '.' ? 3 : 5;	/* "www." or "https:" */
+		s = c - p >= back ? c - back : p;
+		for (; c - s >= 3; s++)
+			if (word_start(text, s) &&
+			    (n = url_open(text, s, end)) > 0)
+				break;
+		if (c - s < 3) {
+			p = c + 1;
 			continue;
 		}
-		/* A word start: look for an opening, else skip the word. */
-		n = url_open(text, p, end);
-		if (n == 0) {
-			while (p < end && is_alnum((unsigned char)*p))
-				p++;
-			continue;
-		}
-		e = p + n;
+		e = s + n;
 		while (e < end && !url_stop((const unsigned char *)e,
 		    (const unsigned char *)end))
 			e++;
-		e = url_trim(p + n, e);
-		if (e > p + n && rules_url_host(p, (size_t)(e - p), host,
+		e = url_trim(s + n, e);
+		if (e > s + n && rules_url_host(s, (size_t)(e - s), host,
 		    sizeof(host)) == 0)
-			fn(ctx, p, (size_t)(e - p));
-		p = e > p + n ? e : p + n;
+			fn(ctx, s, (size_t)(e - s), host);
+		p = e > s + n ? e : s + n;
 	}
+}
+
+/* rules_find_urls' callback and its context, for rules_find_url_hosts. */
+struct url_only {
+	void	(*fn)(void *ctx, const char *url, size_t len);
+	void	*ctx;
+};
+
+static void
+url_only(void *ctx, const char *url, size_t len, const char *host)
+{
+	struct url_only *u = ctx;
+
+	(void)host;
+	u->fn(u->ctx, url, len);
+}
+
+void
+rules_find_urls(const char *text, size_t len,
+    void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
+{
+	struct url_only u = { fn, ctx };
+
+	if (text == NULL || fn == NULL)
+		return;
+	rules_find_url_hosts(text, len, url_only, &u);
 }
 
 /* ------------------------------------------------------------------ */

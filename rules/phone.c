@@ -735,35 +735,79 @@ ph_candidate(const char *text, const char *p, const char *end,
 	return o != NULL ? o : all.end;
 }
 
+#define ONES	0x0101010101010101ULL
+#define LOWS	0x7f7f7f7f7f7f7f7fULL
+#define HIGHS	0x8080808080808080ULL
+
+/*
+ * The first digit at or after p, or end.  Most text has few digits, so
+ * eight bytes are tested at a time: a byte's low seven bits l get the
+ * high bit of l + (0x80 - '0') when l >= '0' and that of ('9' + 0x80) - l
+ * when l <= '9', neither carrying into the next byte; a byte with its
+ * own high bit set is not a digit.
+ */
+static const char *
+ph_next_digit(const char *p, const char *end)
+{
+	uint64_t w, l;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, sizeof(w));
+		l = w & LOWS;
+		if (((l + ONES * (0x80 - '0')) & (ONES * ('9' + 0x80) - l) &
+		    ~w & HIGHS) != 0)
+			break;
+		p += 8;
+	}
+	while (p < end && !is_digit((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* Does a run start at p: a digit, or '+' or '(' before a digit or '+',
+ * at a word start? */
+static int
+ph_start(const char *text, const char *p, const char *end)
+{
+	unsigned char c = (unsigned char)*p;
+	unsigned char d = p + 1 < end ? (unsigned char)p[1] : 0;
+
+	return (is_digit(c) || ((c == '+' || c == '(') &&
+	    (is_digit(d) || d == '+'))) &&
+	    (p == text || !(is_alnum((unsigned char)p[-1]) || p[-1] == '_'));
+}
+
+/*
+ * Every run has a digit within its first three bytes ("(+44"), and a
+ * start with none there reads no digit group and changes nothing, so the
+ * scan goes from digit to digit and tries the two bytes before each.
+ */
 void
 rules_find_phones(const char *text, size_t len, unsigned default_cc,
     void (*fn)(void *ctx, const char *digits, const char *orig,
     size_t olen), void *ctx)
 {
-	const char *p, *end;
-	unsigned char c, d;
+	const char *p, *q, *s, *end;
 
 	if (text == NULL || fn == NULL)
 		return;
 	p = text;
 	end = text + len;
 	while (p < end) {
-		c = (unsigned char)*p;
-		d = p + 1 < end ? (unsigned char)p[1] : 0;
-		if ((is_digit(c) || ((c == '+' || c == '(') &&
-		    (is_digit(d) || d == '+'))) &&
-		    (p == text || !(is_alnum((unsigned char)p[-1]) ||
-		    p[-1] == '_'))) {
-			p = ph_candidate(text, p, end, default_cc, fn, ctx);
+		q = ph_next_digit(p, end);
+		if (q == end)
+			break;
+		for (s = q - p > 2 ? q - 2 : p; s < q; s++)
+			if (ph_start(text, s, end))
+				break;
+		if (s < q || ph_start(text, q, end)) {
+			p = ph_candidate(text, s, end, default_cc, fn, ctx);
 			continue;
 		}
-		/* Not at a word start: skip the rest of the word. */
-		if (is_alnum(c) || c == '_') {
-			while (p < end && (is_alnum((unsigned char)*p) ||
-			    *p == '_'))
-				p++;
+		/* The digit is glued to a word byte, and so is the rest of
+		 * its word ("x86", "a1b2"): none starts a run. */
+		for (p = q + 1; p < end && (is_alnum((unsigned char)*p) ||
+		    *p == '_'); p++)
 			continue;
-		}
-		p++;
 	}
 }

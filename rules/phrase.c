@@ -13,7 +13,9 @@
  * combine it with the previous word's hash, look the key up, and for each
  * candidate compare the earlier word hashes (kept in a small ring) and then
  * the bytes.  The work per word is one probe plus the candidates sharing
- * those two words, whatever the number of phrases.
+ * those two words, whatever the number of phrases.  A bitmap of the
+ * phrases' last words spares the probe after most words when the phrases
+ * are few; word hashes are plain FNV-1a, mixed only to make a key.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 
 #define RING	64u		/* word hashes remembered while matching */
 #define SEEN0	128u		/* matched phrases tracked without malloc */
+#define LASTBITS 1024u		/* bits in the last-word bitmap */
 
 struct phr {
 	uint64_t key;		/* hash of the last two words */
@@ -45,6 +48,7 @@ struct rules_phrases {
 	uint32_t *slots;	/* first phrase of a key, index + 1; 0 empty */
 	size_t	 mask;
 	size_t	 nkeys;
+	uint64_t last[LASTBITS / 64];	/* last_bit() of last words */
 };
 
 /* Remembers which phrases were already reported in one call. */
@@ -276,6 +280,31 @@ rules_strset_get_host(const struct rules_strset *ss, const char *host,
 /* ------------------------------------------------------------------ */
 /* The phrase index.                                                    */
 
+/* A word's bit in the last-word bitmap: the top bits of its FNV-1a hash,
+ * which the last multiplications mixed best. */
+static size_t
+last_bit(uint64_t h)
+{
+	return (size_t)(h >> 54);
+}
+
+static void
+last_add(struct rules_phrases *ph, uint64_t h)
+{
+	size_t	 b = last_bit(h);
+
+	ph->last[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+/* May a phrase end with the word of hash h? */
+static int
+maybe_last(const struct rules_phrases *ph, uint64_t h)
+{
+	size_t	 b = last_bit(h);
+
+	return (ph->last[b / 64] >> (b % 64) & 1) != 0;
+}
+
 struct rules_phrases *
 rules_phrases_new(void)
 {
@@ -347,7 +376,7 @@ hash_words(struct rules_phrases *ph, const char *s, size_t len)
 	for (i = 0; i <= len; i++) {
 		if (i == len || s[i] == ' ') {
 			if (inword)
-				ph->words[ph->nw + n++] = mix64(h);
+				ph->words[ph->nw + n++] = h;
 			h = FNV0;
 			inword = 0;
 			continue;
@@ -379,8 +408,8 @@ rules_phrases_add(struct rules_phrases *ph, const char *folded, size_t len,
 	if (nw < 2)
 		return -1;
 	p = &ph->v[ph->n];
-	p->key = pair_key(ph->words[ph->nw + nw - 2],
-	    ph->words[ph->nw + nw - 1]);
+	p->key = pair_key(mix64(ph->words[ph->nw + nw - 2]),
+	    mix64(ph->words[ph->nw + nw - 1]));
 	si = slot_find(ph, p->key);
 	for (i = ph->slots[si]; i != 0; i = ph->v[i - 1].next)
 		if (ph->v[i - 1].len == len &&
@@ -400,6 +429,7 @@ rules_phrases_add(struct rules_phrases *ph, const char *folded, size_t len,
 		ph->nkeys++;
 	p->next = ph->slots[si];
 	ph->slots[si] = (uint32_t)++ph->n;
+	last_add(ph, ph->words[ph->nw + nw - 1]);
 	ph->tlen = need;
 	ph->nw += nw;
 	return 1;
@@ -469,33 +499,33 @@ rules_phrases_find(const struct rules_phrases *ph, const char *text,
     void *ctx)
 {
 	struct rules_origin o;
-	uint64_t ring[RING], h = FNV0;
+	uint64_t ring[RING], h;
 	struct seen seen;
 	const struct phr *p;
-	size_t	 i, k = 0;
+	size_t	 i = 0, k = 0;
 	uint32_t j;
-	int	 inword = 0;
 
 	if (ph == NULL || ph->n == 0 || text == NULL)
 		return;
 	memset(&seen, 0, sizeof(seen));
 	seen.v = seen.stack;
 	seen.mask = SEEN0 - 1;
-	for (i = 0; i <= len; i++) {
-		if (i < len && text[i] != ' ') {
-			h = (h ^ (unsigned char)text[i]) * FNVP;
-			inword = 1;
+	while (i < len) {
+		if (text[i] == ' ') {
+			i++;
 			continue;
 		}
-		if (!inword)
-			continue;
-		ring[k++ % RING] = mix64(h);
 		h = FNV0;
-		inword = 0;
-		if (k < 2)
+		do {
+			h = (h ^ (unsigned char)text[i]) * FNVP;
+			i++;
+		} while (i < len && text[i] != ' ');
+		/* A word ends at i. */
+		ring[k++ % RING] = h;
+		if (k < 2 || !maybe_last(ph, h))
 			continue;
-		j = ph->slots[slot_find(ph, pair_key(ring[(k - 2) % RING],
-		    ring[(k - 1) % RING]))];
+		j = ph->slots[slot_find(ph, pair_key(mix64(ring[(k - 2) % RING]),
+		    mix64(h)))];
 		for (; j != 0; j = p->next) {
 			p = &ph->v[j - 1];
 			if (!verify(ph, p, ring, k, text, i) ||

@@ -210,6 +210,10 @@ int	rules_url_host(const char *url, size_t len, char *out, size_t outsz);
  * text, with the URL as written (trailing punctuation trimmed). */
 void	rules_find_urls(const char *text, size_t len,
 	    void (*fn)(void *ctx, const char *url, size_t len), void *ctx);
+/* The same, with each URL's host as rules_url_host gives it. */
+void	rules_find_url_hosts(const char *text, size_t len,
+	    void (*fn)(void *ctx, const char *url, size_t len,
+	    const char *host), void *ctx);
 
 /* The registrable domain of host (libpsl), e.g. "a.b.example.co.uk" ->
  * "example.co.uk".  Returns -1 for IP literals, public suffixes and names
