@@ -210,10 +210,9 @@ header_signs(const struct rules_msg *msg, struct sig *g)
 	g->list = h[H_LIST_ID] != NULL || h[H_LIST_POST] != NULL ||
 	    h[H_MAILING_LIST] != NULL;
 	g->reply = h[H_IN_REPLY_TO] != NULL || h[H_REFERENCES] != NULL;
+	/* The other subject words are looked for where they count
+	 * (complaint, autoreply): most mail gets no further. */
 	g->sbounce = rules_bounce_subject(msg->subject, RULES_BW_BOUNCE);
-	g->sauto = rules_bounce_subject(msg->subject, RULES_BW_AUTOREPLY);
-	g->schal = rules_bounce_subject(msg->subject, RULES_BW_CHALLENGE);
-	g->scompl = rules_bounce_subject(msg->subject, RULES_BW_COMPLAINT);
 	autoreply_header(h, g);
 }
 
@@ -267,7 +266,7 @@ text_signs(const struct rules_msg *msg, struct sig *g)
 /* A Hotmail-style complaint: the complaint address or subject, and the
  * reported message attached. */
 static int
-complaint(const struct rules_msg *msg, const struct sig *g)
+complaint(const struct rules_msg *msg, struct sig *g)
 {
 	static const char *const senders[] = {
 		"staff@hotmail.com", "complaints@email-abuse.amazonses.com",
@@ -277,6 +276,7 @@ complaint(const struct rules_msg *msg, const struct sig *g)
 
 	if (!g->quoted)
 		return 0;
+	g->scompl = rules_bounce_subject(msg->subject, RULES_BW_COMPLAINT);
 	if (g->scompl != NULL)
 		return 1;
 	for (i = 0; msg->from != NULL && senders[i] != NULL; i++)
@@ -338,6 +338,8 @@ autoreply(const struct rules_msg *msg, struct sig *g, char *why)
 		why_add(why, "auto-reply header", g->arname);
 		return 1;
 	}
+	g->sauto = rules_bounce_subject(msg->subject, RULES_BW_AUTOREPLY);
+	g->schal = rules_bounce_subject(msg->subject, RULES_BW_CHALLENGE);
 	if (g->sauto == NULL && g->schal == NULL)
 		return 0;
 	text_signs(msg, g);
