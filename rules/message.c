@@ -683,6 +683,57 @@ addr_ok(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * The From forms whose reading is known without asking libetpan: s[0..n)
+ * (unfolded: no CR, LF or outer blanks) without NULs, and
+ * - no '<', and an addr-spec X up to the end or to blanks and a '('
+ *   ("x@y", "x@y (Name)"); or
+ * - a single '<', an addr-spec X before the first '>' after it, and
+ *   either no '@' outside X, or a start that is a '"' ('"a@b" <x@y>'), or
+ *   none of ",:;()>" before the '<' ("Name <x@y>", "a@b <x@y>").
+ * Returns X (*alen its length), or NULL for the rest.  addr_of takes X
+ * from the fallbacks in any case, and libetpan 1.9.4's reading
+ * (mailimf_mailbox_parse) cannot give it another address:
+ * - a name-addr reading needs a '<'; in the second form it ends at the
+ *   only one, and reads the addr-spec from there to the next ",;:()>"
+ *   or end, blanks dropped: X.
+ * - failing that, an addr-spec read so from byte 0, after any comment:
+ *   bare, that is X.  Else that span holds the '<' (not an address to
+ *   addr_of) when nothing before the '<' ends it, starts with the '"',
+ *   or else lies before the '<' or after X (a comment holding the '<'
+ *   closes past X), where there is no '@'.
+ * That reading costs as much as the rest of a header's fields.
+ */
+static const char *
+addr_plain(const char *s, size_t n, size_t *alen)
+{
+	const char *lt, *gt;
+	size_t k, i;
+
+	if (n == 0 || memchr(s, '\0', n) != NULL)
+		return NULL;
+	if ((lt = memchr(s, '<', n)) == NULL) {
+		k = strcspn(s, " \t(");
+		for (i = k; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+			continue;
+		*alen = k;
+		return (i == n || s[i] == '(') && addr_ok(s, k) ? s : NULL;
+	}
+	lt++;
+	if (memchr(lt, '<', (size_t)(s + n - lt)) != NULL ||
+	    (gt = memchr(lt, '>', (size_t)(s + n - lt))) == NULL ||
+	    !addr_ok(lt, (size_t)(gt - lt)))
+		return NULL;
+	*alen = (size_t)(gt - lt);
+	if ((memchr(s, '@', (size_t)(lt - s)) == NULL &&
+	    memchr(gt, '@', (size_t)(s + n - gt)) == NULL) || s[0] == '"')
+		return lt;
+	for (i = 0; s + i < lt - 1; i++)
+		if (strchr(",:;()>", s[i]) != NULL)
+			return NULL;
+	return lt;
+}
+
 /* The From addr-spec, lowercased, or NULL: libetpan's reading when it
  * looks like one and is written so (it glues "junk x@y" into "junkx@y"),
  * else the last <...> holding one, else a bare word. */
@@ -698,8 +749,9 @@ addr_of(struct ctx *c, const char *v, size_t n)
 	if (unfold(c, v, n) == -1)
 		return NULL;
 	s = c->h.p;
-	if (mailimf_mailbox_list_parse(s, c->h.len, &idx, &mbl) ==
-	    MAILIMF_NO_ERROR && clist_begin(mbl->mb_list) != NULL) {
+	a = addr_plain(s, c->h.len, &alen);
+	if (a == NULL && mailimf_mailbox_list_parse(s, c->h.len, &idx,
+	    &mbl) == MAILIMF_NO_ERROR && clist_begin(mbl->mb_list) != NULL) {
 		mb = clist_content(clist_begin(mbl->mb_list));
 		if (mb->mb_addr_spec != NULL &&
 		    strstr(s, mb->mb_addr_spec) != NULL &&
