@@ -12,6 +12,7 @@
  */
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -201,13 +202,18 @@ static const char *const body_challenge[] = {
 /*
  * A phrase list indexed for find_any, built once: the phrases chained
  * by first byte (either case of a letter leads to the same chain), in
- * list order, with their lengths and lowercased second bytes; and the
+ * list order, with their lengths and lowercased second bytes; a filter
+ * of the second bytes each chain holds, by their low five bits, so that
+ * a text byte whose successor no phrase of its chain has costs a table
+ * look-up, not a walk of the chain (a one-byte phrase sets all bits,
+ * and a false hit only costs the walk); and the
  * phrases tried on their own ("^phrase", or past FIND_MAX), in list
  * order.  Building this on every call cost more than most scans.
  */
 struct plist {
 	const char *const *list;
 	short	 head[256], next[FIND_MAX];
+	uint32_t pair[256];	/* bit (second byte & 31) by first byte */
 	unsigned short plen[FIND_MAX];
 	unsigned char second[FIND_MAX];
 	size_t	 nown;
@@ -278,9 +284,13 @@ plist_build(struct plist *pl)
 		c = rules_lower((unsigned char)list[i][0]);
 		pl->next[i] = pl->head[c];
 		pl->head[c] = (short)i;
+		pl->pair[c] |= pl->plen[i] < 2 ? ~(uint32_t)0 :
+		    (uint32_t)1 << (pl->second[i] & 31);
 	}
-	for (c = 'a'; c <= 'z'; c++)
+	for (c = 'a'; c <= 'z'; c++) {
 		pl->head[c - 'a' + 'A'] = pl->head[c];
+		pl->pair[c - 'a' + 'A'] = pl->pair[c];
+	}
 }
 
 static void
@@ -350,7 +360,10 @@ find_any(const char *text, size_t len, struct plist *pl)
 		    pl->rest[i] + 1) : rules_bounce_find(text, len,
 		    pl->rest[i]) != NULL)
 			best = FIND_MAX + i;
-	for (p = 0; p < len && best != 0; p++)
+	for (p = 0; p < len && best != 0; p++) {
+		if (p + 1 < len && (pl->pair[(unsigned char)text[p]] >>
+		    (rules_lower((unsigned char)text[p + 1]) & 31) & 1) == 0)
+			continue;
 		for (j = pl->head[(unsigned char)text[p]];
 		    j >= 0 && (size_t)j < best; j = pl->next[j]) {
 			k = pl->plen[j];
@@ -361,6 +374,7 @@ find_any(const char *text, size_t len, struct plist *pl)
 				break;
 			}
 		}
+	}
 	if (best == (size_t)-1)
 		return NULL;
 	return list[best][0] == '^' ? list[best] + 1 : list[best];

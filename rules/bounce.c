@@ -30,6 +30,7 @@
  *   reference or auto-reply wording; a challenge (confirm to deliver)
  *   needs its subject and its wording.  Mail from a list is never one.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,34 +104,94 @@ null_path(const char *v)
 	    (n == 13 && strncasecmp(v, "mailer-daemon", 13) == 0);
 }
 
+/*
+ * The header fields recognise() reads.  Every message is looked at, and
+ * rules_msg_header() walks the header once per name: fifteen walks of a
+ * few dozen fields.  hdr_find() walks it once, comparing a name only
+ * with the one wanted name of its length and first letter (no two of
+ * these share both).
+ */
+enum {
+	H_RETURN_PATH, H_FROM, H_XFAILED, H_LIST_ID, H_LIST_POST,
+	H_MAILING_LIST, H_IN_REPLY_TO, H_REFERENCES, H_AUTO_SUBMITTED,
+	H_PRECEDENCE, H_MARKS, H_MAX = H_MARKS + 5
+};
+
+static const char *const hnames[H_MAX] = {
+	"Return-Path", "From", "X-Failed-Recipients", "List-Id", "List-Post",
+	"Mailing-List", "In-Reply-To", "References", "Auto-Submitted",
+	"Precedence",
+	/* RFC 3834's forerunners, in the order autoreply_header() tries */
+	"X-Autoreply", "X-Autorespond", "X-Autoresponder",
+	"X-AutoReply-From", "X-Vacation"
+};
+
+/* wanted[length][first letter - 'a']: 1 + the index of the name of that
+ * length and first letter, or 0 (the names are ASCII, shorter than 20
+ * bytes, and start with a letter). */
+static unsigned char wanted[20][26];
+static pthread_once_t wanted_once = PTHREAD_ONCE_INIT;
+
+static void
+wanted_build(void)
+{
+	size_t j;
+
+	for (j = 0; j < H_MAX; j++)
+		wanted[strlen(hnames[j])][rules_lower((unsigned char)
+		    hnames[j][0]) - 'a'] = (unsigned char)(j + 1);
+}
+
+/* Sets v[i] to what rules_msg_header(msg, hnames[i]) returns: the
+ * value of the first field of that name, any case, or NULL. */
+static void
+hdr_find(const struct rules_msg *msg, const char *v[H_MAX])
+{
+	const char *name;
+	size_t i, j, n;
+	unsigned c0;
+
+	pthread_once(&wanted_once, wanted_build);
+	for (j = 0; j < H_MAX; j++)
+		v[j] = NULL;
+	for (i = 0; i < msg->nhdrs; i++) {
+		name = msg->hdrs[i].name;
+		c0 = rules_lower((unsigned char)name[0]) - 'a';
+		if (c0 >= 26)
+			continue;
+		n = strnlen(name, 20);
+		if (n >= 20 || (j = wanted[n][c0]) == 0)
+			continue;
+		j--;
+		if (v[j] == NULL && strcasecmp(name, hnames[j]) == 0)
+			v[j] = msg->hdrs[i].value;
+	}
+}
+
 /* RFC 3834 and the older auto-reply marks. */
 static void
-autoreply_header(const struct rules_msg *msg, struct sig *g)
+autoreply_header(const char *const h[H_MAX], struct sig *g)
 {
-	static const char *const marks[] = {
-		"X-Autoreply", "X-Autorespond", "X-Autoresponder",
-		"X-AutoReply-From", "X-Vacation", NULL
-	};
 	const char *v;
 	size_t i;
 
-	v = rules_msg_header(msg, "Auto-Submitted");
+	v = h[H_AUTO_SUBMITTED];
 	if (v != NULL && strncasecmp(v, "no", 2) != 0) {
 		g->arhdr = strncasecmp(v, "auto-replied", 12) == 0 ? 2 : 1;
 		g->arname = "Auto-Submitted";
 	}
-	v = rules_msg_header(msg, "Precedence");
+	v = h[H_PRECEDENCE];
 	if (v != NULL && (rules_bounce_find(v, strlen(v), "auto_reply") !=
 	    NULL || rules_bounce_find(v, strlen(v), "auto-reply") != NULL)) {
 		g->arhdr = 2;
 		g->arname = "Precedence";
 	}
-	for (i = 0; marks[i] != NULL && g->arhdr < 2; i++) {
-		v = rules_msg_header(msg, marks[i]);
+	for (i = H_MARKS; i < H_MAX && g->arhdr < 2; i++) {
+		v = h[i];
 		if (v != NULL && strncasecmp(v, "no", 2) != 0 &&
 		    strncasecmp(v, "false", 5) != 0) {
 			g->arhdr = 2;
-			g->arname = marks[i];
+			g->arname = hnames[i];
 		}
 	}
 }
@@ -139,23 +200,20 @@ autoreply_header(const struct rules_msg *msg, struct sig *g)
 static void
 header_signs(const struct rules_msg *msg, struct sig *g)
 {
-	const char *v;
+	const char *h[H_MAX], *v;
 
-	g->nullrp = null_path(rules_msg_header(msg, "Return-Path"));
-	g->daemon = rules_bounce_daemon(rules_msg_header(msg, "From"),
-	    msg->from);
-	v = rules_msg_header(msg, "X-Failed-Recipients");
+	hdr_find(msg, h);
+	g->nullrp = null_path(h[H_RETURN_PATH]);
+	g->daemon = rules_bounce_daemon(h[H_FROM], msg->from);
+	v = h[H_XFAILED];
 	g->xfailed = v != NULL && strchr(v, '@') != NULL;
-	g->list = rules_msg_header(msg, "List-Id") != NULL ||
-	    rules_msg_header(msg, "List-Post") != NULL ||
-	    rules_msg_header(msg, "Mailing-List") != NULL;
-	g->reply = rules_msg_header(msg, "In-Reply-To") != NULL ||
-	    rules_msg_header(msg, "References") != NULL;
+	g->list = h[H_LIST_ID] != NULL || h[H_LIST_POST] != NULL ||
+	    h[H_MAILING_LIST] != NULL;
+	g->reply = h[H_IN_REPLY_TO] != NULL || h[H_REFERENCES] != NULL;
+	/* The other subject words are looked for where they count
+	 * (complaint, autoreply): most mail gets no further. */
 	g->sbounce = rules_bounce_subject(msg->subject, RULES_BW_BOUNCE);
-	g->sauto = rules_bounce_subject(msg->subject, RULES_BW_AUTOREPLY);
-	g->schal = rules_bounce_subject(msg->subject, RULES_BW_CHALLENGE);
-	g->scompl = rules_bounce_subject(msg->subject, RULES_BW_COMPLAINT);
-	autoreply_header(msg, g);
+	autoreply_header(h, g);
 }
 
 /* Does the top-level text hold needle? */
@@ -208,7 +266,7 @@ text_signs(const struct rules_msg *msg, struct sig *g)
 /* A Hotmail-style complaint: the complaint address or subject, and the
  * reported message attached. */
 static int
-complaint(const struct rules_msg *msg, const struct sig *g)
+complaint(const struct rules_msg *msg, struct sig *g)
 {
 	static const char *const senders[] = {
 		"staff@hotmail.com", "complaints@email-abuse.amazonses.com",
@@ -218,6 +276,7 @@ complaint(const struct rules_msg *msg, const struct sig *g)
 
 	if (!g->quoted)
 		return 0;
+	g->scompl = rules_bounce_subject(msg->subject, RULES_BW_COMPLAINT);
 	if (g->scompl != NULL)
 		return 1;
 	for (i = 0; msg->from != NULL && senders[i] != NULL; i++)
@@ -279,6 +338,8 @@ autoreply(const struct rules_msg *msg, struct sig *g, char *why)
 		why_add(why, "auto-reply header", g->arname);
 		return 1;
 	}
+	g->sauto = rules_bounce_subject(msg->subject, RULES_BW_AUTOREPLY);
+	g->schal = rules_bounce_subject(msg->subject, RULES_BW_CHALLENGE);
 	if (g->sauto == NULL && g->schal == NULL)
 		return 0;
 	text_signs(msg, g);

@@ -47,6 +47,8 @@
 #define MSG_MIME_FIELDS	256	/* fields kept per report part */
 #define MSG_REPORT_ALL	(256u * 1024u)	/* report bodies kept, in all */
 #define MSG_KEEP_MAX	16	/* MIME fields remembered from the header */
+#define MSG_HDRS	32	/* header fields room is first made for */
+#define MSG_HDR_BYTES	4096	/* and bytes of their names and values */
 
 struct buf {
 	char	*p;
@@ -64,6 +66,11 @@ struct ctx {
 	unsigned nodes;		/* MIME nodes walked */
 	int	 oom;
 	struct buf a, b, h, d;	/* scratch: iconv, text, headers, QP */
+	/* The top-level header's names and values, each NUL-ended, one
+	 * after another (m->hdrs points into it once it is complete), and
+	 * where each field starts in it. */
+	struct buf hs;
+	size_t	*hoff, hoffcap;
 	/* read_headers' walk of the top-level header, kept for
 	 * mime_header: the fields libetpan gets, whether any other was
 	 * seen, where the walk stopped, and whether it started at byte 0
@@ -147,16 +154,18 @@ buf_grow(struct ctx *c, struct buf *b, size_t need)
 }
 
 /* Returns arr with room for element n (a new pointer when it moved), or
- * NULL when out of memory, arr then being unchanged. */
+ * NULL when out of memory, arr then being unchanged.  The first
+ * allocation has room for first elements (at least 8). */
 static void *
-arr_grow(struct ctx *c, void *arr, size_t n, size_t *cap, size_t size)
+arr_grow_from(struct ctx *c, void *arr, size_t n, size_t *cap, size_t size,
+    size_t first)
 {
 	size_t ncap;
 	void *p;
 
 	if (n < *cap)
 		return arr;
-	ncap = *cap < 8 ? 8 : *cap * 2;
+	ncap = *cap < first ? (first < 8 ? 8 : first) : *cap * 2;
 	p = realloc(arr, ncap * size);
 	if (p == NULL) {
 		c->oom = 1;
@@ -164,6 +173,12 @@ arr_grow(struct ctx *c, void *arr, size_t n, size_t *cap, size_t size)
 	}
 	*cap = ncap;
 	return p;
+}
+
+static void *
+arr_grow(struct ctx *c, void *arr, size_t n, size_t *cap, size_t size)
+{
+	return arr_grow_from(c, arr, n, cap, size, 8);
 }
 
 static char *
@@ -627,32 +642,34 @@ mem_dup2(struct ctx *c, const char *pre, size_t plen, const char *s,
 }
 
 /*
- * The unfolded, RFC 2047 decoded, clean UTF-8 value of v (malloc'd),
- * after pre[0..plen) and a NUL when pre is not NULL: a field's name and
- * value share one allocation (freed through the name), two fewer calls
- * to malloc and free for each of the dozens of fields of a message.
+ * The unfolded, RFC 2047 decoded, clean UTF-8 value of v: *out is set
+ * to it (in c->h or c->b, so until their next use; no NULs), *olen to its
+ * length.  -1 on OOM.
  */
-static char *
-hdr_decode(struct ctx *c, const char *pre, size_t plen, const char *v,
-    size_t n)
+static int
+hdr_value(struct ctx *c, const char *v, size_t n, const char **out,
+    size_t *olen)
 {
 	const char *in;
-	char *dec = NULL, *res;
+	char *dec = NULL;
 	size_t idx = 0;
 	int r, ok;
 
 	if (unfold(c, v, n) == -1)
-		return NULL;
+		return -1;
 	in = c->h.p;
 	n = c->h.len;
-	if (plain(in, n))		/* most fields: nothing to decode */
-		return mem_dup2(c, pre, plen, in, n);
+	if (plain(in, n)) {		/* most fields: nothing to decode */
+		*out = in;
+		*olen = n;
+		return 0;
+	}
 	if (strstr(in, "=?") != NULL) {
 		r = mailmime_encoded_phrase_parse(utf8_valid(in, n) ? "utf-8" :
 		    "windows-1252", in, n, &idx, "utf-8", &dec);
 		if (r == MAILIMF_ERROR_MEMORY) {
 			c->oom = 1;
-			return NULL;
+			return -1;
 		}
 		if (r == MAILIMF_NO_ERROR && idx == n) {
 			in = dec;
@@ -661,8 +678,26 @@ hdr_decode(struct ctx *c, const char *pre, size_t plen, const char *v,
 	}
 	r = to_utf8(c, in == c->h.p ? NULL : "utf-8", in, n, &ok);
 	free(dec);
-	res = r == -1 ? NULL : mem_dup2(c, pre, plen, c->b.p, c->b.len);
-	return res;
+	*out = c->b.p;
+	*olen = c->b.len;
+	return r;
+}
+
+/*
+ * hdr_value of v (malloc'd), after pre[0..plen) and a NUL when pre is
+ * not NULL: a field's name and value share one allocation (freed through
+ * the name).
+ */
+static char *
+hdr_decode(struct ctx *c, const char *pre, size_t plen, const char *v,
+    size_t n)
+{
+	const char *s;
+	size_t k;
+
+	if (hdr_value(c, v, n, &s, &k) == -1)
+		return NULL;
+	return mem_dup2(c, pre, plen, s, k);
 }
 
 /* Is s[0..n) shaped like an addr-spec: local@domain, no blanks or
@@ -683,6 +718,57 @@ addr_ok(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * The From forms whose reading is known without asking libetpan: s[0..n)
+ * (unfolded: no CR, LF or outer blanks) without NULs, and
+ * - no '<', and an addr-spec X up to the end or to blanks and a '('
+ *   ("x@y", "x@y (Name)"); or
+ * - a single '<', an addr-spec X before the first '>' after it, and
+ *   either no '@' outside X, or a start that is a '"' ('"a@b" <x@y>'), or
+ *   none of ",:;()>" before the '<' ("Name <x@y>", "a@b <x@y>").
+ * Returns X (*alen its length), or NULL for the rest.  addr_of takes X
+ * from the fallbacks in any case, and libetpan 1.9.4's reading
+ * (mailimf_mailbox_parse) cannot give it another address:
+ * - a name-addr reading needs a '<'; in the second form it ends at the
+ *   only one, and reads the addr-spec from there to the next ",;:()>"
+ *   or end, blanks dropped: X.
+ * - failing that, an addr-spec read so from byte 0, after any comment:
+ *   bare, that is X.  Else that span holds the '<' (not an address to
+ *   addr_of) when nothing before the '<' ends it, starts with the '"',
+ *   or else lies before the '<' or after X (a comment holding the '<'
+ *   closes past X), where there is no '@'.
+ * That reading costs as much as the rest of a header's fields.
+ */
+static const char *
+addr_plain(const char *s, size_t n, size_t *alen)
+{
+	const char *lt, *gt;
+	size_t k, i;
+
+	if (n == 0 || memchr(s, '\0', n) != NULL)
+		return NULL;
+	if ((lt = memchr(s, '<', n)) == NULL) {
+		k = strcspn(s, " \t(");
+		for (i = k; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+			continue;
+		*alen = k;
+		return (i == n || s[i] == '(') && addr_ok(s, k) ? s : NULL;
+	}
+	lt++;
+	if (memchr(lt, '<', (size_t)(s + n - lt)) != NULL ||
+	    (gt = memchr(lt, '>', (size_t)(s + n - lt))) == NULL ||
+	    !addr_ok(lt, (size_t)(gt - lt)))
+		return NULL;
+	*alen = (size_t)(gt - lt);
+	if ((memchr(s, '@', (size_t)(lt - s)) == NULL &&
+	    memchr(gt, '@', (size_t)(s + n - gt)) == NULL) || s[0] == '"')
+		return lt;
+	for (i = 0; s + i < lt - 1; i++)
+		if (strchr(",:;()>", s[i]) != NULL)
+			return NULL;
+	return lt;
+}
+
 /* The From addr-spec, lowercased, or NULL: libetpan's reading when it
  * looks like one and is written so (it glues "junk x@y" into "junkx@y"),
  * else the last <...> holding one, else a bare word. */
@@ -698,8 +784,9 @@ addr_of(struct ctx *c, const char *v, size_t n)
 	if (unfold(c, v, n) == -1)
 		return NULL;
 	s = c->h.p;
-	if (mailimf_mailbox_list_parse(s, c->h.len, &idx, &mbl) ==
-	    MAILIMF_NO_ERROR && clist_begin(mbl->mb_list) != NULL) {
+	a = addr_plain(s, c->h.len, &alen);
+	if (a == NULL && mailimf_mailbox_list_parse(s, c->h.len, &idx,
+	    &mbl) == MAILIMF_NO_ERROR && clist_begin(mbl->mb_list) != NULL) {
 		mb = clist_content(clist_begin(mbl->mb_list));
 		if (mb->mb_addr_spec != NULL &&
 		    strstr(s, mb->mb_addr_spec) != NULL &&
@@ -763,26 +850,49 @@ mime_field(const char *name, size_t nlen)
 	    (nlen == 12 && strncasecmp(name, "mime-version", 12) == 0);
 }
 
+/*
+ * Adds a top-level field: its name and decoded value go to c->hs, where
+ * read_headers points m->hdrs at them when the header is read.  One
+ * allocation for all of them, not one each: the dozens of fields of
+ * every message made a tenth of the process's calls to malloc and free.
+ */
 static int
 hdr_add(struct ctx *c, const char *name, size_t nlen, const char *v,
     size_t vlen)
 {
 	struct rules_msg *m = c->m;
 	struct rules_header *hd;
+	const char *s;
+	size_t k, *off;
+	char *val;
 
-	hd = arr_grow(c, m->hdrs, m->nhdrs, &c->hdrcap, sizeof(*hd));
+	/* Room for the fields of most messages at once (see MSG_HDRS). */
+	hd = arr_grow_from(c, m->hdrs, m->nhdrs, &c->hdrcap, sizeof(*hd),
+	    MSG_HDRS);
 	if (hd == NULL)
 		return -1;
 	m->hdrs = hd;
-	hd += m->nhdrs;
-	hd->name = hdr_decode(c, name, nlen, v, vlen);
-	if (hd->name == NULL)
+	off = arr_grow_from(c, c->hoff, m->nhdrs, &c->hoffcap, sizeof(*off),
+	    MSG_HDRS);
+	if (off == NULL)
 		return -1;
-	hd->value = hd->name + nlen + 1;
+	c->hoff = off;
+	if (hdr_value(c, v, vlen, &s, &k) == -1 ||
+	    buf_grow(c, &c->hs, c->hs.len + nlen + k + 2 < MSG_HDR_BYTES ?
+	    MSG_HDR_BYTES - 1 : c->hs.len + nlen + k + 2) == -1)
+		return -1;
+	off[m->nhdrs] = c->hs.len;
+	memcpy(c->hs.p + c->hs.len, name, nlen);
+	c->hs.p[c->hs.len + nlen] = '\0';
+	val = c->hs.p + c->hs.len + nlen + 1;
+	memcpy(val, s, k);
+	val[k] = '\0';
+	c->hs.len += nlen + k + 2;
+	hd[m->nhdrs].name = hd[m->nhdrs].value = NULL;
 	m->nhdrs++;
 	if (m->subject == NULL && nlen == 7 &&
 	    strncasecmp(name, "subject", 7) == 0)
-		m->subject = mem_dup(c, hd->value, strlen(hd->value));
+		m->subject = mem_dup(c, val, strlen(val));
 	else if (m->from == NULL && nlen == 4 &&
 	    strncasecmp(name, "from", 4) == 0)
 		m->from = addr_of(c, v, vlen);
@@ -795,8 +905,9 @@ hdr_add(struct ctx *c, const char *name, size_t nlen, const char *v,
 static int
 read_headers(struct ctx *c, const char *raw, size_t len)
 {
+	struct rules_header *hd;
 	const char *name, *v, *nl;
-	size_t pos = 0, start, nlen, vlen;
+	size_t pos = 0, start, nlen, vlen, i;
 
 	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {	/* mbox line */
 		nl = memchr(raw, '\n', len);
@@ -819,10 +930,19 @@ read_headers(struct ctx *c, const char *raw, size_t len)
 			c->keep[c->nkeep][0] = start;
 			c->keep[c->nkeep++][1] = pos;
 		}
-		if (hdr_add(c, name, nlen, v, vlen) == -1)
+		if (hdr_add(c, name, nlen, v, vlen) == -1) {
+			c->m->nhdrs = 0;	/* c->hs is freed with c */
 			return -1;
+		}
 	}
 	c->hdr_end = pos;
+	for (i = 0; i < c->m->nhdrs; i++) {
+		hd = &c->m->hdrs[i];
+		hd->name = c->hs.p + c->hoff[i];
+		hd->value = hd->name + strlen(hd->name) + 1;
+	}
+	if (c->m->nhdrs > 0)
+		c->hs.p = NULL;		/* m's now: freed through hdrs[0] */
 	return 0;
 }
 
@@ -1691,6 +1811,8 @@ ctx_free(struct ctx *c)
 	free(c->b.p);
 	free(c->h.p);
 	free(c->d.p);
+	free(c->hs.p);
+	free(c->hoff);
 }
 
 /*
@@ -1806,8 +1928,8 @@ rules_msg_free(struct rules_msg **msg)
 	if (msg == NULL || *msg == NULL)
 		return;
 	m = *msg;
-	for (i = 0; i < m->nhdrs; i++)
-		free(m->hdrs[i].name);	/* and the value after it */
+	if (m->nhdrs > 0)
+		free(m->hdrs[0].name);	/* and every field after it */
 	for (i = 0; i < m->nparts; i++) {
 		free(m->parts[i].text);
 		free(m->parts[i].where);
