@@ -37,6 +37,10 @@
 #define WORK_HAND	16
 #define WORK_HAND_BYTES	(256u * 1024)
 
+/* Jobs a thread takes at once, at most (its share of the queue): one
+ * lock and one wake-up of the reader per group, not per message. */
+#define WORK_TAKE	8
+
 struct job {
 	struct job *next;
 	uint64_t seq;
@@ -62,6 +66,7 @@ struct work {
 	pthread_cond_t	 cv_res;	/* a verdict ready, or room */
 	int		 threaded, quit;
 	struct job	*jh, **jt;	/* queued jobs */
+	size_t		 nq;		/* ... how many */
 	struct job	*sh, **st;	/* read, not handed over yet */
 	size_t		 sn, sbytes;	/* ... their count and bytes */
 	struct verdict	*rh;		/* finished verdicts, by seq */
@@ -121,11 +126,12 @@ verdict_make(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
 		sprintf(v->fp[v->nfp++], "%s\t%s", kind, rv.found[i].value);
 	}
 	rules_verdict_free(&rv);
-	if (v->cls == RULES_BACKSCATTER) {
-		v->raw = raw;		/* kept: judged again after a harvest */
-		v->len = len;
-	} else
-		free(raw);
+	/* Kept: backscatter is judged again after a harvest; the rest is
+	 * freed by whoever frees the verdict (the reader, which allocated
+	 * it: a classifier thread freeing it would contend for the
+	 * reader's malloc arena). */
+	v->raw = raw;
+	v->len = len;
 	return v;
 }
 
@@ -147,9 +153,10 @@ work_main(void *arg)
 {
 	struct wthread *t = arg;
 	struct work *w = t->w;
-	struct verdict *v;
-	struct job *j;
+	struct verdict *v, *done;
+	struct job *j, *mine;
 	char err[512];
+	size_t n, k, bytes;
 	int snap = 0;
 
 	pthread_mutex_lock(&w->mu);
@@ -168,21 +175,40 @@ work_main(void *arg)
 		}
 		if (w->jh == NULL)
 			break;
-		j = w->jh;
+		/* This thread's share of what is queued, in order. */
+		n = (w->nq + (size_t)w->nth - 1) / (size_t)w->nth;
+		if (n > WORK_TAKE)
+			n = WORK_TAKE;
+		mine = w->jh;
+		for (j = mine, k = 1; k < n && j->next != NULL; k++)
+			j = j->next;
+		w->nq -= k;
 		if ((w->jh = j->next) == NULL)
 			w->jt = &w->jh;
+		j->next = NULL;
 		pthread_mutex_unlock(&w->mu);
 		/* One read transaction while the queue lasts: a lookup each
 		 * otherwise takes and drops SQLite's locks. */
 		if (!snap && store_read_begin(t->db.st, err, sizeof(err)) == 0)
 			snap = 1;
-		v = verdict_make(j->uid, j->raw, j->len, w->rs, &w->lim,
-		    &t->user);
-		v->seq = j->seq;
+		done = NULL;
+		bytes = 0;
+		while ((j = mine) != NULL) {
+			mine = j->next;
+			v = verdict_make(j->uid, j->raw, j->len, w->rs,
+			    &w->lim, &t->user);
+			v->seq = j->seq;
+			v->next = done;
+			done = v;
+			bytes += j->len;
+			free(j);
+		}
 		pthread_mutex_lock(&w->mu);
-		w->qbytes -= j->len;
-		free(j);
-		put_verdict(w, v);
+		w->qbytes -= bytes;
+		while ((v = done) != NULL) {
+			done = v->next;
+			put_verdict(w, v);
+		}
 		pthread_cond_broadcast(&w->cv_res);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -283,6 +309,7 @@ hand(struct work *w)
 		j->seq = w->seq_in++;
 	*w->jt = w->sh;
 	w->jt = w->st;
+	w->nq += w->sn;
 	w->qbytes += w->sbytes;
 	w->pending += w->sn;
 	if (w->sn > 1)
@@ -380,6 +407,7 @@ work_stop(struct sweep *sw)
 			free(j);
 		}
 		w->jt = &w->jh;
+		w->nq = 0;
 		pthread_cond_broadcast(&w->cv_job);
 		pthread_mutex_unlock(&w->mu);
 		for (i = 0; i < w->nth; i++) {
