@@ -54,7 +54,7 @@ static const char *const bad_wire[] = {
 	"&Jj!-",		/* not base64 */
 	"&Jjo/-",		/* "/" is "," in modified base64 */
 	"&Jjo=-",		/* no padding */
-	"a\x01" "b",		/* raw control */
+	"a\001b",		/* raw control */
 	"caf\xc3\xa9",		/* raw 8-bit */
 	"&AOkA6Q-x&-&2D3eAA",	/* last sequence unterminated */
 };
