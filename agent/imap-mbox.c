@@ -239,10 +239,15 @@ imap_status(struct imap *s, const char *name, uint32_t *uidvalidity_r,
 			mailimap_mailbox_data_status_free(st);
 		return imap_fail(s, r, "STATUS");
 	}
-	/* st_info_list may be NULL: the values stay 0 (unknown). */
+	/* An OK with no STATUS line leaves st NULL, and st_info_list may be
+	 * NULL: the values stay 0 (unknown), which callers take as changed. */
+	if (st == NULL)
+		return IMAP_OK;
 	for (it = st->st_info_list != NULL ? clist_begin(st->st_info_list) :
 	    NULL; it != NULL; it = clist_next(it)) {
 		si = clist_content(it);
+		if (si == NULL)
+			continue;
 		if (si->st_att == MAILIMAP_STATUS_ATT_UIDVALIDITY)
 			*uidvalidity_r = si->st_value;
 		else if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT)
