@@ -110,21 +110,20 @@ rules_conv_get(const char *name)
 	return cd;
 }
 
-/* Are the n bytes at s all ASCII?  Eight at a time (memcpy: s need not
- * be aligned). */
+/* Are the n bytes at s all ASCII? */
 static int
 all_ascii(const char *s, size_t n)
 {
-	uint64_t w, acc = 0;
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i;
 
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, sizeof(w));
-		acc |= w;
-	}
+	for (i = 0; i + 8 <= n; i += 8)
+		if (!rules_ascii8(u + i))
+			return 0;
 	for (; i < n; i++)
-		acc |= (unsigned char)s[i];
-	return (acc & 0x8080808080808080ULL) == 0;
+		if (u[i] >= 0x80)
+			return 0;
+	return 1;
 }
 
 /* Charsets iconv knows that hold ASCII unchanged, byte for byte: the

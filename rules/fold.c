@@ -233,16 +233,6 @@ fold_ascii_byte(unsigned char c, char *out, size_t o, int *gap)
 	return o;
 }
 
-/* Are the 8 bytes at s all ASCII? */
-static int
-ascii8(const unsigned char *s)
-{
-	uint64_t w;
-
-	memcpy(&w, s, sizeof(w));
-	return (w & 0x8080808080808080ULL) == 0;
-}
-
 size_t
 rules_fold(const char *in, size_t len, char *out)
 {
@@ -255,7 +245,7 @@ rules_fold(const char *in, size_t len, char *out)
 		/* The fast path: most text is ASCII, one table lookup a
 		 * byte, eight bytes at a time when they are all ASCII
 		 * (written out: the compiler does not unroll at -O2). */
-		while (end - s >= 8 && ascii8(s)) {
+		while (end - s >= 8 && rules_ascii8(s)) {
 			o = fold_ascii_byte(s[0], out, o, &gap);
 			o = fold_ascii_byte(s[1], out, o, &gap);
 			o = fold_ascii_byte(s[2], out, o, &gap);

@@ -226,9 +226,6 @@ note(struct ctx *c, unsigned flag, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* UTF-8 and charsets.                                                  */
 
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-
 /* Are the 8 bytes at s plain ASCII, with no NUL and no CR (when cr)? */
 static int
 ascii8(const unsigned char *s, int cr)
@@ -236,9 +233,9 @@ ascii8(const unsigned char *s, int cr)
 	uint64_t w, x;
 
 	memcpy(&w, s, sizeof(w));
-	x = w ^ (ONES * '\r');
-	return ((w | ((w - ONES) & ~w) | (cr ? (x - ONES) & ~x : 0)) &
-	    HIGHS) == 0;
+	x = w ^ (RULES_ONES * '\r');
+	return ((w | ((w - RULES_ONES) & ~w) |
+	    (cr ? (x - RULES_ONES) & ~x : 0)) & RULES_HIGHS) == 0;
 }
 
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
@@ -1265,8 +1262,8 @@ has_boundary(const char *s, size_t n)
 	m = n - 7;		/* positions "boundary" may start at */
 	for (i = 0; i + 8 <= m; i += 8) {
 		memcpy(&w, s + i, sizeof(w));
-		x = (w | ONES * 0x20) ^ (ONES * 'b');
-		if (((x - ONES) & ~x & HIGHS) == 0)
+		x = (w | RULES_ONES * 0x20) ^ (RULES_ONES * 'b');
+		if (((x - RULES_ONES) & ~x & RULES_HIGHS) == 0)
 			continue;
 		for (j = i; j < i + 8; j++)
 			if ((s[j] | 0x20) == 'b' &&

@@ -735,9 +735,7 @@ ph_candidate(const char *text, const char *p, const char *end,
 	return o != NULL ? o : all.end;
 }
 
-#define ONES	0x0101010101010101ULL
 #define LOWS	0x7f7f7f7f7f7f7f7fULL
-#define HIGHS	0x8080808080808080ULL
 
 /*
  * The first digit at or after p, or end.  Most text has few digits, so
@@ -754,8 +752,8 @@ ph_next_digit(const char *p, const char *end)
 	while (end - p >= 8) {
 		memcpy(&w, p, sizeof(w));
 		l = w & LOWS;
-		if (((l + ONES * (0x80 - '0')) & (ONES * ('9' + 0x80) - l) &
-		    ~w & HIGHS) != 0)
+		if (((l + RULES_ONES * (0x80 - '0')) &
+		    (RULES_ONES * ('9' + 0x80) - l) & ~w & RULES_HIGHS) != 0)
 			break;
 		p += 8;
 	}

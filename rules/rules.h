@@ -29,6 +29,7 @@
 #include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------ */
 /* Limits: every one bounds work done on hostile input.                */
@@ -254,6 +255,21 @@ static inline unsigned char
 rules_lower(unsigned char c)
 {
 	return (unsigned char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+}
+
+/* Eight bytes at a time (phone.c, message.c, fold.c, charset.c): a byte
+ * of ones and of high bits, and whether the 8 bytes at s are all ASCII
+ * (memcpy: s need not be aligned). */
+#define RULES_ONES	0x0101010101010101ULL
+#define RULES_HIGHS	0x8080808080808080ULL
+
+static inline int
+rules_ascii8(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return (w & RULES_HIGHS) == 0;
 }
 
 /* charset.c: a descriptor converting charset name to UTF-8, this
