@@ -92,7 +92,7 @@ move_all(struct strlist *to, struct strlist *from)
 static size_t
 gather(const struct strlist *files, unsigned cc, struct collect *out)
 {
-	static const struct rules_scan_cb cb = { h_url, h_phone };
+	static const struct rules_scan_cb cb = { h_url, h_phone, NULL };
 	struct rules_limits lim;
 	struct rules_msg *msg;
 	struct collect one;

@@ -202,13 +202,9 @@ on_regex(void *ctx, const struct rules_hit *hit, const char *m, size_t mlen)
 	    mlen > 80 ? 80 : mlen, hit);
 }
 
-/* rules_scan's per-part state: the caller's callbacks and the part.
- * host, when set, takes the URLs found in text with the host that
- * rules_find_url_hosts already worked out, instead of cb->url. */
+/* rules_scan's per-part state: the caller's callbacks and the part. */
 struct scan {
 	const struct rules_scan_cb *cb;
-	void	(*host)(void *ctx, const char *url, size_t len,
-		    const char *host, const char *where);
 	void	*ctx;
 	const char *where;
 };
@@ -226,8 +222,8 @@ scan_url_host(void *ctx, const char *url, size_t len, const char *host)
 {
 	struct scan *s = ctx;
 
-	if (s->host != NULL)
-		s->host(s->ctx, url, len, host, s->where);
+	if (s->cb->host != NULL)
+		s->cb->host(s->ctx, url, len, host, s->where);
 	else
 		s->cb->url(s->ctx, url, len, s->where);
 }
@@ -240,10 +236,9 @@ scan_phone(void *ctx, const char *digits, const char *orig, size_t olen)
 	s->cb->phone(s->ctx, digits, orig, olen, s->where);
 }
 
-static void
-scan_msg(const struct rules_msg *msg, unsigned default_cc,
-    const struct rules_scan_cb *cb, void (*host)(void *, const char *,
-    size_t, const char *, const char *), void *ctx)
+void
+rules_scan(const struct rules_msg *msg, unsigned default_cc,
+    const struct rules_scan_cb *cb, void *ctx)
 {
 	const struct rules_part *p;
 	const char *url;
@@ -251,7 +246,6 @@ scan_msg(const struct rules_msg *msg, unsigned default_cc,
 	size_t i, len;
 
 	s.cb = cb;
-	s.host = host;
 	s.ctx = ctx;
 	for (i = 0; i < msg->nparts; i++) {
 		p = &msg->parts[i];
@@ -276,13 +270,6 @@ scan_msg(const struct rules_msg *msg, unsigned default_cc,
 		    strncasecmp(url, "cid:", 4) != 0 && url[0] != '#')
 			scan_url(&s, url, len);
 	}
-}
-
-void
-rules_scan(const struct rules_msg *msg, unsigned default_cc,
-    const struct rules_scan_cb *cb, void *ctx)
-{
-	scan_msg(msg, default_cc, cb, NULL, ctx);
 }
 
 /* Phrases are matched per part so that none spans two parts. */
@@ -409,14 +396,14 @@ append_reason(struct rules_verdict *v, const char *extra)
 static int
 judge(struct cls *c, const char *raw, size_t len)
 {
-	static const struct rules_scan_cb cb = { on_url, on_phone };
+	static const struct rules_scan_cb cb = { on_url, on_phone, on_host };
 	struct rules_verdict *v = c->v;
 	const struct rules_msg *m = v->msg;
 	struct rules_hit hit;
 	const char *allowed = NULL;
 	size_t i;
 
-	scan_msg(m, rules_default_cc(c->rs), &cb, on_host, c);
+	rules_scan(m, rules_default_cc(c->rs), &cb, c);
 	if (scan_phrases(c, m) == -1)
 		return -1;
 	rules_match_regex(c->rs, m, raw,

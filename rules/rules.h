@@ -284,13 +284,17 @@ void	rules_charconv_install(void);
  * Calls url() for every URL in the visible text of msg's body parts and
  * every HTML link with a host, and phone() for every number in that text
  * and every tel:/fax:/callto: link, each with the part's where string.
- * The extractors' own order; repeats are not removed.  (classify.c)
+ * The extractors' own order; repeats are not removed.  host, when set,
+ * takes the URLs found in text instead of url, with the host the scanner
+ * already worked out (what rules_url_host would give).  (classify.c)
  */
 struct rules_scan_cb {
 	void	(*url)(void *ctx, const char *url, size_t len,
 		    const char *where);
 	void	(*phone)(void *ctx, const char *digits, const char *orig,
 		    size_t olen, const char *where);
+	void	(*host)(void *ctx, const char *url, size_t len,
+		    const char *host, const char *where);
 };
 void	rules_scan(const struct rules_msg *msg, unsigned default_cc,
 	    const struct rules_scan_cb *cb, void *ctx);
