@@ -29,20 +29,31 @@ struct collect {
 	struct strlist dom, tel;
 };
 
+/* A URL with its host (rules_url_host's). */
 static void
-h_url(void *ctx, const char *url, size_t len, const char *where)
+h_host(void *ctx, const char *url, size_t len, const char *host,
+    const char *where)
 {
 	struct collect *c = ctx;
-	char host[RULES_HOST_MAX], reg[RULES_HOST_MAX];
+	char reg[RULES_HOST_MAX];
 
+	(void)url;
+	(void)len;
 	(void)where;
-	if (rules_url_host(url, len, host, sizeof(host)) == -1)
-		return;
 	if (rules_registrable_domain(host, reg, sizeof(reg)) == 0)
 		strlist_add(&c->dom, reg);
 	else if (strspn(host, "0123456789.") == strlen(host) ||
 	    strchr(host, ':') != NULL)
 		strlist_add(&c->dom, host);	/* an IP literal */
+}
+
+static void
+h_url(void *ctx, const char *url, size_t len, const char *where)
+{
+	char host[RULES_HOST_MAX];
+
+	if (rules_url_host(url, len, host, sizeof(host)) == 0)
+		h_host(ctx, url, len, host, where);
 }
 
 static void
@@ -92,7 +103,7 @@ move_all(struct strlist *to, struct strlist *from)
 static size_t
 gather(const struct strlist *files, unsigned cc, struct collect *out)
 {
-	static const struct rules_scan_cb cb = { h_url, h_phone, NULL };
+	static const struct rules_scan_cb cb = { h_url, h_phone, h_host };
 	struct rules_limits lim;
 	struct rules_msg *msg;
 	struct collect one;

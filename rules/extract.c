@@ -706,32 +706,6 @@ rules_find_url_hosts(const char *text, size_t len,
 	}
 }
 
-/* rules_find_urls' callback and its context, for rules_find_url_hosts. */
-struct url_only {
-	void	(*fn)(void *ctx, const char *url, size_t len);
-	void	*ctx;
-};
-
-static void
-url_only(void *ctx, const char *url, size_t len, const char *host)
-{
-	struct url_only *u = ctx;
-
-	(void)host;
-	u->fn(u->ctx, url, len);
-}
-
-void
-rules_find_urls(const char *text, size_t len,
-    void (*fn)(void *ctx, const char *url, size_t len), void *ctx)
-{
-	struct url_only u = { fn, ctx };
-
-	if (text == NULL || fn == NULL)
-		return;
-	rules_find_url_hosts(text, len, url_only, &u);
-}
-
 /* ------------------------------------------------------------------ */
 /* Registrable domains                                                 */
 

@@ -208,10 +208,8 @@ int	rules_host_normalise(const char *in, size_t len, char *out,
 int	rules_url_host(const char *url, size_t len, char *out, size_t outsz);
 
 /* Calls fn for each http://, https://, ftp:// URL and bare "www." host in
- * text, with the URL as written (trailing punctuation trimmed). */
-void	rules_find_urls(const char *text, size_t len,
-	    void (*fn)(void *ctx, const char *url, size_t len), void *ctx);
-/* The same, with each URL's host as rules_url_host gives it. */
+ * text that has a host rules_url_host accepts, with the URL as written
+ * (trailing punctuation trimmed) and that host. */
 void	rules_find_url_hosts(const char *text, size_t len,
 	    void (*fn)(void *ctx, const char *url, size_t len,
 	    const char *host), void *ctx);
@@ -281,8 +279,8 @@ iconv_t	rules_conv_get(const char *name);
 void	rules_charconv_install(void);
 
 /*
- * Calls url() for every URL in the visible text of msg's body parts and
- * every HTML link with a host, and phone() for every number in that text
+ * Calls url() for every URL with a host in the visible text of msg's body
+ * parts and every HTML link with a host, and phone() for every number in that text
  * and every tel:/fax:/callto: link, each with the part's where string.
  * The extractors' own order; repeats are not removed.  host, when set,
  * takes the URLs found in text instead of url, with the host the scanner
