@@ -347,7 +347,26 @@ cp -p "$HB/config" "$tmp/cdir/.new" && mv "$tmp/cdir/.new" "$tmp/cdir/a"
 kill -HUP "$spid"
 until_file "$HB/uid" &&
     [ "$(cat "$HB/uid")" = "$UB" ] && ok hup_replaced_runs_as_new_owner ||
-    no hup_replaced_runs_as_new_owner "the new file's password_command ran as uid $(cat "$HB/uid" 2>/dev/null) (want $UB)"
+    no hup_replaced_runs_as_new_owner "the new file's password_command" \
+    "ran as uid $(cat "$HB/uid" 2>/dev/null) (want $UB)"
+
+# The directory made writable by its group, HUP: every child stopped.
+i=0
+while [ "$(child_pid "$tmp/s.slog")" = "$kid" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+kid=$(child_pid "$tmp/s.slog")
+chmod 775 "$tmp/cdir"
+kill -HUP "$spid"
+i=0
+while alive "$kid" && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+alive "$kid" && no hup_rechecks_dir "child $kid still runs: $(tail -n 3 \
+    "$tmp/s.slog")" || ok hup_rechecks_dir
+grep -q 'cdir: writable by group or others: no config in it' \
+    "$tmp/s.slog" && ok hup_dir_refusal_logged ||
+    no hup_dir_refusal_logged "$(tail -n 3 "$tmp/s.slog")"
 stop_super
 
 echo "$pass passed, $fail failed"
