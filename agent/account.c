@@ -34,10 +34,29 @@ config_default_path(void)
 	return path;
 }
 
+/* Loads the open config fd, printing every error. */
+static int
+load_fd(int fd, const char *name, int mine, struct conf **conf_r)
+{
+	char *errs = NULL;
+
+	/* It may hold a password; password_command's output will. */
+	no_core_dumps();
+	if (config_file_ok(fd, name, mine) == -1)
+		return EXIT_CONFIG;
+	if (conf_load_fd(conf_r, fd, name, &errs) == -1) {
+		if (errs != NULL)
+			fputs(errs, stderr);
+		free(errs);
+		return EXIT_CONFIG;
+	}
+	return EXIT_OK;
+}
+
 int
 config_load(const char *path, int optional, struct conf **conf_r)
 {
-	char *errs = NULL;
+	int fd, rc;
 
 	*conf_r = NULL;
 	if (path == NULL) {
@@ -50,13 +69,21 @@ config_load(const char *path, int optional, struct conf **conf_r)
 		if (optional && access(path, F_OK) == -1)
 			return EXIT_OK;
 	}
-	if (conf_load(conf_r, path, &errs) == -1) {
-		if (errs != NULL)
-			fputs(errs, stderr);
-		free(errs);
+	/* Opened once: the owner checked is that of the file read. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	return EXIT_OK;
+	rc = load_fd(fd, path, 0, conf_r);
+	close(fd);
+	return rc;
+}
+
+int
+config_load_fd(int fd, const char *name, struct conf **conf_r)
+{
+	*conf_r = NULL;
+	return load_fd(fd, name, 1, conf_r);
 }
 
 void
@@ -166,26 +193,39 @@ account_lock(const char *dir, const char *name, int *fd_r)
 static char *
 run_secret(const struct conf_account *a)
 {
-	char line[8192];
+	char line[8192], iobuf[8192], *secret;
 	FILE *f;
-	int st, got;
+	pid_t pid, r;
+	int fd = -1, st, got;
 
 	fflush(NULL);
-	f = popen(a->password_command, "r");	/* /bin/sh -c */
-	if (f == NULL) {
+	/* Not popen: the command gets no descriptor of ours but 0-2. */
+	if ((pid = spawn_sh(a->password_command, &fd)) == -1 ||
+	    (f = fdopen(fd, "r")) == NULL) {
 		log_warn("%s: password_command", a->name);
+		if (pid != -1) {
+			close(fd);
+			while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+				;
+		}
 		return NULL;
 	}
+	/* Our buffer, so that no copy of the secret outlives this call. */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	got = fgets(line, sizeof(line), f) != NULL;
 	while (got && fgetc(f) != EOF)
 		;	/* drain, so the command does not die of SIGPIPE */
-	st = pclose(f);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		if (st != -1 && WIFEXITED(st))
+	fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
+	while ((r = waitpid(pid, &st, 0)) == -1 && errno == EINTR)
+		;
+	if (r == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (r != -1 && WIFEXITED(st))
 			log_warnx("%s: password_command failed (exit status "
 			    "%d)", a->name, WEXITSTATUS(st));
 		else
 			log_warnx("%s: password_command failed", a->name);
+		explicit_bzero(line, sizeof(line));
 		return NULL;
 	}
 	line[strcspn(line, "\r\n")] = '\0';
@@ -193,7 +233,9 @@ run_secret(const struct conf_account *a)
 		log_warnx("%s: password_command printed nothing", a->name);
 		return NULL;
 	}
-	return xstrdup(line);
+	secret = xstrdup(line);
+	explicit_bzero(line, sizeof(line));
+	return secret;
 }
 
 static int

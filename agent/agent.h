@@ -11,6 +11,8 @@
 #ifndef IMAPSIFT_AGENT_H
 #define IMAPSIFT_AGENT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -87,6 +89,18 @@ double	mono_now(void);
  * sorted by name, skipping dotfiles.  Returns -1 with errno on a path
  * that cannot be read. */
 int	walk_files(const char *path, struct strlist *out);
+
+/* privsep.c.  no_core_dumps: RLIMIT_CORE 0 (inherited by commands) and
+ * not dumpable, for every process that holds credentials.  spawn_sh runs
+ * /bin/sh -c cmd with its stdout on a pipe (*out_r, close-on-exec), no
+ * other descriptor above 2, no signal blocked; its pid, or -1 with
+ * errno.  config_file_ok checks the open config fd (name for messages):
+ * as root, a file not owned by root is refused; with mine set (watch
+ * --config-fd) also one not owned by the effective user or writable by
+ * group or others.  0, or -1 after one line. */
+void	no_core_dumps(void);
+pid_t	spawn_sh(const char *cmd, int *out_r);
+int	config_file_ok(int fd, const char *name, int mine);
 
 /* rulesdir.c: the rule lists to load when none are named with -r, and
  * loading them with every error reported.  Returns NULL after printing
@@ -420,6 +434,9 @@ const char *config_default_path(void);
  * or EXIT_CONFIG.  With optional set, a missing default file is EXIT_OK
  * with *conf_r NULL. */
 int	config_load(const char *path, int optional, struct conf **conf_r);
+/* The same for an open descriptor (watch --config-fd): name is for the
+ * messages; the file must be the effective user's (config_file_ok). */
+int	config_load_fd(int fd, const char *name, struct conf **conf_r);
 /* `imapsift check -c FILE`: the config and its rule lists. */
 int	config_check(const char *path);
 /* The store directory (config store, else $XDG_STATE_HOME/imapsift),

@@ -84,6 +84,7 @@ struct watch {
 	size_t		 npaths;
 	struct strlist	 base;		/* the -c files */
 	const char	*cdir;		/* --config-dir, read again on HUP */
+	int		 cfd;		/* --config-fd, or -1 */
 	struct strlist	 cur;		/* base + the files of cdir */
 	int		 dry_run;
 	uint64_t	 rules_stamp;
@@ -403,7 +404,9 @@ gen_load(struct watch *w, struct gen *g)
 	g->dir = xcalloc(w->npaths, sizeof(*g->dir));
 	for (i = 0; i < w->npaths; i++) {
 		g->n = i + 1;
-		if (config_load(w->paths[i], 0, &g->c[i]) != EXIT_OK)
+		if ((w->cfd != -1 ? config_load_fd(w->cfd, w->paths[i],
+		    &g->c[i]) : config_load(w->paths[i], 0, &g->c[i])) !=
+		    EXIT_OK)
 			goto fail;
 		if (store_dir(g->c[i], dir, sizeof(dir)) == -1)
 			goto fail;
@@ -627,7 +630,7 @@ static int
 watch_usage(FILE *f)
 {
 	fprintf(f, "usage: imapsift watch [-c FILE]... [--config-dir DIR] "
-	    "[-f | --syslog] [-v]\n");
+	    "[--config-fd N] [-f | --syslog] [-v]\n");
 	return f == stdout ? EXIT_OK : EXIT_CONFIG;
 }
 
@@ -664,6 +667,7 @@ cmd_watch(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "config-dir", required_argument, NULL, 'd' },
+		{ "config-fd", required_argument, NULL, 'F' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -675,8 +679,10 @@ cmd_watch(int argc, char **argv)
 	const char *cdir = NULL, *def;
 	struct rlimit rl;
 	sigset_t all;
-	char abs[PATH_MAX], absdir[PATH_MAX];
+	char abs[PATH_MAX], absdir[PATH_MAX], *end;
 	size_t i;
+	ssize_t n;
+	long cfd = -1;
 	int ch, fg = 0, sl = 0, verbose = 0, rc;
 
 	optind = 1;
@@ -687,6 +693,17 @@ cmd_watch(int argc, char **argv)
 			break;
 		case 'd':
 			cdir = optarg;
+			break;
+		case 'F':
+			errno = 0;
+			cfd = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    cfd < 0 || cfd > INT_MAX) {
+				log_warnx("--config-fd %s: not a descriptor",
+				    optarg);
+				strlist_free(&paths);
+				return EXIT_CONFIG;
+			}
 			break;
 		case 'f':
 			fg = 1;
@@ -709,6 +726,29 @@ cmd_watch(int argc, char **argv)
 		strlist_free(&paths);
 		return watch_usage(stderr);
 	}
+	/* The root supervisor's child: the one config it opened, checked
+	 * and handed over (watch-super.c), read from the descriptor only
+	 * (never again by name), on every load. */
+	if (cfd != -1 && (paths.n > 0 || cdir != NULL)) {
+		log_warnx("--config-fd cannot be combined with -c or "
+		    "--config-dir");
+		strlist_free(&paths);
+		return EXIT_CONFIG;
+	}
+	if (cfd != -1) {
+		if (fcntl((int)cfd, F_SETFD, FD_CLOEXEC) == -1) {
+			log_warn("--config-fd %ld", cfd);
+			return EXIT_CONFIG;
+		}
+		/* Its name, for messages only. */
+		snprintf(abs, sizeof(abs), "/proc/self/fd/%ld", cfd);
+		if ((n = readlink(abs, absdir, sizeof(absdir) - 1)) <= 0 ||
+		    absdir[0] != '/')
+			n = snprintf(absdir, sizeof(absdir), "config fd %ld",
+			    cfd);
+		absdir[n] = '\0';
+		strlist_add(&paths, absdir);
+	}
 	if (cdir != NULL && (realpath(cdir, absdir) == NULL)) {
 		log_warn("%s", cdir);
 		strlist_free(&paths);
@@ -724,7 +764,7 @@ cmd_watch(int argc, char **argv)
 		return watch_supervise(absdir, fg, sl, verbose);
 	}
 	/* Absolute: daemon() changes to / and a reload reads them again. */
-	for (i = 0; i < paths.n; i++) {
+	for (i = 0; i < paths.n && cfd == -1; i++) {
 		if (realpath(paths.v[i], abs) == NULL) {
 			log_warn("%s", paths.v[i]);
 			strlist_free(&paths);
@@ -761,6 +801,7 @@ cmd_watch(int argc, char **argv)
 	pthread_cond_init(&w.cv, NULL);
 	w.base = paths;
 	w.cdir = cdir != NULL ? absdir : NULL;
+	w.cfd = (int)cfd;
 	if (config_files(&w) == -1) {
 		strlist_free(&w.base);
 		return EXIT_CONFIG;

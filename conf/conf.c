@@ -3,7 +3,8 @@
  *
  * The file is opened once: the same descriptor is checked with fstat (is
  * it a regular file, can others read it) and handed to libconfig, so the
- * secrecy check looks at the file that was read.  The settings are then
+ * secrecy check looks at the file that was read.  conf_load_fd reads a
+ * descriptor the caller opened (and checked) itself, from its start.  The settings are then
  * walked in file order (conf-keys.c says what each key may hold, and
  * conf-account.c reads and checks the accounts), so an unknown key or a
  * value of the wrong type is reported with its line and the walk goes on.
@@ -13,12 +14,14 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -240,33 +243,41 @@ read_file(struct conf_loader *L, struct conf *c, FILE *fp,
 }
 
 int
-conf_load(struct conf **conf_r, const char *path, char **errs_r)
+conf_load_fd(struct conf **conf_r, int fd, const char *name, char **errs_r)
 {
 	struct conf_loader L;
 	struct conf *c;
 	struct stat st;
-	FILE	*fp;
+	FILE	*fp = NULL;
 	char	*errs;
+	int	 dfd;
 
 	memset(&L, 0, sizeof(L));
-	L.path = path;
+	L.path = name;
 	*conf_r = NULL;
 	if (errs_r != NULL)
 		*errs_r = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->path = strdup(path)) == NULL) {
+	    (c->path = strdup(name)) == NULL) {
 		free(c);
 		if (errs_r != NULL)
 			*errs_r = strdup("out of memory\n");
 		return -1;
 	}
 	L.path = c->path;
-	if ((fp = fopen(path, "r")) == NULL)
-		conf_lerr(&L, 0, "%s", strerror(errno));
-	else if (fstat(fileno(fp), &st) == -1)
+	/* Read through a duplicate, from the start: fd stays the caller's
+	 * and can be read again (a reload). */
+	if (fstat(fd, &st) == -1)
 		conf_lerr(&L, 0, "%s", strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		conf_lerr(&L, 0, "not a regular file");
+	else if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		conf_lerr(&L, 0, "%s", strerror(errno));
+	else if ((fp = fdopen(dfd, "r")) == NULL) {
+		conf_lerr(&L, 0, "%s", strerror(errno));
+		close(dfd);
+	} else if (fseek(fp, 0, SEEK_SET) == -1)
+		conf_lerr(&L, 0, "%s", strerror(errno));
 	else
 		read_file(&L, c, fp, &st);
 	if (fp != NULL)
@@ -277,13 +288,37 @@ conf_load(struct conf **conf_r, const char *path, char **errs_r)
 	}
 	conf_free(&c);
 	errs = join_errors(&L);
-	if (errs == NULL && (errs = malloc(strlen(path) + 16)) != NULL)
-		sprintf(errs, "%s: out of memory\n", path);
+	if (errs == NULL && (errs = malloc(strlen(name) + 16)) != NULL)
+		sprintf(errs, "%s: out of memory\n", name);
 	if (errs_r != NULL)
 		*errs_r = errs;
 	else
 		free(errs);
 	return -1;
+}
+
+int
+conf_load(struct conf **conf_r, const char *path, char **errs_r)
+{
+	size_t	 n;
+	int	 fd, r, e;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is
+	 * then refused as not a regular file). */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		e = errno;
+		*conf_r = NULL;
+		if (errs_r != NULL) {
+			n = strlen(path) + strlen(strerror(e)) + 4;
+			if ((*errs_r = malloc(n)) != NULL)
+				snprintf(*errs_r, n, "%s: %s\n", path,
+				    strerror(e));
+		}
+		return -1;
+	}
+	r = conf_load_fd(conf_r, fd, path, errs_r);
+	close(fd);
+	return r;
 }
 
 static void

@@ -184,6 +184,13 @@ struct conf {
  * libconfig syntax error stops the reading and is the only line.
  */
 int	conf_load(struct conf **conf_r, const char *path, char **errs_r);
+/*
+ * The same for a file the caller has open (fd, read from its start
+ * through a duplicate; fd stays the caller's, open, and may be read
+ * again); name stands for the path in struct conf and in every error.
+ */
+int	conf_load_fd(struct conf **conf_r, int fd, const char *name,
+	    char **errs_r);
 
 /* Frees *conf and everything in it, and sets *conf to NULL. */
 void	conf_free(struct conf **conf);

@@ -10,6 +10,7 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +446,52 @@ test_prefixes(void)
 	free(text);
 }
 
+/* conf_load_fd: the open file, from its start, again and again, even
+ * once its name points elsewhere; fd stays open; a pipe is refused. */
+static void
+test_fd(void)
+{
+	struct conf *c = NULL;
+	char	*errs = NULL, path[256], want[512];
+	int	 fd, p[2];
+
+	snprintf(path, sizeof(path), "%s/byfd.conf", tmpdir);
+	put("byfd.conf", "country = 44;\n", 0600);
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		T_FAILF("cannot open %s", path);
+		return;
+	}
+	T_INTEQ(conf_load_fd(&c, fd, "named.conf", &errs), 0);
+	T_ASSERT(c != NULL && errs == NULL);
+	if (c != NULL) {
+		T_INTEQ(c->country, 44);
+		T_STREQ(c->path, "named.conf");
+	}
+	conf_free(&c);
+	/* The name now holds a broken file: the descriptor still reads the
+	 * file it was opened on, from the start (the offset is at its end). */
+	put("byfd.new", "country = ;\n", 0600);
+	snprintf(want, sizeof(want), "%s/byfd.new", tmpdir);
+	T_INTEQ(rename(want, path), 0);
+	T_INTEQ(conf_load_fd(&c, fd, "named.conf", &errs), 0);
+	T_ASSERT(c != NULL && c->country == 44);
+	conf_free(&c);
+	T_INTEQ(conf_load(&c, path, &errs), -1);
+	free(errs);
+	errs = NULL;
+	T_ASSERT(fcntl(fd, F_GETFD) != -1);
+	close(fd);
+	if (pipe(p) == -1) {
+		T_FAILF("pipe");
+		return;
+	}
+	T_INTEQ(conf_load_fd(&c, p[0], "a pipe", &errs), -1);
+	T_STREQ(errs, "a pipe: not a regular file\n");
+	free(errs);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void
 test_key_names(void)
 {
@@ -479,6 +526,7 @@ main(void)
 	T_RUN(test_secrecy);
 	T_RUN(test_files);
 	T_RUN(test_prefixes);
+	T_RUN(test_fd);
 	T_RUN(test_key_names);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
