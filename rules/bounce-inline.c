@@ -391,3 +391,50 @@ rules_bounce_inline(struct rules_bounce *b, const struct rules_msg *msg,
 		*delayed_r = s.act == 1;
 	return s.oom ? -1 : 0;
 }
+
+/*
+ * Message-IDs in a JSON notification (Amazon SES / SNS), escaped or
+ * not: a quoted "Message-ID" or "messageId" name, then within a few
+ * bytes a <bracketed> value (SES's own messageId has no brackets and is
+ * not taken).
+ */
+int
+rules_bounce_json(struct rules_bounce *b, const struct rules_msg *msg)
+{
+	static const char *const names[] = { "message-id", "messageid" };
+	const struct rules_part *p;
+	const char *t, *e, *q, *lt, *gt;
+	size_t i, k, n;
+
+	for (i = 0; i < rules_bounce_ntext(msg); i++) {
+		p = rules_bounce_text(msg, i);
+		if (p == NULL)
+			continue;
+		n = p->len < RULES_BOUNCE_SCAN ? p->len : RULES_BOUNCE_SCAN;
+		e = p->text + n;
+		for (k = 0; k < 2; k++) {
+			for (t = p->text; (q = rules_bounce_find(t,
+			    (size_t)(e - t), names[k])) != NULL;
+			    t = q + 1) {
+				if (q == p->text || q[-1] != '"' ||
+				    q + strlen(names[k]) >= e ||
+				    strchr("\"\\", q[strlen(names[k])]) ==
+				    NULL)
+					continue;
+				q += strlen(names[k]);
+				lt = memchr(q, '<', (size_t)(e - q) < 40 ?
+				    (size_t)(e - q) : 40);
+				if (lt == NULL)
+					continue;
+				gt = memchr(lt, '>', (size_t)(e - lt));
+				if (gt == NULL)
+					continue;
+				if (rules_bounce_addid(b, msg, lt + 1,
+				    (size_t)(gt - lt - 1),
+				    "JSON notification") == -1)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
