@@ -554,7 +554,7 @@ rules_bounce_listrobot(const char *from, const char *addr)
 	};
 	static const char *const names[] = {
 		"list server", "listserv", "mailman", "sympa", "google groups",
-		"mailing list", NULL
+		NULL
 	};
 	const char *at, *d;
 	size_t i, n, k;
@@ -563,7 +563,10 @@ rules_bounce_listrobot(const char *from, const char *addr)
 	if (at != NULL) {
 		n = (size_t)(at - addr);
 		d = at + 1;
-		if (strcasecmp(d, "googlegroups.com") == 0 ||
+		/* Google Groups posts come from the group's domain too */
+		if ((strcasecmp(d, "googlegroups.com") == 0 &&
+		    (strncasecmp(addr, "noreply@", 8) == 0 ||
+		    strncasecmp(addr, "no-reply@", 9) == 0)) ||
 		    strncasecmp(addr, "owner-", 6) == 0)
 			return 1;
 		for (i = 0; suffix[i] != NULL; i++) {

@@ -23,12 +23,23 @@
  *   (Exim) is enough alone.  List-Id does not matter here: broken MTAs
  *   copy the original's list fields into their bounces.
  * - a complaint in Hotmail's or Amazon SES's own format: their sender or
- *   subject with the reported message attached.
+ *   subject with the reported message attached; an SES / SNS JSON
+ *   notification (from amazonses.com or amazonaws.com) whose
+ *   notificationType is Bounce (NDR) or Complaint; another abuse desk's
+ *   complaint: its sender (abuse@...) or a complaint subject, complaint
+ *   wording and a copy of the message, attached or pasted.
+ * - a list robot (Mailman's -bounces/-owner/-request, Sympa, ezmlm,
+ *   fml, LISTSERV, Google Groups) telling a poster it is not a member or
+ *   its post is held or rejected: its own kind, LIST, and a word about
+ *   a list, a group or its members too; what it sends the list's owner
+ *   (a post to approve) is not one.
  * - an auto-reply: an RFC 3834 style header (Auto-Submitted:
- *   auto-replied, X-Autoreply, Precedence: auto_reply...), or an
- *   auto-reply subject with a weaker header, a null sender, a thread
- *   reference or auto-reply wording; a challenge (confirm to deliver)
- *   needs its subject and its wording.  Mail from a list is never one.
+ *   auto-replied, X-Autoreply, Precedence: auto_reply, the X-Mailer of
+ *   a vacation program...), or an auto-reply subject with a weaker
+ *   header, a null sender, a thread reference or auto-reply wording (in
+ *   a dozen languages), or Precedence: junk on a reply about a message;
+ *   a challenge (confirm to deliver) needs its subject and its wording.
+ *   Mail from a list is never one.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -46,9 +57,8 @@ struct sig {
 	int	 quoted;		/* a MIME copy of the original */
 	int	 nullrp, daemon, xfailed, list, reply;
 	int	 arhdr;			/* 2: auto-reply header, 1: weaker */
-	int	 prec;			/* Precedence: junk (or bulk unsent) */
+	int	 prec;			/* Precedence: junk */
 	const char *fromv;		/* the From value */
-	int	 json;			/* an SES / SNS JSON notification */
 	const char *arname;		/* that header */
 	const char *sbounce, *sauto, *schal, *scompl;	/* subject words */
 	int	 textread;		/* the text words are valid */
@@ -117,13 +127,13 @@ null_path(const char *v)
 enum {
 	H_RETURN_PATH, H_FROM, H_XFAILED, H_LIST_ID, H_LIST_POST,
 	H_MAILING_LIST, H_IN_REPLY_TO, H_REFERENCES, H_AUTO_SUBMITTED,
-	H_PRECEDENCE, H_XMAILER, H_SENDER, H_MARKS, H_MAX = H_MARKS + 5
+	H_PRECEDENCE, H_XMAILER, H_MARKS, H_MAX = H_MARKS + 5
 };
 
 static const char *const hnames[H_MAX] = {
 	"Return-Path", "From", "X-Failed-Recipients", "List-Id", "List-Post",
 	"Mailing-List", "In-Reply-To", "References", "Auto-Submitted",
-	"Precedence", "X-Mailer", "Sender",
+	"Precedence", "X-Mailer",
 	/* RFC 3834's forerunners, in the order autoreply_header() tries */
 	"X-Autoreply", "X-Autorespond", "X-Autoresponder",
 	"X-AutoReply-From", "X-Vacation"
@@ -198,11 +208,11 @@ autoreply_header(const char *const h[H_MAX], struct sig *g)
 		g->arhdr = 2;
 		g->arname = "X-Mailer";
 	}
-	/* Precedence: junk is vacation(1)'s; bulk is lists' too, so only
-	 * without a Sender (lists set one). */
+	/* Precedence: junk is vacation(1)'s.  Not bulk: lists, newsletters
+	 * and ticket systems (RT, OTRS) send replies with it, about their
+	 * own Message-IDs. */
 	v = h[H_PRECEDENCE];
-	g->prec = v != NULL && (strncasecmp(v, "junk", 4) == 0 ||
-	    (strncasecmp(v, "bulk", 4) == 0 && h[H_SENDER] == NULL));
+	g->prec = v != NULL && strncasecmp(v, "junk", 4) == 0;
 	for (i = H_MARKS; i < H_MAX && g->arhdr < 2; i++) {
 		v = h[i];
 		if (v != NULL && strncasecmp(v, "no", 2) != 0 &&
@@ -359,6 +369,25 @@ abuse(const struct rules_msg *msg, struct sig *g)
 	return words;
 }
 
+/* Does the subject or text speak of a list, a group, its moderator,
+ * members or subscribers? */
+static int
+list_context(const struct rules_msg *msg)
+{
+	static const char *const words[] = {
+		"list", "group", "moderat", "member", "subscri", "posting",
+		"liste", "lista", NULL
+	};
+	size_t i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if ((msg->subject != NULL && rules_bounce_find(msg->subject,
+		    strlen(msg->subject), words[i]) != NULL) ||
+		    text_has(msg, words[i]))
+			return 1;
+	return 0;
+}
+
 /* A list robot refusing or holding a post: its sender and its words,
  * in the subject or the text.  What it sends the list's owner (a post
  * to approve, someone else's) is not one. */
@@ -388,7 +417,8 @@ listrobot(const struct rules_msg *msg, const struct sig *g, char *why)
 		if (w == NULL)
 			w = rules_bounce_phrase(p->text, p->len, RULES_BW_LIST);
 	}
-	if (w == NULL)
+	/* "was rejected" and the like only about a list */
+	if (w == NULL || !list_context(msg))
 		return 0;
 	why_add(why, "list robot", msg->from);
 	why_add(why, "words", w);
@@ -513,8 +543,7 @@ recognise(const struct rules_msg *msg, struct sig *g, char *why)
 		why_add(why, "complaint", msg->from);
 		return RULES_REPORT_ARF;
 	}
-	g->json = json_notice(msg);
-	switch (g->json) {
+	switch (json_notice(msg)) {
 	case 'B':
 		why_add(why, "JSON bounce notification", msg->from);
 		return RULES_REPORT_NDR;
@@ -532,8 +561,7 @@ recognise(const struct rules_msg *msg, struct sig *g, char *why)
 	}
 	if (ndr(msg, g, why)) {
 		/* Amazon SES sends complaints in its bounce format. */
-		g->json = g->treport != NULL && g->treport[0] == '"';
-		if (g->json && text_has(msg,
+		if (g->treport != NULL && g->treport[0] == '"' && text_has(msg,
 		    "\"notificationType\":\"Complaint\""))
 			return RULES_REPORT_ARF;
 		return RULES_REPORT_NDR;
@@ -545,13 +573,11 @@ recognise(const struct rules_msg *msg, struct sig *g, char *why)
 
 /* What a delivery report says of the original, best first. */
 static int
-extract_bounce(struct rules_bounce *b, const struct rules_msg *msg,
-    int json)
+extract_bounce(struct rules_bounce *b, const struct rules_msg *msg)
 {
 	int dfield = -1, dtext = -1;
 
-	if ((json && rules_bounce_json(b, msg) == -1) ||
-	    rules_bounce_nested(b, msg, NULL) == -1 ||
+	if (rules_bounce_nested(b, msg, NULL) == -1 ||
 	    rules_bounce_fields(b, msg, &dfield) == -1 ||
 	    rules_bounce_inline(b, msg, 1, &dtext) == -1 ||
 	    rules_bounce_hdrids(b, msg, "Original-Message-ID",
@@ -574,14 +600,11 @@ extract_bounce(struct rules_bounce *b, const struct rules_msg *msg,
 
 /* What a complaint, an auto-reply or a receipt says, best first. */
 static int
-extract_other(struct rules_bounce *b, const struct rules_msg *msg,
-    int json)
+extract_other(struct rules_bounce *b, const struct rules_msg *msg)
 {
 	const char *nested = b->kind == RULES_REPORT_ARF ?
 	    "ARF reported message" : NULL;
 
-	if (json && rules_bounce_json(b, msg) == -1)
-		return -1;
 	if (b->kind == RULES_REPORT_ARF && (rules_bounce_nested(b, msg,
 	    nested) == -1 || rules_bounce_fields(b, msg, NULL) == -1))
 		return -1;
@@ -614,9 +637,9 @@ rules_bounce_analyse(const struct rules_msg *msg, struct rules_bounce *b)
 		return 0;
 	b->why = strdup(why);
 	if (b->kind == RULES_REPORT_DSN || b->kind == RULES_REPORT_NDR)
-		r = extract_bounce(b, msg, g.json != 0);
+		r = extract_bounce(b, msg);
 	else
-		r = extract_other(b, msg, g.json != 0);
+		r = extract_other(b, msg);
 	if (r == -1 || b->why == NULL) {
 		rules_bounce_free(b);
 		return -1;

@@ -613,10 +613,11 @@ int	rules_bounce_fields(struct rules_bounce *b,
  * names first (with want_rcpt).  (bounce-inline.c) */
 int	rules_bounce_inline(struct rules_bounce *b,
 	    const struct rules_msg *msg, int want_rcpt, int *delayed_r);
-/* The <Message-ID> values of a JSON notification's "Message-ID" and
- * "messageId" names (Amazon SES / SNS).  (bounce-inline.c) */
-int	rules_bounce_json(struct rules_bounce *b,
-	    const struct rules_msg *msg);
+/* The headers quoted in one text p, as rules_bounce_inline reads them:
+ * the text of a bounce that is itself quoted (forwarded, or bounced in
+ * turn), whose copy of the original is inline.  (bounce-inline.c) */
+int	rules_bounce_inline_part(struct rules_bounce *b,
+	    const struct rules_msg *msg, const struct rules_part *p);
 
 /* ------------------------------------------------------------------ */
 /* The verdict (classify.c).                                            */

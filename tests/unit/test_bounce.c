@@ -658,6 +658,17 @@ static const struct family {
 	  "Content-Type: message/rfc822\n\nFrom: me@example.com\nMessage-ID: "
 	  "<inner-2@example.com>\n\nHi.\n--i--\n--f--\n", RULES_REPORT_NDR,
 	  "inner-2@example.com" },
+	{ "double-bounce-inline", RP "From: MAILER-DAEMON@mx2.example.net\n"
+	  "Subject: Undelivered Mail Returned to Sender\n" MV "Content-Type: "
+	  "multipart/report; report-type=delivery-status; boundary=\"o\"\n\n"
+	  "--o\nContent-Type: message/delivery-status\n\nFinal-Recipient: "
+	  "rfc822; postmaster@mx1.example.org\nAction: failed\n--o\nContent-"
+	  "Type: message/rfc822\n\nFrom: MAILER-DAEMON@mx1.example.org\n"
+	  "Subject: failure notice\nMessage-ID: <q-1@mx1.example.org>\n\nHi. "
+	  "This is the qmail-send program at mx1.example.org.\n\n--- Below "
+	  "this line is a copy of the message.\n\nReturn-Path: <me@example."
+	  "com>\nMessage-ID: <inner-3@example.com>\nFrom: me@example.com\n"
+	  "\nHi.\n--o--\n", RULES_REPORT_DSN, "inner-3@example.com" },
 	/* look-alikes that stay NONE */
 	{ "list-post-about-members", "From: Ann <ann@example.org>\nList-Id: "
 	  "<team.lists.example.org>\nSubject: Re: Posting rejected?\n\nYou "
@@ -666,6 +677,21 @@ static const struct family {
 	{ "reply-in-spanish", "From: ana@example.es\nSubject: Re: Respuesta "
 	  "autom\xc3\xa1tica: Pedido\nIn-Reply-To: <x@example.es>\n\n"
 	  "\xc2\xbf" "Cu\xc3\xa1ndo vuelves?\n", RULES_REPORT_NONE, NULL },
+	{ "google-groups-post", "From: 'Ann' via Team <team@googlegroups."
+	  "com>\nSubject: Who may post?\nReferences: <q-1@example.org>\n\n"
+	  "You are not a member of the group yet, so your post was rejected."
+	  "\n", RULES_REPORT_NONE, NULL },
+	{ "admin-person", "From: Bo <it-admin@example.org>\nSubject: Leave "
+	  "request\nReferences: <leave-1@example.org>\n\nYour request has "
+	  "been rejected.\n", RULES_REPORT_NONE, NULL },
+	{ "list-owner-notice", "From: staff-owner@lists.example.org\n"
+	  "Subject: Staff post from x@example.net requires approval\n\nAs "
+	  "list administrator, your authorization is requested for the "
+	  "following mailing list posting: Post by non-member to a members-"
+	  "only list\n", RULES_REPORT_NONE, NULL },
+	{ "ticket-bulk-reply", "From: support@rt.example.com\nSubject: Re: "
+	  "[rt #12] Printer\nPrecedence: bulk\nIn-Reply-To: <rt-12@rt."
+	  "example.com>\n\nTicket updated.\n", RULES_REPORT_NONE, NULL },
 	{ "abuse-newsletter", "From: abuse@isp.example.net\nSubject: Our new "
 	  "abuse policy\n\nWe updated our policy.\n", RULES_REPORT_NONE, NULL },
 };
