@@ -51,9 +51,12 @@
  * a sentence after '.' ("1234.Open").  An international number may end
  * at any group where its length fits its country's plan (ph_plans:
  * "+44 20 7946 0958 24/7" is the UK number and "24/7").  This is our
- * own reading, not libphonenumber's: its matcher and metadata would
- * add C++, protobuf and ICU for what a length table and the split
- * points above decide.
+ * own reading, not libphonenumber's (Debian 8.12): measured with
+ * callgrind, its PhoneNumberMatcher spends about 116M instructions per
+ * corpus message where all of imapsift classify spends 0.55M, its
+ * metadata load 40M per process, and Parse plus IsValidNumber 210K per
+ * candidate, besides adding C++, protobuf and ICU, for what a length
+ * table and the split points above decide.
  * When a whole run fails, its first groups up to a plain space are tried
  * alone if they have no space inside ("800-555-1234 800-555-9999"), and
  * otherwise scanning resumes at its last such groups ("PA 19104
