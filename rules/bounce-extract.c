@@ -272,6 +272,16 @@ quoted(struct rules_bounce *b, const struct rules_msg *msg, size_t i,
 		    quoted(b, msg, j, where, depth + 1) == -1)
 			return -1;
 	}
+	/* A quoted qmail or Exim bounce has its copy inline: the innermost
+	 * original is in its text (read after any MIME copy). */
+	for (j = i + 1; j < msg->nmime && msg->mime[j].nest > x->nest; j++) {
+		y = &msg->mime[j];
+		if (y->nest == x->nest + 1 && y->text != RULES_NOTEXT &&
+		    msg->parts[y->text].kind != RULES_PART_SUBJECT &&
+		    rules_bounce_inline_part(b, msg, &msg->parts[y->text]) ==
+		    -1)
+			return -1;
+	}
 	return 0;
 }
 

@@ -332,32 +332,57 @@ scan_rcpt(struct scan *s, size_t n)
 	return 0;
 }
 
-/* Amazon SES notifications (JSON) name the original in "commonHeaders"
- * and in their copy of its header fields. */
+/*
+ * Amazon SES notifications (JSON) name the original in "commonHeaders"
+ * ("messageId") and in their copy of its header fields ("name":
+ * "Message-ID", "value": ...).  SNS wraps them in a JSON string, so the
+ * quotes may be escaped, and either may be spaced or pretty-printed: a
+ * name is taken between quotes, and its value is the next <bracketed>
+ * string within a few bytes, or a bare string right after the colon
+ * (SES's own messageId, which rules_bounce_addid turns down).
+ */
+static int
+json_value(struct scan *s, const char *v, const char *e)
+{
+	const char *lt, *gt, *q;
+	size_t w = (size_t)(e - v) < 48 ? (size_t)(e - v) : 48;
+
+	lt = memchr(v, '<', w);
+	if (lt != NULL && (gt = memchr(lt, '>', (size_t)(e - lt))) != NULL)
+		return rules_bounce_addid(s->b, s->msg, lt + 1,
+		    (size_t)(gt - lt - 1), "SES notification");
+	while (v < e && strchr("\\\" \t:", *v) != NULL)
+		v++;
+	for (q = v; q < e && *q != '"' && *q != '\\' && *q != ',' &&
+	    *q != '}'; q++)
+		continue;
+	return q > v ? rules_bounce_addid(s->b, s->msg, v, (size_t)(q - v),
+	    "SES notification") : 0;
+}
+
 static int
 scan_json(struct scan *s)
 {
-	static const char *const keys[] = {
-		"\"messageId\":\"", "\"name\":\"Message-ID\",\"value\":\"",
-		NULL
-	};
-	const char *p, *v, *q;
-	size_t i, n;
+	static const char *const keys[] = { "messageId", "Message-ID", NULL };
+	const char *p, *e;
+	size_t i, n, k;
 
 	n = s->len < RULES_BOUNCE_SCAN ? s->len : RULES_BOUNCE_SCAN;
-	if (rules_bounce_find(s->t, n, "\"notificationType\"") == NULL)
+	if (rules_bounce_find(s->t, n, "notificationType") == NULL)
 		return 0;
-	for (i = 0; keys[i] != NULL; i++)
+	e = s->t + n;
+	for (i = 0; keys[i] != NULL; i++) {
+		k = strlen(keys[i]);
 		for (p = rules_bounce_find(s->t, n, keys[i]); p != NULL;
-		    p = rules_bounce_find(v, n - (size_t)(v - s->t), keys[i])) {
-			v = p + strlen(keys[i]);
-			q = memchr(v, '"', n - (size_t)(v - s->t));
-			if (q == NULL)
-				break;
-			if (rules_bounce_addid(s->b, s->msg, v, (size_t)(q - v),
-			    "SES notification") == -1)
+		    p = rules_bounce_find(p + k, (size_t)(e - p - k),
+		    keys[i])) {
+			if (p == s->t || p[-1] != '"' || p + k >= e ||
+			    (p[k] != '"' && p[k] != '\\'))
+				continue;
+			if (json_value(s, p + k, e) == -1)
 				return -1;
 		}
+	}
 	return 0;
 }
 
@@ -389,5 +414,22 @@ rules_bounce_inline(struct rules_bounce *b, const struct rules_msg *msg,
 	}
 	if (delayed_r != NULL && s.act != 0)
 		*delayed_r = s.act == 1;
+	return s.oom ? -1 : 0;
+}
+
+
+int
+rules_bounce_inline_part(struct rules_bounce *b,
+    const struct rules_msg *msg, const struct rules_part *p)
+{
+	struct scan s;
+
+	memset(&s, 0, sizeof(s));
+	s.b = b;
+	s.msg = msg;
+	s.t = p->text;
+	s.len = p->len;
+	s.quoted = (size_t)-1;
+	scan_blocks(&s);
 	return s.oom ? -1 : 0;
 }

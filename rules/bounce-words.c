@@ -74,17 +74,24 @@ static const char *const subj_auto[] = {
 	"fuera de la oficina", "risposta automatica", "fuori ufficio",
 	"automatisch antwoord", "afwezigheidsbericht", "autosvar",
 	"automaattinen vastaus", "resposta autom",
-	"odpowied\xc5\xba automatyczna",
+	"odpowied\xc5\xba automatyczna", "automatyczna odpowied",
+	"otomatik yan\xc4\xb1t", "otomatik cevap", "otomatik yanit",
 	"automatick\xc3\xa1 odpov\xc4\x9b\xc4\x8f",
 	"automatiska atbilde", "autom\xc4\x81tisk\xc4\x81 atbilde",
 	"\xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5"
 	    "\xd1\x82",				/* автоответ */
+	"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5"
+	    "\xd1\x82",				/* Автоответ */
 	"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8"
 	    "\xd1\x87\xd0\xb5\xd1\x81\xd0\xba\xd0\xb8\xd0\xb9 \xd0\xbe\xd1"
 	    "\x82\xd0\xb2\xd0\xb5\xd1\x82",	/* Автоматический ответ */
 	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* 自動応答 */
 	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",	/* 自動返信 */
 	"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d",	/* 自动回复 */
+	"\xe8\x87\xaa\xe5\x8a\xa8\xe7\xad\x94\xe5\xa4\x8d",	/* 自动答复 */
+	"\xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8"
+	    "\xd1\x87\xd0\xb5\xd1\x81\xd0\xba\xd0\xb8\xd0\xb9 \xd0\xbe\xd1"
+	    "\x82\xd0\xb2\xd0\xb5\xd1\x82",	/* автоматический ответ */
 	NULL
 };
 
@@ -95,12 +102,56 @@ static const char *const subj_challenge[] = {
 	"sender verification", "[spamarrest]", "spam arrest",
 	"request to join my guest list", "awaiting your confirmation",
 	"is waiting for your approval", "approve your message",
-	"pending your confirmation", NULL
+	"pending your confirmation", "bitte best\xc3\xa4tigen",
+	"best\xc3\xa4tigen sie ihre", "confirmez votre message",
+	"confirmez votre e-mail", "confirme su mensaje",
+	"confirme su correo", "confirme sua mensagem",
+	"conferma il tuo messaggio", "conferma il messaggio",
+	"bevestig uw bericht", "bevestig je bericht",
+	"potwierd\xc5\xba wiadomo", NULL
 };
 
 /* Subjects of Hotmail-style complaints. */
 static const char *const subj_complaint[] = {
 	"complaint about message from", NULL
+};
+
+/* Subjects of other providers' abuse complaints (with a quoted copy and
+ * complaint wording, see bounce.c). */
+static const char *const subj_abuse[] = {
+	"complaint about", "spam complaint", "abuse complaint",
+	"abuse report", "spam report", "report of abuse", "abuse notice",
+	"unsolicited e-mail", "unsolicited email", "reported as spam",
+	"spam received from", "feedback loop", NULL
+};
+
+/* Wording of abuse complaints. */
+static const char *const body_abuse[] = {
+	"complaint", "reported as spam", "marked as spam", "unsolicited",
+	"abuse report", "spam report", "reported this message", NULL
+};
+
+/* What list managers (Mailman, fml, Sympa, ezmlm, Google Groups,
+ * LISTSERV) write to a poster they refuse or hold, in the subject or
+ * the text.  Notices to the list's owner ("requires approval", "as list
+ * administrator") are not among them: see bounce.c. */
+static const char *const words_list[] = {
+	"awaits moderator approval", "awaiting moderator approval",
+	"held until the list moderator", "held for moderation",
+	"held for approval", "post by non-member", "non-member",
+	"nonmember", "not a member", "not a subscriber", "not subscribed to",
+	"only subscribers may post", "only members may post",
+	"members-only list", "members only list", "posting rejected",
+	"post rejected", "posting denied", "has been rejected",
+	"was rejected", "rejected your post", "authorization denied",
+	"not allowed to send", "not allowed to post",
+	"do not have permission to post", "don't have permission to post",
+	"not authorized to send", "not authorised to send",
+	"not authorized to post", "not authorised to post",
+	"message rejected", "rejected by the list", "restricted list",
+	"kein mitglied", "nicht abonniert", "pas abonn",
+	"pas autoris\xc3\xa9", "no es miembro", "no est\xc3\xa1 suscrit",
+	NULL
 };
 
 /* The fixed sentences of MTAs' bounce reports: proof enough with a
@@ -182,7 +233,31 @@ static const char *const body_auto[] = {
 	"thank you for your message", "thanks for your email",
 	"will respond as soon as", "will reply as soon as",
 	"will get back to you", "abwesend", "nicht im b", "absent",
-	"fuera de la oficina", "de vacaciones", "in ferie", NULL
+	"fuera de la oficina", "de vacaciones", "in ferie",
+	/* pl, cs, es, pt, it, fr, de, nl, tr */
+	"jestem nieobecn", "poza biurem", "na urlopie",
+	"automatyczna odpowied", "na dovolen", "nejsem v kancel",
+	"mimo kancel", "automatick\xc3\xa1 odpov", "estoy fuera",
+	"ausente", "respuesta autom", "estou de f\xc3\xa9rias",
+	"estou fora", "resposta autom", "sono assente", "fuori ufficio",
+	"risposta automatica", "en cong\xc3\xa9", "r\xc3\xa9ponse automatique",
+	"im urlaub", "nicht erreichbar", "automatische antwort",
+	"met vakantie", "afwezig", "niet aanwezig", "automatisch antwoord",
+	"izindeyim", "izinli", "ofis d\xc4\xb1\xc5\x9f\xc4\xb1nda",
+	"otomatik yan",
+	"\xe4\xb8\x8d\xe5\x9c\xa8",			/* 不在 (ja, zh) */
+	"\xe4\xbc\x91\xe5\x81\x87",			/* 休假 */
+	"\xe4\xbc\x91\xe6\x9a\x87",			/* 休暇 */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",	/* 自動返信 */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* 自動応答 */
+	"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d",	/* 自动回复 */
+	"\xd0\xb2 \xd0\xbe\xd1\x82\xd0\xbf\xd1\x83\xd1\x81\xd0\xba\xd0\xb5",
+							/* в отпуске */
+	"\xd0\xbe\xd1\x82\xd1\x81\xd1\x83\xd1\x82\xd1\x81\xd1\x82\xd0\xb2",
+							/* отсутств */
+	"\xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5"
+	    "\xd1\x82",				/* автоответ */
+	NULL
 };
 
 /* Wording of challenge-response requests. */
@@ -193,7 +268,11 @@ static const char *const body_challenge[] = {
 	"sender verification", "verify that you are a", "one-time",
 	"challenge", "to have your message delivered",
 	"your message is being held", "awaiting your confirmation",
-	"i apologize for this automatic reply", NULL
+	"i apologize for this automatic reply",
+	"best\xc3\xa4tigen sie", "zur\xc3\xbc" "ckgehalten",
+	"confirmer votre", "merci de confirmer", "confirme su",
+	"confirme que", "confermare", "conferma", "bevestig",
+	"potwierd\xc5\xba", NULL
 };
 
 /* Phrases a list may hold for find_any's one-pass scan. */
@@ -237,6 +316,9 @@ static struct plist pl_subj_delay = { .list = subj_delay };
 static struct plist pl_subj_auto = { .list = subj_auto };
 static struct plist pl_subj_challenge = { .list = subj_challenge };
 static struct plist pl_subj_complaint = { .list = subj_complaint };
+static struct plist pl_subj_abuse = { .list = subj_abuse };
+static struct plist pl_body_abuse = { .list = body_abuse };
+static struct plist pl_words_list = { .list = words_list };
 static struct plist pl_body_report = { .list = body_report };
 static struct plist pl_body_bounce = { .list = body_bounce };
 static struct plist pl_body_auto = { .list = body_auto };
@@ -246,7 +328,8 @@ static struct plist pl_daemon_name = { .list = daemon_name };
 
 static struct plist *const plists[] = {
 	&pl_subj_bounce, &pl_subj_delay, &pl_subj_auto, &pl_subj_challenge,
-	&pl_subj_complaint, &pl_body_report, &pl_body_bounce, &pl_body_auto,
+	&pl_subj_complaint, &pl_subj_abuse, &pl_body_abuse, &pl_words_list,
+	&pl_body_report, &pl_body_bounce, &pl_body_auto,
 	&pl_body_challenge, &pl_mailer_name, &pl_daemon_name
 };
 
@@ -256,7 +339,9 @@ static struct plist *const families[][2] = {
 	[RULES_BW_DELAY] = { &pl_subj_delay, &pl_subj_delay },
 	[RULES_BW_AUTOREPLY] = { &pl_subj_auto, &pl_body_auto },
 	[RULES_BW_CHALLENGE] = { &pl_subj_challenge, &pl_body_challenge },
-	[RULES_BW_COMPLAINT] = { &pl_subj_complaint, &pl_subj_complaint }
+	[RULES_BW_COMPLAINT] = { &pl_subj_complaint, &pl_subj_complaint },
+	[RULES_BW_ABUSE] = { &pl_subj_abuse, &pl_body_abuse },
+	[RULES_BW_LIST] = { &pl_words_list, &pl_words_list }
 };
 
 static pthread_once_t plist_once = PTHREAD_ONCE_INIT;
@@ -454,4 +539,48 @@ rules_bounce_daemon(const char *from, const char *addr)
 		return 1;
 	return from != NULL && addr == NULL &&
 	    rules_bounce_find(from, strlen(from), "mailer-daemon") != NULL;
+}
+
+int
+rules_bounce_listrobot(const char *from, const char *addr)
+{
+	static const char *const suffix[] = {
+		"-bounces", "-owner", "-request", "-admin", "-help",
+		"-confirm", "-reject", NULL
+	};
+	static const char *const local[] = {
+		"mailman", "listserv", "sympa", "majordomo", "ezmlm", "fml",
+		"listproc", "listar", "mlmmj", "lyris", NULL
+	};
+	static const char *const names[] = {
+		"list server", "listserv", "mailman", "sympa", "google groups",
+		NULL
+	};
+	const char *at, *d;
+	size_t i, n, k;
+
+	at = addr == NULL ? NULL : strchr(addr, '@');
+	if (at != NULL) {
+		n = (size_t)(at - addr);
+		d = at + 1;
+		/* Google Groups posts come from the group's domain too */
+		if ((strcasecmp(d, "googlegroups.com") == 0 &&
+		    (strncasecmp(addr, "noreply@", 8) == 0 ||
+		    strncasecmp(addr, "no-reply@", 9) == 0)) ||
+		    strncasecmp(addr, "owner-", 6) == 0)
+			return 1;
+		for (i = 0; suffix[i] != NULL; i++) {
+			k = strlen(suffix[i]);
+			if (n > k && strncasecmp(at - k, suffix[i], k) == 0)
+				return 1;
+		}
+		for (i = 0; local[i] != NULL; i++)
+			if (strlen(local[i]) == n &&
+			    strncasecmp(addr, local[i], n) == 0)
+				return 1;
+	}
+	for (i = 0; from != NULL && names[i] != NULL; i++)
+		if (rules_bounce_find(from, strlen(from), names[i]) != NULL)
+			return 1;
+	return 0;
 }

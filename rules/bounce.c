@@ -23,12 +23,23 @@
  *   (Exim) is enough alone.  List-Id does not matter here: broken MTAs
  *   copy the original's list fields into their bounces.
  * - a complaint in Hotmail's or Amazon SES's own format: their sender or
- *   subject with the reported message attached.
+ *   subject with the reported message attached; an SES / SNS JSON
+ *   notification (from amazonses.com or amazonaws.com) whose
+ *   notificationType is Bounce (NDR) or Complaint; another abuse desk's
+ *   complaint: its sender (abuse@...) or a complaint subject, complaint
+ *   wording and a copy of the message, attached or pasted.
+ * - a list robot (Mailman's -bounces/-owner/-request, Sympa, ezmlm,
+ *   fml, LISTSERV, Google Groups) telling a poster it is not a member or
+ *   its post is held or rejected: its own kind, LIST, and a word about
+ *   a list, a group or its members too; what it sends the list's owner
+ *   (a post to approve) is not one.
  * - an auto-reply: an RFC 3834 style header (Auto-Submitted:
- *   auto-replied, X-Autoreply, Precedence: auto_reply...), or an
- *   auto-reply subject with a weaker header, a null sender, a thread
- *   reference or auto-reply wording; a challenge (confirm to deliver)
- *   needs its subject and its wording.  Mail from a list is never one.
+ *   auto-replied, X-Autoreply, Precedence: auto_reply, the X-Mailer of
+ *   a vacation program...), or an auto-reply subject with a weaker
+ *   header, a null sender, a thread reference or auto-reply wording (in
+ *   a dozen languages), or Precedence: junk on a reply about a message;
+ *   a challenge (confirm to deliver) needs its subject and its wording.
+ *   Mail from a list is never one.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -46,6 +57,8 @@ struct sig {
 	int	 quoted;		/* a MIME copy of the original */
 	int	 nullrp, daemon, xfailed, list, reply;
 	int	 arhdr;			/* 2: auto-reply header, 1: weaker */
+	int	 prec;			/* Precedence: junk */
+	const char *fromv;		/* the From value */
 	const char *arname;		/* that header */
 	const char *sbounce, *sauto, *schal, *scompl;	/* subject words */
 	int	 textread;		/* the text words are valid */
@@ -114,13 +127,13 @@ null_path(const char *v)
 enum {
 	H_RETURN_PATH, H_FROM, H_XFAILED, H_LIST_ID, H_LIST_POST,
 	H_MAILING_LIST, H_IN_REPLY_TO, H_REFERENCES, H_AUTO_SUBMITTED,
-	H_PRECEDENCE, H_MARKS, H_MAX = H_MARKS + 5
+	H_PRECEDENCE, H_XMAILER, H_MARKS, H_MAX = H_MARKS + 5
 };
 
 static const char *const hnames[H_MAX] = {
 	"Return-Path", "From", "X-Failed-Recipients", "List-Id", "List-Post",
 	"Mailing-List", "In-Reply-To", "References", "Auto-Submitted",
-	"Precedence",
+	"Precedence", "X-Mailer",
 	/* RFC 3834's forerunners, in the order autoreply_header() tries */
 	"X-Autoreply", "X-Autorespond", "X-Autoresponder",
 	"X-AutoReply-From", "X-Vacation"
@@ -186,6 +199,20 @@ autoreply_header(const char *const h[H_MAX], struct sig *g)
 		g->arhdr = 2;
 		g->arname = "Precedence";
 	}
+	/* vacation(1) and its kin send nothing but auto-replies */
+	v = h[H_XMAILER];
+	if (v != NULL && g->arhdr < 2 && (strncasecmp(v, "vacation", 8) ==
+	    0 || rules_bounce_find(v, strlen(v), "autorespond") != NULL ||
+	    rules_bounce_find(v, strlen(v), "auto-respond") != NULL ||
+	    strncasecmp(v, "gnarwl", 6) == 0)) {
+		g->arhdr = 2;
+		g->arname = "X-Mailer";
+	}
+	/* Precedence: junk is vacation(1)'s.  Not bulk: lists, newsletters
+	 * and ticket systems (RT, OTRS) send replies with it, about their
+	 * own Message-IDs. */
+	v = h[H_PRECEDENCE];
+	g->prec = v != NULL && strncasecmp(v, "junk", 4) == 0;
 	for (i = H_MARKS; i < H_MAX && g->arhdr < 2; i++) {
 		v = h[i];
 		if (v != NULL && strncasecmp(v, "no", 2) != 0 &&
@@ -204,6 +231,7 @@ header_signs(const struct rules_msg *msg, struct sig *g)
 
 	hdr_find(msg, h);
 	g->nullrp = null_path(h[H_RETURN_PATH]);
+	g->fromv = h[H_FROM];
 	g->daemon = rules_bounce_daemon(h[H_FROM], msg->from);
 	v = h[H_XFAILED];
 	g->xfailed = v != NULL && strchr(v, '@') != NULL;
@@ -263,6 +291,17 @@ text_signs(const struct rules_msg *msg, struct sig *g)
 	}
 }
 
+/* Appends "; what" (or "what") to why. */
+static void
+why_add(char *why, const char *what, const char *arg)
+{
+	size_t n = strlen(why);
+
+	snprintf(why + n, WHY_MAX - n, "%s%s%s%s%s", n > 0 ? "; " : "", what,
+	    arg != NULL ? " \"" : "", arg != NULL ? arg : "",
+	    arg != NULL ? "\"" : "");
+}
+
 /* A Hotmail-style complaint: the complaint address or subject, and the
  * reported message attached. */
 static int
@@ -285,15 +324,137 @@ complaint(const struct rules_msg *msg, struct sig *g)
 	return 0;
 }
 
-/* Appends "; what" (or "what") to why. */
-static void
-why_add(char *why, const char *what, const char *arg)
+/* Is the local part of addr one an abuse desk writes from? */
+static int
+abuse_sender(const char *addr)
 {
-	size_t n = strlen(why);
+	static const char *const local[] = {
+		"abuse", "complaints", "complaint", "spam", "fbl",
+		"feedbackloop", "feedback-loop", "abuse-report", "spamreport",
+		NULL
+	};
+	const char *at = addr != NULL ? strchr(addr, '@') : NULL;
+	size_t i;
 
-	snprintf(why + n, WHY_MAX - n, "%s%s%s%s%s", n > 0 ? "; " : "", what,
-	    arg != NULL ? " \"" : "", arg != NULL ? arg : "",
-	    arg != NULL ? "\"" : "");
+	for (i = 0; at != NULL && local[i] != NULL; i++)
+		if (strlen(local[i]) == (size_t)(at - addr) &&
+		    strncasecmp(addr, local[i], (size_t)(at - addr)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Another provider's abuse complaint: an abuse desk's sender or a
+ * complaint subject (not a reply), complaint wording, and a copy of the
+ * reported message, attached or pasted with its Message-ID. */
+static int
+abuse(const struct rules_msg *msg, struct sig *g)
+{
+	const struct rules_part *p;
+	const char *subj;
+	size_t i;
+	int words = 0;
+
+	if (rules_bounce_is_reply(msg->subject))
+		return 0;
+	subj = rules_bounce_subject(msg->subject, RULES_BW_ABUSE);
+	if (subj == NULL && !abuse_sender(msg->from))
+		return 0;
+	if (!g->quoted && !text_has(msg, "message-id:"))
+		return 0;
+	for (i = 0; i < rules_bounce_ntext(msg) && !words; i++) {
+		p = rules_bounce_text(msg, i);
+		words = p != NULL && rules_bounce_phrase(p->text, p->len,
+		    RULES_BW_ABUSE) != NULL;
+	}
+	return words;
+}
+
+/* Does the subject or text speak of a list, a group, its moderator,
+ * members or subscribers? */
+static int
+list_context(const struct rules_msg *msg)
+{
+	static const char *const words[] = {
+		"list", "group", "moderat", "member", "subscri", "posting",
+		"liste", "lista", NULL
+	};
+	size_t i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if ((msg->subject != NULL && rules_bounce_find(msg->subject,
+		    strlen(msg->subject), words[i]) != NULL) ||
+		    text_has(msg, words[i]))
+			return 1;
+	return 0;
+}
+
+/* A list robot refusing or holding a post: its sender and its words,
+ * in the subject or the text.  What it sends the list's owner (a post
+ * to approve, someone else's) is not one. */
+static int
+listrobot(const struct rules_msg *msg, const struct sig *g, char *why)
+{
+	const struct rules_part *p;
+	const char *w;
+	size_t i;
+
+	if (!rules_bounce_listrobot(g->fromv, msg->from) ||
+	    rules_bounce_is_reply(msg->subject))
+		return 0;
+	if (msg->subject != NULL && rules_bounce_find(msg->subject,
+	    strlen(msg->subject), "requires approval") != NULL)
+		return 0;
+	w = msg->subject != NULL ? rules_bounce_subject(msg->subject,
+	    RULES_BW_LIST) : NULL;
+	for (i = 0; i < rules_bounce_ntext(msg); i++) {
+		p = rules_bounce_text(msg, i);
+		if (p == NULL)
+			continue;
+		if (rules_bounce_find(p->text, p->len < RULES_BOUNCE_SCAN ?
+		    p->len : RULES_BOUNCE_SCAN, "as list administrator") !=
+		    NULL)
+			return 0;
+		if (w == NULL)
+			w = rules_bounce_phrase(p->text, p->len, RULES_BW_LIST);
+	}
+	/* "was rejected" and the like only about a list */
+	if (w == NULL || !list_context(msg))
+		return 0;
+	why_add(why, "list robot", msg->from);
+	why_add(why, "words", w);
+	return 1;
+}
+
+/* An Amazon SES / SNS notification in JSON, escaped or not, spaced or
+ * not: 'B' for a bounce, 'C' for a complaint, 0 for none (deliveries
+ * and everything else). */
+static int
+json_notice(const struct rules_msg *msg)
+{
+	const struct rules_part *p;
+	const char *q, *e;
+	size_t i, n;
+
+	if (msg->from == NULL || (strstr(msg->from, "amazonses.com") ==
+	    NULL && strstr(msg->from, "amazonaws.com") == NULL))
+		return 0;
+	for (i = 0; i < rules_bounce_ntext(msg); i++) {
+		p = rules_bounce_text(msg, i);
+		if (p == NULL)
+			continue;
+		n = p->len < RULES_BOUNCE_SCAN ? p->len : RULES_BOUNCE_SCAN;
+		q = rules_bounce_find(p->text, n, "notificationType");
+		if (q == NULL)
+			continue;
+		e = p->text + n;
+		for (q += 16; q < e && strchr("\\\" \t:", *q) != NULL; q++)
+			continue;
+		if (e - q >= 6 && strncasecmp(q, "bounce", 6) == 0)
+			return 'B';
+		if (e - q >= 9 && strncasecmp(q, "complaint", 9) == 0)
+			return 'C';
+	}
+	return 0;
 }
 
 /* A non-standard bounce: two signs that agree (see the top). */
@@ -338,6 +499,11 @@ autoreply(const struct rules_msg *msg, struct sig *g, char *why)
 		why_add(why, "auto-reply header", g->arname);
 		return 1;
 	}
+	/* "Re: <the subject>" with Precedence: junk, about a message */
+	if (g->prec && g->reply && rules_bounce_is_reply(msg->subject)) {
+		why_add(why, "Precedence with a reply", NULL);
+		return 1;
+	}
 	g->sauto = rules_bounce_subject(msg->subject, RULES_BW_AUTOREPLY);
 	g->schal = rules_bounce_subject(msg->subject, RULES_BW_CHALLENGE);
 	if (g->sauto == NULL && g->schal == NULL)
@@ -377,10 +543,26 @@ recognise(const struct rules_msg *msg, struct sig *g, char *why)
 		why_add(why, "complaint", msg->from);
 		return RULES_REPORT_ARF;
 	}
+	switch (json_notice(msg)) {
+	case 'B':
+		why_add(why, "JSON bounce notification", msg->from);
+		return RULES_REPORT_NDR;
+	case 'C':
+		why_add(why, "JSON complaint notification", msg->from);
+		return RULES_REPORT_ARF;
+	default:
+		break;
+	}
+	if (listrobot(msg, g, why))
+		return RULES_REPORT_LIST;
+	if (abuse(msg, g)) {
+		why_add(why, "abuse complaint", msg->from);
+		return RULES_REPORT_ARF;
+	}
 	if (ndr(msg, g, why)) {
 		/* Amazon SES sends complaints in its bounce format. */
-		if (g->treport != NULL && g->treport[0] == '"' &&
-		    text_has(msg, "\"notificationType\":\"Complaint\""))
+		if (g->treport != NULL && g->treport[0] == '"' && text_has(msg,
+		    "\"notificationType\":\"Complaint\""))
 			return RULES_REPORT_ARF;
 		return RULES_REPORT_NDR;
 	}
@@ -487,7 +669,7 @@ const char *
 rules_report_name(enum rules_report kind)
 {
 	static const char *const names[] = {
-		"none", "dsn", "ndr", "arf", "autoreply", "mdn"
+		"none", "dsn", "ndr", "arf", "autoreply", "mdn", "list"
 	};
 
 	if ((size_t)kind >= sizeof(names) / sizeof(names[0]))

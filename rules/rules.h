@@ -490,7 +490,8 @@ enum rules_report {
 	RULES_REPORT_NDR,	/* a non-standard bounce (qmail, Exchange...) */
 	RULES_REPORT_ARF,	/* RFC 5965 or Hotmail-style complaint */
 	RULES_REPORT_AUTOREPLY,	/* auto-reply, vacation, challenge-response */
-	RULES_REPORT_MDN	/* RFC 8098 read receipt */
+	RULES_REPORT_MDN,	/* RFC 8098 read receipt */
+	RULES_REPORT_LIST	/* a list robot: not a member, held, rejected */
 };
 
 /* A candidate Message-ID of the original message, best first. */
@@ -542,7 +543,9 @@ enum rules_bword {
 	RULES_BW_DELAY,		/* a delay notice */
 	RULES_BW_AUTOREPLY,	/* out of office, vacation, auto-reply */
 	RULES_BW_CHALLENGE,	/* challenge-response: confirm to deliver */
-	RULES_BW_COMPLAINT	/* a Hotmail-style complaint */
+	RULES_BW_COMPLAINT,	/* a Hotmail-style complaint */
+	RULES_BW_ABUSE,		/* another provider's abuse complaint */
+	RULES_BW_LIST		/* a list robot refusing or holding a post */
 };
 
 /* needle (ASCII letters in any case) in hay[0..len), or NULL. */
@@ -560,6 +563,10 @@ int	rules_bounce_is_reply(const char *subj);
 /* Is the sender (From value, addr-spec; either may be NULL) a mail
  * system: MAILER-DAEMON, postmaster, "Mail Delivery Subsystem"...? */
 int	rules_bounce_daemon(const char *from, const char *addr);
+/* Is the sender a list manager's robot: "-bounces", "-owner",
+ * "-request"... addresses, "owner-", mailman, listserv, sympa, ezmlm,
+ * Google Groups? */
+int	rules_bounce_listrobot(const char *from, const char *addr);
 /* Is a From value MAILER-DAEMON or a "Mail Delivery Subsystem": the
  * header of a bounce, not of mail a person sent (postmaster does)? */
 int	rules_bounce_mailer(const char *from);
@@ -606,6 +613,11 @@ int	rules_bounce_fields(struct rules_bounce *b,
  * names first (with want_rcpt).  (bounce-inline.c) */
 int	rules_bounce_inline(struct rules_bounce *b,
 	    const struct rules_msg *msg, int want_rcpt, int *delayed_r);
+/* The headers quoted in one text p, as rules_bounce_inline reads them:
+ * the text of a bounce that is itself quoted (forwarded, or bounced in
+ * turn), whose copy of the original is inline.  (bounce-inline.c) */
+int	rules_bounce_inline_part(struct rules_bounce *b,
+	    const struct rules_msg *msg, const struct rules_part *p);
 
 /* ------------------------------------------------------------------ */
 /* The verdict (classify.c).                                            */

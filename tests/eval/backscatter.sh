@@ -4,7 +4,8 @@
 #
 #  (a) files labelled bounce, arf, autoreply (and mdn): the share that
 #      imapsift recognises (verdict bounce, backscatter or bounce-unknown),
-#      per label and per corpus;
+#      per label and per corpus, and per family (the report kind: dsn,
+#      ndr, arf, autoreply, mdn, list);
 #  (b) recognised bounce and arf files: the share whose extracted original
 #      Message-ID equals the one tests/eval/reader.py (an independent,
 #      conservative reader) picks; misses by corpus and MTA family;
@@ -168,6 +169,19 @@ def part_abc():
             print("(a) %s recognised: no file has this label" % l)
         else:
             print("(a) %s recognised: %s%s" % (l, pct(k, len(files)), target))
+    # Per family: the report kind each recognised file got (dsn, ndr,
+    # arf, autoreply, mdn, list), over every label, and for each kind
+    # its share of the bounce-side files.
+    fam = defaultdict(Counter)
+    side = [p for p in lab if lab[p] in recognised_labels]
+    for p in side:
+        if recognised(p):
+            fam[kind(*v1[p])][lab[p]] += 1
+    for k in ("dsn", "ndr", "arf", "autoreply", "mdn", "list"):
+        n = sum(fam[k].values())
+        print("(a) family %-9s %5d recognised (%s of bounce-side files)%s"
+              % (k, n, pct(n, len(side)), "".join(
+                  " %s=%d" % kv for kv in sorted(fam[k].items()))))
     if unrec:
         print("  not recognised (%d):" % len(unrec))
         for p in unrec[:30]:
