@@ -796,7 +796,9 @@ cmd_sweep(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_CONFIG;
-	if (sa.only != NULL && conf_account(c, sa.only) == NULL)
+	if (c->naccounts == 0)	/* as watch: a config error, not a no-op */
+		log_warnx("%s: no account to sweep", c->path);
+	else if (sa.only != NULL && conf_account(c, sa.only) == NULL)
 		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
 	else if (store_dir(c, dir, sizeof(dir)) == 0) {
 		sa.c = c;
