@@ -196,6 +196,15 @@ void	conf_free(struct conf **conf);
 const struct conf_account *conf_account(const struct conf *conf,
 	    const char *name);
 
+/*
+ * Is host, as written in a config, a loopback host by its spelling:
+ * localhost or localhost. (any case), an IPv4 address in 127.0.0.0/8,
+ * ::1 or ::ffff:127.x.y.z, IPv6 ones also in brackets?  The one test for
+ * tls = "none", shared by conf_load (check) and the agent's connect,
+ * which also refuses every resolved address outside loopback.
+ */
+int	conf_host_loopback(const char *host);
+
 /* The key's name as written in the file, e.g. "max_fetch_bytes". */
 const char *conf_key_name(enum conf_key key);
 
