@@ -389,6 +389,9 @@ int	imap_ready(struct imap *s);
 int	imap_fail(struct imap *s, int r, const char *what);
 int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 	    size_t errlen);
+/* ": REASON" of this thread's last failed TLS handshake (what libetpan
+ * passed to gnutls_perror), or ""; forgets it. */
+void	imap_tls_why(char *out, size_t outlen);
 struct mailimap_set *imap_uidset(const uint32_t *uids, size_t n);
 /*
  * imap-guard.c: a low stream between libetpan's parser and the socket or

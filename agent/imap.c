@@ -448,6 +448,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 {
 	struct _mailstream_low *low, *guard;
 	mailstream *stream;
+	char why[170];
 	int fd, r;
 	time_t tmo = s->mi->imap_timeout;
 
@@ -458,15 +459,17 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		return IMAP_PERM;	/* plaintext to a non-loopback address */
 	if (fd == -1)
 		return IMAP_TEMP;	/* every connect failure may pass */
+	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	low = o->tls == IMAP_TLS_IMPLICIT ?
 	    mailstream_low_ssl_open_with_callback_timeout(fd, tmo, sni_cb, s) :
 	    mailstream_low_socket_open(fd);
 	if (low == NULL) {
 		close(fd);
 		s->dead = 1;
-		snprintf(s->err, sizeof(s->err), "%s", o->tls ==
+		imap_tls_why(why, sizeof(why));
+		snprintf(s->err, sizeof(s->err), "%s%s", o->tls ==
 		    IMAP_TLS_IMPLICIT ? "TLS handshake failed" :
-		    "cannot set up the connection");
+		    "cannot set up the connection", why);
 		return IMAP_TEMP;
 	}
 	mailstream_low_set_timeout(low, tmo);
@@ -498,9 +501,14 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		    "server does not offer STARTTLS");
 		return IMAP_PERM;
 	}
+	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	r = mailimap_socket_starttls_with_callback(s->mi, sni_cb, s);
 	if (r != MAILIMAP_NO_ERROR) {
 		r = imap_fail(s, r, "STARTTLS");
+		imap_tls_why(why, sizeof(why));
+		if (why[0] != '\0' && strlen(s->err) + strlen(why) <
+		    sizeof(s->err))
+			strcat(s->err, why);
 		s->dead = 1;		/* never go on in plaintext */
 		return r;
 	}

@@ -7,7 +7,8 @@
 # by the addresses it resolves to: with localhost pointing at this
 # machine's non-loopback address (a private /etc/hosts in a mount
 # namespace, as root), sweep refuses before it connects, so no password
-# goes out in plaintext.  Environment: IMAPSIFT (the binary), TOP.
+# goes out in plaintext.  Last, a failed TLS handshake is reported in
+# imapsift's own line.  Environment: IMAPSIFT (the binary), TOP.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
@@ -101,6 +102,29 @@ else
 	else
 		no resolved_not_loopback "exit $rc: $(tail -n 3 "$tmp/out")"
 	fi
+fi
+
+# A failed handshake (implicit TLS to the plain port): GnuTLS's text is
+# in the account's error line, and no stderr line lacks the prefix
+# (libetpan printed "GnuTLS error: ..." through gnutls_perror).
+(
+	umask 077
+	{
+		printf 'store = "%s/state";\nrules = [ "%s/rules" ];\n' \
+		    "$tmp" "$tmp"
+		printf 'accounts = ( { name = "alice"; host = "localhost";\n'
+		printf '  port = %s; user = "alice"; password = "secret";\n' \
+		    "$IMAP_PORT"
+		printf '  ca_file = "%s"; timeout = 10; } );\n' "$CA_FILE"
+	} > "$tmp/tls.conf"
+)
+timeout 60 "$IMAPSIFT" sweep -c "$tmp/tls.conf" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 0 ] && ! grep -qv '^imapsift: ' "$tmp/err" &&
+    grep -q 'TLS handshake failed: .' "$tmp/err"; then
+	ok tls_error_prefixed
+else
+	no tls_error_prefixed "exit $rc: $(cat "$tmp/err")"
 fi
 
 echo "$pass passed, $fail failed"
