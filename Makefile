@@ -45,7 +45,7 @@ DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
 		  libconfig-dev
 DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev dovecot-imapd openssl \
 		  python3
-DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd imapfilter time \
+DEB_BENCH	= $(DEB_TEST) spamassassin spamd spamc rspamd imapfilter time \
 		  util-linux python3
 DEB_DEMO	= $(DEB_BUILD) dovecot-imapd openssl python3
 

@@ -104,7 +104,7 @@ config_rules(const struct conf *c)
 	struct rules_set *rs;
 
 	config_rule_paths(c, &paths);
-	rs = load_rules(&paths, c->country);
+	rs = load_rules(&paths, c->country, c->max_rule_file_bytes);
 	strlist_free(&paths);
 	return rs;
 }

@@ -4,6 +4,7 @@
  * came from, finding each in its destination by the UID it got there
  * (checked against its Message-ID) or else by its Message-ID.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,8 +127,10 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 			o->any = 1;
 			break;
 		case 'i':
+			errno = 0;
 			o->f.id = strtoll(optarg, &end, 10);
-			if (*end != '\0' || o->f.id <= 0) {
+			if (end == optarg || *end != '\0' || errno == ERANGE ||
+			    o->f.id <= 0) {
 				log_warnx("--id: \"%s\" is not an id", optarg);
 				return -1;
 			}

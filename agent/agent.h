@@ -60,11 +60,16 @@ struct buf {
 	size_t	 len, cap;
 };
 
-/* Reads a whole file ("-" is stdin) into b, reusing its memory.  Files
- * over max bytes are read up to max and *truncated_r set.  Returns -1
- * with errno set (EISDIR for a directory). */
+/* Opens path for reading if it is a regular file, without blocking on a
+ * FIFO.  Returns the descriptor, or -1 with errno set (EISDIR for a
+ * directory, EINVAL for a FIFO, device or socket) and *why_r the reason
+ * to print ("not a regular file", or strerror's text). */
+int	open_regular(const char *path, const char **why_r);
+/* Reads a whole regular file ("-" is stdin, whatever it is) into b,
+ * reusing its memory.  Files over max bytes are read up to max and
+ * *truncated_r set.  Returns -1 with errno and *why_r as open_regular. */
 int	read_file(const char *path, size_t max, struct buf *b,
-	    int *truncated_r);
+	    int *truncated_r, const char **why_r);
 
 /* mkdir -p with mode for the directories it makes.  Returns -1 with
  * errno. */
@@ -86,8 +91,9 @@ int	cmp_str(const void *a, const void *b);
 double	mono_now(void);
 
 /* Appends the regular files below path (path itself when it is a file),
- * sorted by name, skipping dotfiles.  Returns -1 with errno on a path
- * that cannot be read. */
+ * sorted by name, skipping dotfiles, not following links below path, at
+ * most 32 directories down (a deeper one is skipped with a warning).
+ * Returns -1 with errno on a path that cannot be read. */
 int	walk_files(const char *path, struct strlist *out);
 
 /* privsep.c.  no_core_dumps: RLIMIT_CORE 0 (inherited by commands) and
@@ -111,7 +117,8 @@ void	rules_default_paths(struct strlist *out);
  * the path in out, or -1 when neither exists. */
 int	shipped_path(const char *installed, const char *source, char *out,
 	    size_t outsz);
-struct rules_set *load_rules(const struct strlist *paths, unsigned cc);
+struct rules_set *load_rules(const struct strlist *paths, unsigned cc,
+	    size_t max_file);	/* bytes per list file; 0: the default */
 
 /* sentdb.c: "did I send this Message-ID?" from the store and/or a file of
  * IDs (the complete record), for rules_user.sent and .correspondent. */
@@ -396,6 +403,9 @@ int	imap_ready(struct imap *s);
 int	imap_fail(struct imap *s, int r, const char *what);
 int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 	    size_t errlen);
+/* ": REASON" of this thread's last failed TLS handshake (what libetpan
+ * passed to gnutls_perror), or ""; forgets it. */
+void	imap_tls_why(char *out, size_t outlen);
 struct mailimap_set *imap_uidset(const uint32_t *uids, size_t n);
 /*
  * imap-guard.c: a low stream between libetpan's parser and the socket or

@@ -108,6 +108,7 @@ gather(const struct strlist *files, unsigned cc, struct collect *out)
 	struct rules_msg *msg;
 	struct collect one;
 	struct buf b = { NULL, 0, 0 };
+	const char *why;
 	char err[256];
 	size_t i, n = 0;
 	int trunc;
@@ -116,8 +117,8 @@ gather(const struct strlist *files, unsigned cc, struct collect *out)
 	memset(&one, 0, sizeof(one));
 	for (i = 0; i < files->n; i++) {
 		if (read_file(files->v[i], lim.max_parse_bytes + 1, &b,
-		    &trunc) == -1) {
-			log_warn("%s: skipped", files->v[i]);
+		    &trunc, &why) == -1) {
+			log_warnx("%s: %s: skipped", files->v[i], why);
 			continue;
 		}
 		if (rules_msg_parse(b.p, b.len, &lim, &msg, err,

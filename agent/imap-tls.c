@@ -20,6 +20,34 @@
 
 #define IMAP_TLS_MAXCHAIN	16
 
+/* The last handshake failure's text, per thread (one per account). */
+static _Thread_local char handshake_why[160];
+
+/*
+ * libetpan 1.9.4 reports a failed GnuTLS handshake with gnutls_perror(),
+ * which writes "GnuTLS error: ..." to stderr: no imapsift prefix, no
+ * account, and never to syslog.  Defined in the executable, this one
+ * takes the library's place (the dynamic linker binds libetpan's call to
+ * the executable's definition first; nothing else of ours calls it):
+ * the text is kept and imap.c puts it in the account's error line.
+ */
+void
+gnutls_perror(int error)
+{
+	snprintf(handshake_why, sizeof(handshake_why), "%s",
+	    gnutls_strerror(error));
+}
+
+void
+imap_tls_why(char *out, size_t outlen)
+{
+	if (handshake_why[0] != '\0')
+		snprintf(out, outlen, ": %s", handshake_why);
+	else if (outlen > 0)
+		out[0] = '\0';
+	handshake_why[0] = '\0';
+}
+
 /* Imports the DER chain (leaf first); returns the count, 0 on failure. */
 static unsigned
 import_chain(carray *ch, gnutls_x509_crt_t *crt)

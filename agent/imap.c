@@ -23,6 +23,7 @@
 #include <libetpan/libetpan.h>
 
 #include "agent.h"
+#include "conf/conf.h"
 
 #define IMAP_DEFAULT_TIMEOUT	60
 #define IMAP_LOGOUT_TIMEOUT	5
@@ -286,19 +287,25 @@ is_ip_literal(const char *host)
 	    inet_pton(AF_INET6, host, a) == 1;
 }
 
+/* Is the address one of the loopback interface's (127.0.0.0/8, ::1,
+ * ::ffff:127.0.0.0/104)? */
 static int
-is_loopback(const char *host)
+addr_loopback(const struct sockaddr *sa)
 {
-	unsigned char a[16];
-	static const unsigned char v6lo[16] = { [15] = 1 };
+	const struct sockaddr_in6 *s6;
+	const unsigned char *a;
 
-	if (strcasecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, a) == 1)
+	if (sa->sa_family == AF_INET) {
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
 		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1)
-		return memcmp(a, v6lo, 16) == 0;
-	return 0;
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	a = s6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a[12] == 127);
 }
 
 /* Runs before the TLS handshake: SNI for host names (RFC 6066 forbids
@@ -345,13 +352,17 @@ refresh_caps(struct imap *s)
 }
 
 /* A TCP connection to s->host:port within tmo seconds, the first
- * address that answers; -1 with s->err set. */
+ * address that answers; -1 with s->err set.  With loopback_only (tls =
+ * "none") an address outside loopback is never connected to, whatever
+ * the name: plaintext credentials must not leave the machine. */
 static int
-tcp_connect(struct imap *s, uint16_t port, time_t tmo)
+tcp_connect(struct imap *s, uint16_t port, time_t tmo, int loopback_only)
 {
 	struct addrinfo hints, *res, *ai;
 	struct pollfd p;
-	char serv[8];
+	char serv[8], host[256], other[INET6_ADDRSTRLEN] = "";
+	const char *h = s->host;
+	size_t n = strlen(h);
 	socklen_t len;
 	int fd = -1, e = 0, fl, r;
 
@@ -359,13 +370,26 @@ tcp_connect(struct imap *s, uint16_t port, time_t tmo)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(serv, sizeof(serv), "%u", port);
-	if ((r = getaddrinfo(s->host, serv, &hints, &res)) != 0) {
+	if (n > 2 && n < sizeof(host) && h[0] == '[' && h[n - 1] == ']') {
+		memcpy(host, h + 1, n - 2);	/* [::1] */
+		host[n - 2] = '\0';
+		h = host;
+	} else if (strcasecmp(h, "localhost.") == 0)
+		h = "localhost";	/* the same name; /etc/hosts lacks it */
+	if ((r = getaddrinfo(h, serv, &hints, &res)) != 0) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err), "cannot connect: %s",
 		    gai_strerror(r));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (loopback_only && !addr_loopback(ai->ai_addr)) {
+			if (other[0] == '\0' && getnameinfo(ai->ai_addr,
+			    ai->ai_addrlen, other, sizeof(other), NULL, 0,
+			    NI_NUMERICHOST) != 0)
+				snprintf(other, sizeof(other), "?");
+			continue;
+		}
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
 		if (fd == -1) {
@@ -404,6 +428,12 @@ tcp_connect(struct imap *s, uint16_t port, time_t tmo)
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (fd == -1 && e == 0 && other[0] != '\0') {
+		s->dead = 1;
+		snprintf(s->err, sizeof(s->err), "tls = none: %s is %s, not "
+		    "a loopback address: refusing plaintext", s->host, other);
+		return -2;
+	}
 	if (fd == -1) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err), "cannot connect: %s",
@@ -418,22 +448,28 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 {
 	struct _mailstream_low *low, *guard;
 	mailstream *stream;
+	char why[170];
 	int fd, r;
 	time_t tmo = s->mi->imap_timeout;
 
 	/* Our own connect, so that the guard (imap-guard.c) already stands
 	 * between libetpan's parser and the server for the greeting. */
-	if ((fd = tcp_connect(s, o->port, tmo)) == -1)
+	fd = tcp_connect(s, o->port, tmo, o->tls == IMAP_TLS_NONE);
+	if (fd == -2)
+		return IMAP_PERM;	/* plaintext to a non-loopback address */
+	if (fd == -1)
 		return IMAP_TEMP;	/* every connect failure may pass */
+	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	low = o->tls == IMAP_TLS_IMPLICIT ?
 	    mailstream_low_ssl_open_with_callback_timeout(fd, tmo, sni_cb, s) :
 	    mailstream_low_socket_open(fd);
 	if (low == NULL) {
 		close(fd);
 		s->dead = 1;
-		snprintf(s->err, sizeof(s->err), "%s", o->tls ==
+		imap_tls_why(why, sizeof(why));
+		snprintf(s->err, sizeof(s->err), "%s%s", o->tls ==
 		    IMAP_TLS_IMPLICIT ? "TLS handshake failed" :
-		    "cannot set up the connection");
+		    "cannot set up the connection", why);
 		return IMAP_TEMP;
 	}
 	mailstream_low_set_timeout(low, tmo);
@@ -465,9 +501,14 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		    "server does not offer STARTTLS");
 		return IMAP_PERM;
 	}
+	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	r = mailimap_socket_starttls_with_callback(s->mi, sni_cb, s);
 	if (r != MAILIMAP_NO_ERROR) {
 		r = imap_fail(s, r, "STARTTLS");
+		imap_tls_why(why, sizeof(why));
+		if (why[0] != '\0' && strlen(s->err) + strlen(why) <
+		    sizeof(s->err))
+			strcat(s->err, why);
 		s->dead = 1;		/* never go on in plaintext */
 		return r;
 	}
@@ -531,7 +572,7 @@ imap_open1(struct imap *s, const struct imap_opts *o)
 {
 	int r, preauth = 0;
 
-	if (o->tls == IMAP_TLS_NONE && !is_loopback(o->host)) {
+	if (o->tls == IMAP_TLS_NONE && !conf_host_loopback(o->host)) {
 		snprintf(s->err, sizeof(s->err), "tls = none is only allowed "
 		    "to a loopback host, not %s", o->host);
 		return IMAP_PERM;

@@ -107,12 +107,16 @@ static int
 import_file(struct import *im, const char *path)
 {
 	struct stat st;
+	const char *why;
 	void *map;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, &why);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		log_warn("%s", path);
+		if (fd == -1)
+			log_warnx("%s: %s", path, why);
+		else
+			log_warn("%s", path);
 		if (fd != -1)
 			close(fd);
 		return -1;

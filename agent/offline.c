@@ -186,19 +186,20 @@ judge_path(struct run *r, const char *path)
 	struct strlist sub = { NULL, 0, 0 };
 	struct rules_verdict v;
 	double t = r->stats ? mono_now() : 0;
+	const char *why;
 	size_t i;
 	int trunc;
 
 	/* One byte past the parse cap tells message.c it was cut. */
 	if (read_file(path, r->lim.max_parse_bytes + 1, &r->buf,
-	    &trunc) == -1) {
+	    &trunc, &why) == -1) {
 		if (errno == EISDIR && walk_files(path, &sub) == 0) {
 			for (i = 0; i < sub.n; i++)
 				judge_path(r, sub.v[i]);
 			strlist_free(&sub);
 			return;
 		}
-		log_warn("%s", path);
+		log_warnx("%s: %s", path, why);
 		r->out(path, NULL, r->rs);
 		r->failed = 1;
 		return;
@@ -245,7 +246,8 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	}
 	user.unknown_backscatter = o->unknown_backscatter;
 	t0 = mono_now();
-	rs = load_rules(&o->rules, o->cc);
+	rs = load_rules(&o->rules, o->cc, o->conf != NULL ?
+	    o->conf->max_rule_file_bytes : 0);
 	if (rs == NULL) {
 		sentdb_close(&db);
 		return EXIT_CONFIG;
@@ -436,7 +438,8 @@ cmd_check(int argc, char **argv)
 		free_offline(&o);
 		return r == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
-	rs = load_rules(&o.rules, o.cc);
+	rs = load_rules(&o.rules, o.cc, o.conf != NULL ?
+	    o.conf->max_rule_file_bytes : 0);
 	if (rs == NULL) {
 		free_offline(&o);
 		return EXIT_CONFIG;

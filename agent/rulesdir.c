@@ -84,7 +84,7 @@ rules_default_paths(struct strlist *out)
 }
 
 struct rules_set *
-load_rules(const struct strlist *paths, unsigned cc)
+load_rules(const struct strlist *paths, unsigned cc, size_t max_file)
 {
 	struct rules_opts opts;
 	struct rules_set *rs = NULL;
@@ -92,6 +92,7 @@ load_rules(const struct strlist *paths, unsigned cc)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.default_cc = cc;
+	opts.max_file_bytes = max_file;
 	if (paths->n == 0) {
 		log_warnx("no rule lists found: name a directory with -r");
 		return NULL;

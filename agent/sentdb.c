@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "store/store.h"
@@ -42,11 +43,18 @@ sentdb_load_ids(struct sentdb *db, const char *path)
 {
 	char line[2048], key[STORE_MSGID_MAX];
 	unsigned long n = 0;
+	const char *why;
 	FILE *f;
+	int fd;
 
-	f = fopen(path, "r");
-	if (f == NULL) {
+	/* A regular file only: /dev/zero or a FIFO would never end. */
+	if ((fd = open_regular(path, &why)) == -1) {
+		log_warnx("%s: %s", path, why);
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
 		log_warn("%s", path);
+		close(fd);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {

@@ -187,7 +187,8 @@ finish_batch(struct sweep *sw, const char *const *why, const int *unknown,
 		return 0;
 fail:
 	store_rollback(sw->st, NULL, 0);
-	log_warnx("%s", err);
+	log_warnx("%s/%s: moves made but not recorded (the next run "
+	    "settles them): %s", sw->a->name, sw->mbox, err);
 	return -1;
 }
 

@@ -413,8 +413,8 @@ searched(struct sweep *sw, int first)
 }
 
 /*
- * Moves whose outcome a cut connection (or a crash) left unknown are
- * still pending: a message no longer in this mailbox was moved (its row
+ * Moves whose outcome a cut connection, a crash or a failed store write
+ * (a full disk) left unknown are still pending: a message no longer in this mailbox was moved (its row
  * is completed); one still here is judged again when fetched (see
  * prior_move).  Failures only cost a log line: the next pass retries.
  */
@@ -464,8 +464,8 @@ settle_pending(struct sweep *sw)
 			    sizeof(err)) == -1)
 				log_warnx("%s", err);
 			else
-				log_note("%s/%s: uid %u was moved (found out "
-				    "after the connection was cut)",
+				log_note("%s/%s: uid %u was moved (left "
+				    "unconfirmed by an earlier run)",
 				    sw->a->name, sw->mbox, uids[i]);
 		}
 	free(present);
@@ -775,6 +775,7 @@ sweep_all(const struct conf *c, struct sweep_args *sa)
 		r = sweep_account(&c->accounts[i], sa);
 		if (rc == EXIT_OK)
 			rc = r;
+		store_checkpoint(sa->st);	/* keep the WAL small */
 	}
 	store_close(&sa->st);
 	return rc;
@@ -796,7 +797,9 @@ cmd_sweep(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_CONFIG;
-	if (sa.only != NULL && conf_account(c, sa.only) == NULL)
+	if (c->naccounts == 0)	/* as watch: a config error, not a no-op */
+		log_warnx("%s: no account to sweep", c->path);
+	else if (sa.only != NULL && conf_account(c, sa.only) == NULL)
 		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
 	else if (store_dir(c, dir, sizeof(dir)) == 0) {
 		sa.c = c;

@@ -60,27 +60,52 @@ xstrdup(const char *s)
 }
 
 int
-read_file(const char *path, size_t max, struct buf *b, int *truncated_r)
+open_regular(const char *path, const char **why_r)
 {
 	struct stat st;
+	int fd, saved;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1) {
+		*why_r = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		saved = errno;
+	else if (S_ISDIR(st.st_mode))
+		saved = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		saved = EINVAL;
+	else
+		saved = 0;
+	if (saved != 0) {
+		close(fd);
+		errno = saved;
+		*why_r = saved == EINVAL ? "not a regular file" :
+		    strerror(saved);
+		return -1;
+	}
+	/* Reads of a regular file never block; clear the flag anyway so
+	 * the descriptor behaves as an ordinary one. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+int
+read_file(const char *path, size_t max, struct buf *b, int *truncated_r,
+    const char **why_r)
+{
 	ssize_t n;
 	int fd, saved;
 
 	*truncated_r = 0;
+	*why_r = NULL;
 	b->len = 0;
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
-	else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd == -1)
-			return -1;
-		if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
-			saved = S_ISDIR(st.st_mode) ? EISDIR : errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-	}
+	else if ((fd = open_regular(path, why_r)) == -1)
+		return -1;
 	for (;;) {
 		if (b->len == b->cap) {
 			if (b->cap >= max) {
@@ -100,6 +125,7 @@ read_file(const char *path, size_t max, struct buf *b, int *truncated_r)
 			if (fd != STDIN_FILENO)
 				close(fd);
 			errno = saved;
+			*why_r = strerror(errno);
 			return -1;
 		}
 		if (n == 0)
@@ -154,6 +180,8 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define WALK_MAX_DEPTH	32	/* directories below the one named */
+
 static int
 walk(const char *path, struct strlist *out, int depth)
 {
@@ -179,8 +207,11 @@ walk(const char *path, struct strlist *out, int depth)
 	 * bound the depth of real ones. */
 	if (depth > 0 && (lstat(path, &st) == -1 || S_ISLNK(st.st_mode)))
 		return 0;
-	if (depth > 32)
+	if (depth > WALK_MAX_DEPTH) {
+		log_warnx("%s: more than %d directories deep: skipped", path,
+		    WALK_MAX_DEPTH);
 		return 0;
+	}
 	d = opendir(path);
 	if (d == NULL)
 		return -1;

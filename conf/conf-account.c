@@ -22,8 +22,8 @@ line_of(const config_setting_t *s)
 /* ------------------------------------------------------------------ */
 /* Accounts.                                                            */
 
-static int
-is_loopback(const char *host)
+int
+conf_host_loopback(const char *host)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -163,7 +163,7 @@ account_check(struct conf_loader *L, const struct conf_account *a, size_t idx)
 		conf_lerr(L, ln[CONF_AUTH], "auth: \"xoauth2\" needs "
 		    "password_command (the token helper)");
 	if (a->tls == CONF_TLS_NONE && a->host != NULL &&
-	    !is_loopback(a->host))
+	    !conf_host_loopback(a->host))
 		conf_lerr(L, ln[CONF_TLS], "tls: \"none\" is only allowed to a "
 		    "loopback host, not \"%s\"", a->host);
 	for (i = 0; i < a->addresses.n; i++)

@@ -49,6 +49,8 @@ static const struct keydef global_keys[] = {
 	{ "store", CONF_STORE, K_STR, G(store), 0, 0, F_EMPTYDEF },
 	{ "rules", CONF_RULES, K_LIST, G(rules), 0, 0, 0 },
 	{ "country", CONF_COUNTRY, K_UINT, G(country), 1, 999, 0 },
+	{ "max_rule_file_bytes", CONF_MAX_RULE_FILE_BYTES, K_UINT,
+	    G(max_rule_file_bytes), 4096, 1073741824, 0 },
 	{ "unknown_bounce", CONF_UNKNOWN_BOUNCE, K_BOUNCE,
 	    G(unknown_bounce), 0, 0, 0 },
 	{ "accounts", CONF_ACCOUNTS, K_ACCOUNTS, 0, 0, 0, 0 },

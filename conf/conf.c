@@ -1,8 +1,9 @@
 /*
  * conf.c: reads one libconfig file into struct conf and checks it.
  *
- * The file is opened once: the same descriptor is checked with fstat (is
- * it a regular file, can others read it) and handed to libconfig, so the
+ * The file is opened once, without blocking: the same descriptor is
+ * checked with fstat (is it a regular file, can others read it) and read
+ * whole (at most CONF_MAX_FILE_BYTES) into memory for libconfig, so the
  * secrecy check looks at the file that was read.  conf_load_fd reads a
  * descriptor the caller opened (and checked) itself, from its start.  The settings are then
  * walked in file order (conf-keys.c says what each key may hold, and
@@ -135,6 +136,7 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 	size_t	 i;
 
 	c->country = CONF_DEF_COUNTRY;
+	c->max_rule_file_bytes = CONF_DEF_MAX_RULE_FILE_BYTES;
 	limits_default(&c->limits);
 	for (i = 0; i < (size_t)config_setting_length(root); i++) {
 		m = config_setting_get_elem(root, (unsigned)i);
@@ -166,13 +168,15 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
  * instead, with libconfig's line.  Returns 1 when it reported one.
  */
 static int
-syntax_hint(struct conf_loader *L, FILE *fp, unsigned errline)
+syntax_hint(struct conf_loader *L, const char *buf, size_t len,
+    unsigned errline)
 {
 	unsigned line = 1;
 	int	 ch, prev = 0, instr = 0, comment = 0;
+	size_t	 i;
 
-	rewind(fp);
-	while ((ch = getc(fp)) != EOF && line <= errline) {
+	for (i = 0; i < len && line <= errline; i++) {
+		ch = (unsigned char)buf[i];
 		if (ch == '\n') {
 			if (instr) {
 				conf_lerr(L, line, "string not closed on "
@@ -190,9 +194,9 @@ syntax_hint(struct conf_loader *L, FILE *fp, unsigned errline)
 		} else if (comment) {
 			;
 		} else if (instr && ch == '\\') {
-			if ((ch = getc(fp)) == EOF)
+			if (++i == len)
 				break;
-			if (ch == '\n')
+			if (buf[i] == '\n')
 				line++;
 		} else if (ch == '"')
 			instr = !instr;
@@ -203,34 +207,190 @@ syntax_hint(struct conf_loader *L, FILE *fp, unsigned errline)
 	return 0;
 }
 
-/* Reads the open file fp (already checked by fstat) into c. */
+static int
+is_hex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/*
+ * What libconfig would take silently or do harm with, found before it
+ * parses, in one linear pass: a NUL byte (libconfig keeps the bytes
+ * after it in the buffer but every string ends at it, so password
+ * "a<NUL>b" would log in as "a"), the escape \x00 in a string (the same
+ * cut), and @include (libconfig would open the named file before the
+ * walk could refuse it; a FIFO there would hang the load).  Reports the
+ * first one found as "path:line: ..." and returns 1, else 0.
+ */
+static int
+prescan(struct conf_loader *L, const char *buf, size_t len)
+{
+	enum { CODE, STR, LINE, BLOCK } st = CODE;
+	unsigned line = 1;
+	size_t	 i;
+	char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = buf[i];
+		if (c == '\0') {
+			conf_lerr(L, line, "a NUL byte%s (the value would be "
+			    "cut there)", st == STR ? " in a string" : "");
+			return 1;
+		}
+		if (c == '\n') {
+			line++;
+			if (st == LINE)
+				st = CODE;
+			continue;
+		}
+		switch (st) {
+		case CODE:
+			if (c == '"')
+				st = STR;
+			else if (c == '#')
+				st = LINE;
+			else if (c == '/' && i + 1 < len && buf[i + 1] == '/')
+				st = LINE;
+			else if (c == '/' && i + 1 < len &&
+			    buf[i + 1] == '*') {
+				st = BLOCK;
+				i++;
+			} else if (c == '@' && len - i >= 8 &&
+			    memcmp(buf + i, "@include", 8) == 0) {
+				conf_lerr(L, line, "@include is not supported");
+				return 1;
+			}
+			break;
+		case STR:
+			if (c == '"')
+				st = CODE;
+			else if (c == '\\' && i + 1 < len) {
+				if ((buf[i + 1] == 'x' || buf[i + 1] == 'X') &&
+				    len - i >= 4 && is_hex(buf[i + 2]) &&
+				    is_hex(buf[i + 3]) && buf[i + 2] == '0' &&
+				    buf[i + 3] == '0') {
+					conf_lerr(L, line, "\\x00 in a string "
+					    "(the value would be cut there)");
+					return 1;
+				}
+				if (buf[i + 1] != '\n')
+					i++;
+			}
+			break;
+		case LINE:
+			break;
+		case BLOCK:
+			if (c == '*' && i + 1 < len && buf[i + 1] == '/') {
+				st = CODE;
+				i++;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads the open descriptor fd (a regular file, checked by the caller)
+ * whole into a NUL-ended buffer with a newline at its end (libconfig
+ * 1.5 calls a last-line comment without one a "syntax error").  Parsing
+ * from memory also keeps libconfig's scanner linear: reading through a
+ * FILE it rescans a long token from its start at every 8 KB refill, so
+ * a 4 MB line cost 5.7 s and 27 MB over a minute.  Returns the length,
+ * or -1 after reporting the problem.
+ */
+static ssize_t
+slurp(struct conf_loader *L, int fd, char **buf_r)
+{
+	size_t	 cap = 65536, len = 0;
+	char	*b, *nb;
+	ssize_t	 n;
+
+	*buf_r = NULL;
+	if ((b = malloc(cap)) == NULL) {
+		conf_lerr(L, 0, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		if (len + 2 >= cap) {
+			if (cap > CONF_MAX_FILE_BYTES) {
+				free(b);
+				conf_lerr(L, 0, "larger than %u bytes: not a "
+				    "config file", CONF_MAX_FILE_BYTES);
+				return -1;
+			}
+			if ((nb = realloc(b, cap * 2)) == NULL) {
+				free(b);
+				conf_lerr(L, 0, "out of memory");
+				return -1;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		n = read(fd, b + len, cap - len - 2);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			free(b);
+			conf_lerr(L, 0, "%s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_MAX_FILE_BYTES) {
+		free(b);
+		conf_lerr(L, 0, "larger than %u bytes: not a config file",
+		    CONF_MAX_FILE_BYTES);
+		return -1;
+	}
+	if (len > 0 && b[len - 1] != '\n')
+		b[len++] = '\n';
+	b[len] = '\0';
+	*buf_r = b;
+	return (ssize_t)len;
+}
+
+/* Reads the open file fd (already checked by fstat) into c. */
 static void
-read_file(struct conf_loader *L, struct conf *c, FILE *fp,
+read_file(struct conf_loader *L, struct conf *c, int fd,
     const struct stat *st)
 {
-	unsigned char bom[3];
 	config_t cfg;
+	ssize_t	 len;
 	size_t	 i;
+	char	*buf;
 
-	if (fread(bom, 1, 3, fp) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0) {
+	if ((len = slurp(L, fd, &buf)) == -1)
+		return;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 		conf_lerr(L, 1, "starts with a byte order mark (save it as "
 		    "UTF-8 without one)");
+		free(buf);
 		return;
 	}
-	rewind(fp);
+	if (prescan(L, buf, (size_t)len)) {
+		free(buf);
+		return;
+	}
 	config_init(&cfg);
-	if (config_read(&cfg, fp) == CONFIG_FALSE) {
+	if (config_read_string(&cfg, buf) == CONFIG_FALSE) {
 		if (config_error_file(&cfg) != NULL)
 			L->path = config_error_file(&cfg);
 		if (config_error_file(&cfg) != NULL ||
 		    strcmp(config_error_text(&cfg), "syntax error") != 0 ||
-		    !syntax_hint(L, fp, (unsigned)config_error_line(&cfg)))
+		    !syntax_hint(L, buf, (size_t)len,
+		    (unsigned)config_error_line(&cfg)))
 			conf_lerr(L, (unsigned)config_error_line(&cfg), "%s",
 			    config_error_text(&cfg));
 		L->path = c->path;
 		config_destroy(&cfg);
+		free(buf);
 		return;
 	}
+	free(buf);
 	load_root(L, c, config_root_setting(&cfg));
 	config_destroy(&cfg);
 	for (i = 0; i < c->naccounts; i++)
@@ -248,9 +408,7 @@ conf_load_fd(struct conf **conf_r, int fd, const char *name, char **errs_r)
 	struct conf_loader L;
 	struct conf *c;
 	struct stat st;
-	FILE	*fp = NULL;
 	char	*errs;
-	int	 dfd;
 
 	memset(&L, 0, sizeof(L));
 	L.path = name;
@@ -265,23 +423,16 @@ conf_load_fd(struct conf **conf_r, int fd, const char *name, char **errs_r)
 		return -1;
 	}
 	L.path = c->path;
-	/* Read through a duplicate, from the start: fd stays the caller's
-	 * and can be read again (a reload). */
+	/* From the start: fd stays the caller's and can be read again (a
+	 * reload reads the same descriptor). */
 	if (fstat(fd, &st) == -1)
 		conf_lerr(&L, 0, "%s", strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		conf_lerr(&L, 0, "not a regular file");
-	else if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
-		conf_lerr(&L, 0, "%s", strerror(errno));
-	else if ((fp = fdopen(dfd, "r")) == NULL) {
-		conf_lerr(&L, 0, "%s", strerror(errno));
-		close(dfd);
-	} else if (fseek(fp, 0, SEEK_SET) == -1)
+	else if (lseek(fd, 0, SEEK_SET) == -1)
 		conf_lerr(&L, 0, "%s", strerror(errno));
 	else
-		read_file(&L, c, fp, &st);
-	if (fp != NULL)
-		fclose(fp);
+		read_file(&L, c, fd, &st);
 	if (!L.failed) {
 		*conf_r = c;
 		return 0;

@@ -32,6 +32,7 @@ enum conf_key {
 	CONF_RULES,
 	CONF_COUNTRY,
 	CONF_ACCOUNTS,
+	CONF_MAX_RULE_FILE_BYTES,
 	/* per account (unknown_bounce also global) */
 	CONF_UNKNOWN_BOUNCE,
 	CONF_NAME,
@@ -94,6 +95,7 @@ struct conf_list {
 
 /* Defaults and limits (inclusive) of the numeric keys. */
 #define CONF_DEF_COUNTRY		1
+#define CONF_DEF_MAX_RULE_FILE_BYTES	67108864 /* 4096..1073741824 */
 #define CONF_DEF_PORT_IMPLICIT		993
 #define CONF_DEF_PORT_PLAIN		143
 #define CONF_DEF_FIRST_RUN_DAYS		30	/* 0..36500 */
@@ -116,6 +118,7 @@ struct conf_list {
 #define CONF_DEF_REGEX_DEPTH_LIMIT	1000	/* 10..100000 */
 #define CONF_DEF_WATCH			"INBOX"
 #define CONF_NAME_MAX			64
+#define CONF_MAX_FILE_BYTES		16777216u	/* a bigger file is refused */
 
 struct conf_account {
 	char	*name;		/* [A-Za-z0-9._@+-], not starting with '.' */
@@ -167,6 +170,7 @@ struct conf {
 	char	*store;		/* NULL (or "" in the file): agent default */
 	struct conf_list rules;	/* rule list dirs or files; may be empty */
 	unsigned country;	/* calling code for national numbers, 1..999 */
+	unsigned max_rule_file_bytes;	/* per rule list file */
 	enum conf_bounce unknown_bounce;	/* default keep */
 	struct conf_limits limits;	/* lines in lines[CONF_MAX_...] */
 	struct conf_account *accounts;	/* in file order; may be none */
@@ -198,6 +202,15 @@ void	conf_free(struct conf **conf);
 /* The account with this name, or NULL. */
 const struct conf_account *conf_account(const struct conf *conf,
 	    const char *name);
+
+/*
+ * Is host, as written in a config, a loopback host by its spelling:
+ * localhost or localhost. (any case), an IPv4 address in 127.0.0.0/8,
+ * ::1 or ::ffff:127.x.y.z, IPv6 ones also in brackets?  The one test for
+ * tls = "none", shared by conf_load (check) and the agent's connect,
+ * which also refuses every resolved address outside loopback.
+ */
+int	conf_host_loopback(const char *host);
 
 /* The key's name as written in the file, e.g. "max_fetch_bytes". */
 const char *conf_key_name(enum conf_key key);

@@ -63,6 +63,8 @@
  * phrase index) and regex.c.  A file is read whole into one reused buffer
  * and parsed in place, so big lists cost no allocation per line.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -577,25 +579,60 @@ parse_line(struct rules_loader *L, struct lfile *f, char *s, size_t len)
 /* ------------------------------------------------------------------ */
 /* Reading a file.                                                      */
 
-/* Reads path whole into L->buf, NUL-ended; returns its length or -1. */
+/* Reads path whole into L->buf, NUL-ended; returns its length, or -1
+ * with *why_r set to the reason ("not a regular file", "too big") or,
+ * when *why_r is NULL, with errno set.  Only a
+ * regular file is read: it is opened without blocking (a FIFO would
+ * wait for a writer) and checked with fstat on the descriptor read.  A
+ * file over L->max_file bytes is refused, not cut: half a list would
+ * silently change verdicts. */
 static ssize_t
-read_all(struct rules_loader *L, const char *path)
+read_all(struct rules_loader *L, const char *path, const char **why_r)
 {
+	struct stat st;
 	size_t	 len = 0;
 	ssize_t	 n;
 	int	 fd, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*why_r = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
 		return -1;
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*why_r = "not a regular file";
+		return -1;
+	}
 	for (;;) {
+		if (len >= L->max_file) {
+			/* at the cap: one more byte means too big */
+			char c;
+
+			n = read(fd, &c, 1);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == 1) {
+				close(fd);
+				*why_r = "too big";
+				return -1;
+			}
+			break;
+		}
 		if (rules_grow((void **)&L->buf, &L->bufcap, len + 65536,
 		    1) == -1) {
 			close(fd);
 			errno = ENOMEM;
 			return -1;
 		}
-		n = read(fd, L->buf + len, L->bufcap - len - 1);
+		n = read(fd, L->buf + len, L->bufcap - len - 1 <
+		    L->max_file - len ? L->bufcap - len - 1 :
+		    L->max_file - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -607,6 +644,11 @@ read_all(struct rules_loader *L, const char *path)
 	errno = saved;
 	if (n == -1)
 		return -1;
+	if (L->buf == NULL && rules_grow((void **)&L->buf, &L->bufcap, 1,
+	    1) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	L->buf[len] = '\0';
 	return (ssize_t)len;
 }
@@ -617,6 +659,7 @@ rules_listfile_load(struct rules_loader *L, const char *path,
 {
 	struct lfile f;
 	struct rules_file *rf;
+	const char *why;
 	char	*p, *end, *nl;
 	ssize_t	 len;
 
@@ -636,9 +679,15 @@ rules_listfile_load(struct rules_loader *L, const char *path,
 	}
 	f.idx = (unsigned)L->rs->nfiles++;
 	f.path = rf->path;
-	len = read_all(L, path);
+	len = read_all(L, path, &why);
+	if (len == -1 && why != NULL && strcmp(why, "too big") == 0) {
+		rules_lerr(L, path, 0, "larger than %zu bytes "
+		    "(max_rule_file_bytes)", L->max_file);
+		return;
+	}
 	if (len == -1) {
-		rules_lerr(L, path, 0, "%s", strerror(errno));
+		rules_lerr(L, path, 0, "%s", why != NULL ? why :
+		    strerror(errno));
 		return;
 	}
 	p = L->buf;

@@ -302,8 +302,12 @@ void	rules_scan(const struct rules_msg *msg, unsigned default_cc,
 
 struct rules_set;
 
+/* The default cap on one list file's size (max_rule_file_bytes). */
+#define RULES_DEF_FILE_BYTES	(64u * 1024u * 1024u)
+
 struct rules_opts {
 	unsigned default_cc;	/* country code for numbers without one */
+	size_t	 max_file_bytes;	/* per list file; 0: RULES_DEF_FILE_BYTES */
 };
 
 enum rules_kind {
@@ -332,6 +336,8 @@ struct rules_hit {
  * when there were none) and returns -1 if there was any.  File syntax:
  * one entry per line, '#' starts a comment, "@weight N" sets the file's
  * weight (default 1), "@threshold N" the junk threshold (default 1).
+ * Only regular files are read (a FIFO, a device or a socket is an error,
+ * and opening one does not block), each of at most opts->max_file_bytes.
  */
 int	rules_load(struct rules_set **rs_r, const char *const *paths,
 	    size_t npaths, const struct rules_opts *opts, char **errs_r);
@@ -462,6 +468,7 @@ struct rules_loader {
 	int	 thr_set;
 	double	 thr;
 	unsigned thr_file, thr_line;
+	size_t	 max_file;	/* bytes per list file */
 };
 
 /* Makes room for need elements of elsz bytes in *p (capacity *cap,

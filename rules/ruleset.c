@@ -209,6 +209,8 @@ rules_load(struct rules_set **rs_r, const char *const *paths, size_t npaths,
 	if (errs_r != NULL)
 		*errs_r = NULL;
 	L.rs = set_new(opts);
+	L.max_file = opts != NULL && opts->max_file_bytes != 0 ?
+	    opts->max_file_bytes : RULES_DEF_FILE_BYTES;
 	if (L.rs == NULL) {
 		if (errs_r != NULL)
 			*errs_r = strdup("out of memory\n");

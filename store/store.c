@@ -30,6 +30,8 @@ struct store {
 	sqlite3		*db;
 	char		*path;
 	int		 flags;
+	int		 busy_ms;
+	int		 full;	/* a write met a full disk: checkpoint */
 	sqlite3_stmt	*stmt[STORE_SQL_COUNT];
 };
 
@@ -111,10 +113,36 @@ fail_db(struct store *st, const char *msg, char *err, size_t errlen)
 			    "%s (cannot create files in %s: %s)", msg, dir,
 			    strerror(errno));
 	}
+	if (code == SQLITE_FULL || (code == SQLITE_IOERR && en == ENOSPC))
+		st->full = 1;
 	if ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) && en != 0)
-		return store_sql_failx(st, err, errlen, "%s (%s)", msg,
-		    strerror(en));
-	return store_sql_failx(st, err, errlen, "%s", msg);
+		store_sql_failx(st, err, errlen, "%s (%s)", msg, strerror(en));
+	else
+		store_sql_failx(st, err, errlen, "%s", msg);
+	if (st->full && sqlite3_get_autocommit(st->db))
+		store_checkpoint(st);	/* in a batch: at its rollback */
+	return -1;
+}
+
+/*
+ * The WAL grows while readers keep old snapshots, and SQLite's own
+ * checkpoint at each commit is PASSIVE: it never truncates the file, and
+ * the one at close is skipped or fails when the disk is full, so the WAL
+ * kept its size run after run.  TRUNCATE copies it into the database and
+ * empties it; without waiting (a busy reader or writer makes it a no-op
+ * until the next time).  Errors are ignored: it only frees space.
+ */
+void
+store_checkpoint(struct store *st)
+{
+	if (st == NULL || st->db == NULL || (st->flags & STORE_RDONLY) ||
+	    !sqlite3_get_autocommit(st->db))
+		return;
+	sqlite3_busy_timeout(st->db, 0);
+	(void)sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(st->db, st->busy_ms);
+	st->full = 0;
 }
 
 int
@@ -371,7 +399,8 @@ configure(struct store *st, int busy_ms, char *err, size_t errlen)
 	char mode[16];
 
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, busy_ms > 0 ? busy_ms : STORE_BUSY_MS);
+	st->busy_ms = busy_ms > 0 ? busy_ms : STORE_BUSY_MS;
+	sqlite3_busy_timeout(st->db, st->busy_ms);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
 	    (int *)NULL);
@@ -443,6 +472,9 @@ store_close(struct store **stp)
 		return;
 	for (i = 0; i < STORE_SQL_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_checkpoint(st);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -559,15 +591,23 @@ store_commit(struct store *st, char *err, size_t errlen)
 		return 0;
 	if (!sqlite3_get_autocommit(st->db))
 		tx(st, STORE_SQL_ROLLBACK, NULL, 0);
+	if (st->full)
+		store_checkpoint(st);
 	return -1;
 }
 
 int
 store_rollback(struct store *st, char *err, size_t errlen)
 {
+	int r;
+
 	if (sqlite3_get_autocommit(st->db))
-		return 0;
-	return tx(st, STORE_SQL_ROLLBACK, err, errlen);
+		r = 0;
+	else
+		r = tx(st, STORE_SQL_ROLLBACK, err, errlen);
+	if (st->full)
+		store_checkpoint(st);
+	return r;
 }
 
 int

@@ -70,8 +70,15 @@ int	store_open(struct store **st_r, const char *path, int flags,
 	    int busy_ms, char *err, size_t errlen);
 
 /* Closes *st (NULL is fine) and sets it to NULL; an open batch is rolled
- * back, an iterator left open is invalid from here on. */
+ * back, an iterator left open is invalid from here on.  The WAL is
+ * checkpointed and truncated first (store_checkpoint). */
 void	store_close(struct store **st);
+
+/* Copies the WAL into the database and truncates it, if no other
+ * connection is busy and no batch is open on st; never waits, never
+ * fails (it only frees disk space).  Also done at close and after a
+ * write that met a full disk (at once, or at the batch's rollback). */
+void	store_checkpoint(struct store *st);
 
 /*
  * A batch: store_begin() takes the write lock at once (waiting up to the

@@ -47,7 +47,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *paths[] = { FUZZ_TOP "/tests/fixtures/cli/rules" };
-	struct rules_opts opts = { 1 };
+	struct rules_opts opts = { 1, 0 };
 	char	*errs = NULL;
 
 	(void)argc;

@@ -80,7 +80,7 @@ lookups(const struct rules_set *rs)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rules_opts opts = { 1 };
+	struct rules_opts opts = { 1, 0 };
 	struct rules_set *rs = NULL;
 	const char *path;
 	char	*errs = NULL;

@@ -259,7 +259,7 @@ fault drop_mid_move 75 'move to Junk: .*(connection|closed|lost)' \
 if [ -z "${FAULTS_ONLY:-}" ] || echo drop_mid_move | grep -Eq "$FAULTS_ONLY"
 then
 	d=$tmp/drop_mid_move
-	if grep -q 'was moved (found out after the connection was cut)' \
+	if grep -q 'was moved (left unconfirmed by an earlier run)' \
 	    "$d/out" && ! "$IMAPSIFT" log -c "$d/config" 2>&1 |
 	    grep -q 'pending$'; then
 		ok "drop_mid_move: outcome settled in the log"

@@ -4,7 +4,8 @@
 # (the daemon reconnects and moves what arrived while it was down);
 # SIGHUP with a broken rule file keeps the old rules and logs why; SIGHUP
 # with a good one takes effect for the next message; SIGUSR1 logs a
-# status line; a rule file changed on disk is reloaded without a signal;
+# status line; a rule file changed on disk is reloaded without a signal,
+# and a FIFO or /dev/zero there fails that reload at once;
 # SIGTERM exits 0 (the harness waits at most 5 s); a dead
 # account (a port nobody listens on) beside a live one does not hold the
 # live one back; a message the user takes back out of Junk stays in
@@ -167,6 +168,27 @@ done
 box disk_rule_applies Junk "$SPAM1" "$SPAM2" down-1@spam.example \
     after-bad@spam.example ham-2@friends.test disk-1@example.net
 rm -f "$tmp/rules/disk.domains"
+
+# --- a FIFO or /dev/zero among the rule files: the reload fails at once -----
+# (it used to hang on the FIFO, or read /dev/zero until memory ran out)
+mkfifo "$tmp/rules/fifo.domains"
+until_log 'fifo.domains: not a regular file' && ok fifo_rule_refused ||
+    no fifo_rule_refused "$(tail -n 5 "$tmp/log")"
+rm -f "$tmp/rules/fifo.domains"
+ln -s /dev/zero "$tmp/rules/zero.domains"
+until_log 'zero.domains: not a regular file' && ok dev_zero_rule_refused ||
+    no dev_zero_rule_refused "$(tail -n 5 "$tmp/log")"
+rm -f "$tmp/rules/zero.domains"
+n0=$(count 'alice: [a-z ]+ for [0-9]+s, ')
+kill -USR1 "$wpid"
+i=0
+while [ "$(count 'alice: [a-z ]+ for [0-9]+s, ')" -le "$n0" ] &&
+    [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+[ "$(count 'alice: [a-z ]+ for [0-9]+s, ')" -gt "$n0" ] &&
+    ok alive_after_bad_rules ||
+    no alive_after_bad_rules "$(tail -n 5 "$tmp/log")"
 
 # --- SIGTERM: exit 0 within 5 s ----------------------------------------------
 stop_watch sigterm_exits_0

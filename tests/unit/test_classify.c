@@ -31,7 +31,7 @@ put(const char *name, const char *text)
 static struct rules_set *
 load(void)
 {
-	struct rules_opts o = { 1 };
+	struct rules_opts o = { 1, 0 };
 	struct rules_set *rs = NULL;
 	const char *paths[1] = { dir };
 	char *errs = NULL;

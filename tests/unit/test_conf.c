@@ -412,8 +412,121 @@ test_files(void)
 	snprintf(want, sizeof(want), "country = 1;\n@include \"%s/inc.conf\"\n",
 	    tmpdir);
 	path = put("includer.conf", want, 0600);
-	snprintf(want, sizeof(want), "%s: @include is not supported\n", path);
+	snprintf(want, sizeof(want), "%s:2: @include is not supported\n",
+	    path);
 	load_bad(path, want);
+}
+
+/*
+ * Input that used to hang, eat memory or be cut silently: a FIFO (the
+ * open waited for a writer; alarm ends the test if it still does), a
+ * NUL byte or \x00 in a string (libconfig ended the value there), a
+ * file over CONF_MAX_FILE_BYTES, a last line that is a comment with no
+ * newline (libconfig said "syntax error"), a long line (parsed through a
+ * FILE, libconfig's scanner rescanned it at every 8 KB read: quadratic).
+ */
+static void
+test_bad_input(void)
+{
+	static const char nul[] = "accounts = ( { name = \"a\"; "
+	    "host = \"localhost\"; tls = \"none\"; user = \"u\";\n"
+	    "  password = \"a\0b\"; } );\n";
+	struct conf *c;
+	char	 path[256], want[512], *big;
+	const char *p;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir);
+	if (mkfifo(path, 0600) == -1)
+		T_FAILF("mkfifo %s", path);
+	alarm(20);
+	snprintf(want, sizeof(want), "%s: not a regular file\n", path);
+	load_bad(path, want);
+	alarm(0);
+
+	p = put_n("nul.conf", nul, sizeof(nul) - 1, 0600);
+	snprintf(want, sizeof(want), "%s:2: a NUL byte in a string (the "
+	    "value would be cut there)\n", p);
+	load_bad(p, want);
+	p = put("x00-comment.conf", "# a\n\n# b \"\\x00\" c\ncountry = 1;"
+	    " /* \"\\x00\n */\n", 0600);	/* comments may say it */
+	c = load_ok(p);
+	conf_free(&c);
+	p = put_n("nul-code.conf", "country = 1;\n\0\n", 15, 0600);
+	snprintf(want, sizeof(want), "%s:2: a NUL byte (the value would be "
+	    "cut there)\n", p);
+	load_bad(p, want);
+	p = put("x00.conf", "store = \"/tmp/a\";\nrules = [ \"x\",\n"
+	    "  \"a\\X00b\" ];\n", 0600);
+	snprintf(want, sizeof(want), "%s:3: \\x00 in a string (the value "
+	    "would be cut there)\n", p);
+	load_bad(p, want);
+	p = put("x41.conf", "store = \"a\\\\x00\\x41\";\n", 0600);
+	if ((c = load_ok(p)) != NULL)	/* a backslash, "x00", then \x41 */
+		T_STREQ(c->store, "a\\x00A");
+	conf_free(&c);
+
+	p = put("comment-end.conf", "country = 44;\n# the end", 0600);
+	if ((c = load_ok(p)) != NULL)
+		T_INTEQ(c->country, 44);
+	conf_free(&c);
+	p = put("comment-end2.conf", "country = 44; // the end", 0600);
+	if ((c = load_ok(p)) != NULL)
+		T_INTEQ(c->country, 44);
+	conf_free(&c);
+
+	/* 8 MB in one string: loads (in 0.3 s; 23 s through a FILE). */
+	n = 8u << 20;
+	if ((big = malloc(n + 32)) == NULL)
+		return;
+	memcpy(big, "store = \"", 9);
+	memset(big + 9, 'a', n);
+	memcpy(big + 9 + n, "\";\n", 4);
+	p = put_n("long.conf", big, n + 12, 0600);
+	if ((c = load_ok(p)) != NULL)
+		T_INTEQ(strlen(c->store), n);
+	conf_free(&c);
+	/* At the cap it loads; one byte over, it is refused before
+	 * libconfig sees it. */
+	free(big);
+	n = CONF_MAX_FILE_BYTES + 1;
+	if ((big = malloc(n)) == NULL)
+		return;
+	memset(big, '\n', n);
+	p = put_n("cap.conf", big, n - 1, 0600);
+	c = load_ok(p);
+	conf_free(&c);
+	p = put_n("huge.conf", big, n, 0600);
+	free(big);
+	snprintf(want, sizeof(want), "%s: larger than %u bytes: not a config "
+	    "file\n", p, CONF_MAX_FILE_BYTES);
+	load_bad(p, want);
+}
+
+/* max_rule_file_bytes: the default, a value, its range. */
+static void
+test_rule_file_cap(void)
+{
+	struct conf *c;
+	const char *p;
+
+	c = load_ok(GOOD "minimal.conf");
+	if (c != NULL)
+		T_INTEQ(c->max_rule_file_bytes, CONF_DEF_MAX_RULE_FILE_BYTES);
+	conf_free(&c);
+	p = put("cap.conf", "country = 1;\nmax_rule_file_bytes = 4096;\n",
+	    0600);
+	if ((c = load_ok(p)) != NULL) {
+		T_INTEQ(c->max_rule_file_bytes, 4096);
+		T_INTEQ(c->lines[CONF_MAX_RULE_FILE_BYTES], 2);
+	}
+	conf_free(&c);
+	T_STREQ(conf_key_name(CONF_MAX_RULE_FILE_BYTES),
+	    "max_rule_file_bytes");
+	p = put("cap-low.conf", "max_rule_file_bytes = 4095;\n", 0600);
+	c = NULL;
+	T_INTEQ(conf_load(&c, p, NULL), -1);
+	T_ASSERT(c == NULL);
 }
 
 /* Every cut of a full config loads or fails cleanly (for the sanitizers:
@@ -525,6 +638,8 @@ main(void)
 	T_RUN(test_limits);
 	T_RUN(test_secrecy);
 	T_RUN(test_files);
+	T_RUN(test_bad_input);
+	T_RUN(test_rule_file_cap);
 	T_RUN(test_prefixes);
 	T_RUN(test_fd);
 	T_RUN(test_key_names);

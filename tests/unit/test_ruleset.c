@@ -8,6 +8,8 @@
  * is what one load of the whole directory plus two wrong paths reports.
  * Paths are relative to the source tree: run from its top, or set TOP.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,7 @@ slurp(const char *path)
 static int
 load(struct rules_set **rs, const char *const *paths, size_t n, char **errs)
 {
-	struct rules_opts opts = { 1 };
+	struct rules_opts opts = { 1, 0 };
 
 	return rules_load(rs, paths, n, &opts, errs);
 }
@@ -453,6 +455,76 @@ test_bad_files(void)
 	}
 }
 
+/*
+ * Only regular files are read, each up to max_file_bytes: a FIFO used to
+ * block the load (alarm ends the test if it still does) and /dev/zero to
+ * grow the buffer without end.
+ */
+static void
+test_not_regular(void)
+{
+	char	 dir[] = "/tmp/test_ruleset.XXXXXX", path[300], want[700];
+	char	*errs = NULL;
+	const char *paths[1];
+	struct rules_opts opts = { 1, 4096 };
+	struct rules_set *rs = NULL;
+	FILE	*fp;
+	int	 i;
+
+	if (mkdtemp(dir) == NULL) {
+		T_FAILF("mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/fifo.domains", dir);
+	T_INTEQ(mkfifo(path, 0600), 0);
+	paths[0] = path;
+	alarm(20);
+	T_INTEQ(rules_load(&rs, paths, 1, NULL, &errs), -1);
+	alarm(0);
+	snprintf(want, sizeof(want), "%s: not a regular file\n", path);
+	T_STREQ(errs, want);
+	free(errs);
+	errs = NULL;
+	/* The same in a directory, beside a good file. */
+	snprintf(path, sizeof(path), "%s/a.domains", dir);
+	if ((fp = fopen(path, "w")) == NULL) {
+		T_FAILF("cannot write %s", path);
+		return;
+	}
+	for (i = 0; i < 400; i++)	/* 400 * 16 bytes: over 4096 */
+		fprintf(fp, "d%09d.test\n", i);
+	fclose(fp);
+	paths[0] = dir;
+	T_INTEQ(rules_load(&rs, paths, 1, &opts, &errs), -1);
+	snprintf(want, sizeof(want), "%s/a.domains: larger than 4096 bytes "
+	    "(max_rule_file_bytes)\n%s/fifo.domains: not a regular file\n",
+	    dir, dir);
+	T_STREQ(errs, want);
+	free(errs);
+	errs = NULL;
+	opts.max_file_bytes = 6400;	/* exactly its size */
+	snprintf(path, sizeof(path), "%s/fifo.domains", dir);
+	(void)unlink(path);
+	T_INTEQ(rules_load(&rs, paths, 1, &opts, &errs), 0);
+	T_STREQ(errs, NULL);
+	if (rs != NULL)
+		T_INTEQ(rules_count(rs, RULES_DOMAIN), 400);
+	rules_free(&rs);
+	snprintf(path, sizeof(path), "%s/zero.domains", dir);
+	T_INTEQ(symlink("/dev/zero", path), 0);
+	paths[0] = path;
+	alarm(20);
+	T_INTEQ(rules_load(&rs, paths, 1, NULL, &errs), -1);
+	alarm(0);
+	snprintf(want, sizeof(want), "%s: not a regular file\n", path);
+	T_STREQ(errs, want);
+	free(errs);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/a.domains", dir);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
 /* One load of everything: every error at once, in order. */
 static void
 test_bad_one_pass(void)
@@ -493,6 +565,7 @@ main(void)
 	T_RUN(test_allow);
 	T_RUN(test_bad_files);
 	T_RUN(test_bad_one_pass);
+	T_RUN(test_not_regular);
 	rules_free(&good);
 	return t_done();
 }

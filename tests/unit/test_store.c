@@ -6,9 +6,11 @@
  * read-only, locked).  The file header is patched by hand (user_version at
  * byte 60, application_id at byte 68) to make the odd files.
  */
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -821,6 +823,63 @@ cleanup(void)
 	rmdir(dir);
 }
 
+/*
+ * A write that meets a full disk: the batch fails, and its rollback
+ * checkpoints and truncates the WAL, giving the space back (it kept its
+ * size until the last connection closed, and on a full disk even then).
+ * On a small tmpfs of its own: root only.
+ */
+static void
+test_disk_full(void)
+{
+	char	 mnt[300], p[320], wal[330], id[64], pad[200];
+	struct store *st;
+	struct stat sb;
+	int	 i, r = 0;
+
+	if (geteuid() != 0) {
+		printf("  skipped: needs root (a tmpfs of its own)\n");
+		return;
+	}
+	snprintf(mnt, sizeof(mnt), "%s/full", dir);
+	if (mkdir(mnt, 0700) == -1 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=1m,mode=0700") == -1) {
+		T_FAILF("mount tmpfs on %s: %s", mnt, strerror(errno));
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/s.db", mnt);
+	snprintf(wal, sizeof(wal), "%s-wal", p);
+	/* Made, closed (its WAL copied in and removed), opened again. */
+	if ((st = xopen(p, 0)) == NULL)
+		goto out;
+	store_close(&st);
+	if ((st = xopen(p, 0)) == NULL)
+		goto out;
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	T_INTEQ(store_begin(st, err, sizeof(err)), 0);
+	for (i = 0; i < 100000 && r == 0; i++) {
+		snprintf(id, sizeof(id), "<%d.full@test>", i);
+		r = store_sent_add(st, id, 1000, pad, err, sizeof(err));
+	}
+	T_INTEQ(r, -1);
+	if (strstr(err, "full") == NULL && strstr(err, "space") == NULL)
+		T_FAILF("error \"%s\" is not a full disk", err);
+	T_INTEQ(store_rollback(st, err, sizeof(err)), 0);
+	if (stat(wal, &sb) == 0 && sb.st_size != 0)
+		T_FAILF("%s is %lld bytes after the rollback, want 0", wal,
+		    (long long)sb.st_size);
+	/* The space is back: a small batch fits. */
+	T_INTEQ(store_sent_add(st, "<after.full@test>", 1000, "s", err,
+	    sizeof(err)), 0);
+	store_close(&st);
+	T_ASSERT(stat(wal, &sb) == -1 || sb.st_size == 0);
+out:
+	if (umount2(mnt, MNT_DETACH) == -1)
+		T_FAILF("umount %s: %s", mnt, strerror(errno));
+	(void)rmdir(mnt);
+}
+
 int
 main(void)
 {
@@ -843,6 +902,7 @@ main(void)
 	T_RUN(test_fp);
 	T_RUN(test_locked);
 	T_RUN(test_unwritable_dir);
+	T_RUN(test_disk_full);
 	cleanup();
 	return t_done();
 }
