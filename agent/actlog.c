@@ -474,16 +474,25 @@ cmd_undo(int argc, char **argv)
 	}
 	o.f.state = STORE_ACTION_DONE;
 	for (i = 0; i < c->naccounts; i++) {
-		/* The moves to undo are read once the lock is held: another
-		 * undo may just have undone them. */
+		/* The moves to undo are read (again) once the lock is held:
+		 * another undo may just have undone them.  An account with
+		 * nothing to undo is not waited for. */
 		fd = -1;
+		o.f.account = c->accounts[i].name;
+		if (collect(st, &o.f, &l) == -1) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		r = l.n > 0;
+		acts_free(&l);
+		if (r == 0)
+			continue;
 		if (!o.dry_run && (r = undo_lock(&c->accounts[i], o.wait,
 		    &fd)) != 0) {
 			if (rc == EXIT_OK)
 				rc = r;
 			continue;
 		}
-		o.f.account = c->accounts[i].name;
 		if (collect(st, &o.f, &l) == -1)
 			r = EXIT_FAIL;
 		else

@@ -177,12 +177,11 @@ if [ -z "$wl" ]; then
 	wl=$tmp/none.work	# go on: what undo does then is checked below
 fi
 if :; then
-	flock -o "$wl" sleep 30 &
+	flock -o "$wl" sleep 90 &
 	lockpid=$!
 	sleep 0.3
 	timeout 60 "$IMAPSIFT" undo -c "$tmp/c1" --all --wait 2 > "$tmp/out" 2>&1
 	rc=$?
-	kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=
 	if [ $rc -eq 4 ] && grep -q 'nothing undone: .*stayed locked' "$tmp/out"
 	then
 		ok undo_locked_exit4
@@ -190,10 +189,14 @@ if :; then
 		no undo_locked_exit4 "exit $rc: $(cat "$tmp/out")"
 	fi
 	once "undo_locked: nothing moved" held Junk
+	# an account with nothing to undo is not waited for
+	conf "$tmp/c5" fresh "$tmp/s5"
+	timeout 60 "$IMAPSIFT" undo -c "$tmp/c5" --all --wait 20 > "$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] && ! grep -q 'waiting up to' "$tmp/out" &&
+	    ok undo_nothing_no_wait || no undo_nothing_no_wait "exit $rc: \
+$(cat "$tmp/out")"
 	# without --wait it waits (up to 60 s) and moves nothing meanwhile
-	flock -o "$wl" sleep 30 &
-	lockpid=$!
-	sleep 0.3
 	timeout 120 "$IMAPSIFT" undo -c "$tmp/c1" --all > "$tmp/out" 2>&1 &
 	upid=$!
 	i=0
@@ -219,6 +222,7 @@ $(tail -n 3 "$tmp/out")"
 fi
 
 # --- 4. undo while watch watches the account ---------------------------------
+: > "$tmp/wlog"
 "$IMAPSIFT" watch -f -c "$tmp/c1" > "$tmp/wlog" 2>&1 &
 wpid=$!
 i=0
