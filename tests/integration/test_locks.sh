@@ -12,7 +12,7 @@
 # works; a lock directory open to
 # others, and a lock file that is a symlink, are refused.
 # Environment: IMAPSIFT (the binary), TOP; LOCKS_ROUNDS (default 5),
-# LOCKS_N (messages per round, default 12).
+# LOCKS_N (messages per round, default 30).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
@@ -28,7 +28,7 @@ trap 'exit 1' INT TERM
 XDG_STATE_HOME=$tmp/xdg
 export XDG_STATE_HOME
 rounds=${LOCKS_ROUNDS:-5}
-pass=0 fail=0 N=${LOCKS_N:-12}
+pass=0 fail=0 N=${LOCKS_N:-30}
 
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 no() { fail=$((fail + 1)); echo "not ok $1: $2"; }
