@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <pwd.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,16 +168,116 @@ store_open_dir(const char *dir, struct store **st_r)
 	return EXIT_OK;
 }
 
-int
-account_lock(const char *dir, const char *name, int *fd_r)
+/*
+ * The account locks.  They are keyed by the server mailbox (host, lower
+ * case and without a trailing dot; port; user), not by the store or the
+ * account's name, so that two configs, two stores or two names for the
+ * same IMAP user exclude each other.  They live in one directory per
+ * Unix user that every way of running imapsift shares: the default
+ * state directory ($XDG_STATE_HOME/imapsift, else
+ * ~/.local/state/imapsift, the store's default home; the systemd units
+ * can write there, cron has no XDG_RUNTIME_DIR and the system unit a
+ * private /tmp), in locks/, made 0700.  The directory must be the
+ * user's own and private, each lock file a regular file of the user's
+ * (O_NOFOLLOW): nobody else can plant, swap or hold one.
+ */
+static int
+lock_dir(char *out, size_t outsz)
 {
-	char path[4200];
-	int fd;
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct passwd *pw;
 
-	snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(out, outsz, "%s/imapsift/locks", xdg);
+	else if (home != NULL && home[0] == '/')
+		snprintf(out, outsz, "%s/.local/state/imapsift/locks", home);
+	else if ((pw = getpwuid(geteuid())) != NULL && pw->pw_dir[0] == '/')
+		snprintf(out, outsz, "%s/.local/state/imapsift/locks",
+		    pw->pw_dir);
+	else {
+		log_warnx("neither XDG_STATE_HOME nor HOME is set: no place "
+		    "for the account locks");
+		return -1;
+	}
+	return 0;
+}
+
+void
+account_lock_name(const struct conf_account *a, char *out, size_t outsz)
+{
+	char key[1024], pre[96];
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a, 64 bits */
+	size_t i, n, hl;
+	unsigned char c;
+
+	hl = strlen(a->host);
+	while (hl > 1 && a->host[hl - 1] == '.')
+		hl--;
+	n = (size_t)snprintf(key, sizeof(key), "%.*s\n%u\n%s", (int)hl,
+	    a->host, a->port, a->user);
+	if (n >= sizeof(key))
+		n = sizeof(key) - 1;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)key[i];
+		if (i < hl && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		key[i] = (char)c;
+		h = (h ^ c) * 1099511628211ULL;
+	}
+	/* A readable prefix: user@host:port, odd bytes as '_'. */
+	snprintf(pre, sizeof(pre), "%s@%.*s:%u", a->user, (int)hl, key,
+	    a->port);
+	for (i = 0; pre[i] != '\0'; i++) {
+		c = (unsigned char)pre[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("._@:+-", c) != NULL))
+			pre[i] = '_';
+	}
+	if (pre[0] == '.')
+		pre[0] = '_';
+	snprintf(out, outsz, "%.64s-%016llx", pre, (unsigned long long)h);
+}
+
+int
+account_lock(const struct conf_account *a, int kind, int *fd_r)
+{
+	char dir[4096], name[128], path[4300];
+	struct stat sb;
+	int dfd, fd;
+
+	*fd_r = -1;
+	if (lock_dir(dir, sizeof(dir)) == -1)
+		return -1;
+	if (mkdir_p(dir, 0700) == -1) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	if (fstat(dfd, &sb) == -1 || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077) != 0) {
+		log_warnx("%s: the lock directory must be owned by you and "
+		    "private (mode 0700)", dir);
+		close(dfd);
+		return -1;
+	}
+	account_lock_name(a, name, sizeof(name));
+	strcat(name, kind == LOCK_WORK ? ".work" : ".lock");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600);
+	close(dfd);
 	if (fd == -1) {
 		log_warn("%s", path);
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		log_warnx("%s: not a regular file of yours: refused", path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {

@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "conf/conf.h"
 #include "store/store.h"
+
+/* Seconds undo waits by default for a sweep or watch pass to end. */
+#define UNDO_WAIT	60
 
 int
 parse_duration(const char *s, time_t *secs_r)
@@ -67,6 +71,7 @@ struct actlog_opts {
 	const char *cpath;
 	struct store_action_filter f;
 	int	 dry_run, any;
+	int	 wait;		/* undo: seconds to wait for the lock */
 };
 
 /* Prints the usage on f: returns 1 for stdout (--help), else -1. */
@@ -74,7 +79,7 @@ static int
 actlog_usage(FILE *f, int undo)
 {
 	fprintf(f, undo ? "usage: imapsift undo [-c FILE] --since "
-	    "DURATION | --id N | --all [--dry-run]\n" :
+	    "DURATION | --id N | --all [--dry-run] [--wait SECS]\n" :
 	    "usage: imapsift log [-c FILE] [--since DURATION] [--id N]\n");
 	return f == stdout ? 1 : -1;
 }
@@ -90,6 +95,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 		{ "id", required_argument, NULL, 'i' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -99,6 +105,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
+	o->wait = UNDO_WAIT;
 	optind = 1;
 	for (;;) {
 		ch = getopt_long(argc, argv, "c:nvh", longopts, NULL);
@@ -135,6 +142,15 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 				return -1;
 			}
 			o->any = 1;
+			break;
+		case 'w':
+			if (!undo || parse_duration(optarg, &d) == -1 ||
+			    d > 86400) {
+				log_warnx("--wait: \"%s\" is not a duration up "
+				    "to 1d", optarg);
+				return -1;
+			}
+			o->wait = (int)d;
 			break;
 		case 'h':
 			return actlog_usage(stdout, undo);
@@ -394,6 +410,50 @@ undo_account(const struct conf_account *a, struct store *st,
 	    EXIT_FAIL;
 }
 
+/* Takes a's work lock, waiting up to wait seconds for a sweep, a watch
+ * pass or another undo to end: 0 with *fd_r, else EXIT_LOCKED or
+ * EXIT_FAIL (warned). */
+static int
+undo_lock(const struct conf_account *a, int wait, int *fd_r)
+{
+	char name[128];
+	double end = mono_now() + wait;
+	int r, said = 0;
+
+	while ((r = account_lock(a, LOCK_WORK, fd_r)) == 1 &&
+	    mono_now() < end) {
+		if (!said++)
+			log_info("%s: another imapsift is moving mail of "
+			    "%s@%s:%u: waiting up to %d s", a->name, a->user,
+			    a->host, a->port, wait);
+		usleep(200 * 1000);
+	}
+	if (r == 1) {
+		account_lock_name(a, name, sizeof(name));
+		log_warnx("%s: nothing undone: %s@%s:%u stayed locked for %d "
+		    "s (lock %s.work), by a long sweep or watch pass or "
+		    "another undo; try again", a->name, a->user, a->host,
+		    a->port, wait, name);
+		return EXIT_LOCKED;
+	}
+	return r == 0 ? 0 : EXIT_FAIL;
+}
+
+static void
+acts_free(struct acts *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].account);
+		free(l->v[i].mailbox);
+		free(l->v[i].msgid);
+		free(l->v[i].dest);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
 int
 cmd_undo(int argc, char **argv)
 {
@@ -402,7 +462,7 @@ cmd_undo(int argc, char **argv)
 	struct conf *c = NULL;
 	struct store *st = NULL;
 	size_t i;
-	int rc, r;
+	int rc, r, fd;
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = actlog_parse(argc, argv, &o, 1)) != 0)
@@ -416,22 +476,36 @@ cmd_undo(int argc, char **argv)
 		goto done;
 	}
 	o.f.state = STORE_ACTION_DONE;
-	if (collect(st, &o.f, &l) == -1) {
-		rc = EXIT_FAIL;
-		goto done;
-	}
 	for (i = 0; i < c->naccounts; i++) {
-		r = undo_account(&c->accounts[i], st, &l, o.dry_run);
+		/* The moves to undo are read (again) once the lock is held:
+		 * another undo may just have undone them.  An account with
+		 * nothing to undo is not waited for. */
+		fd = -1;
+		o.f.account = c->accounts[i].name;
+		if (collect(st, &o.f, &l) == -1) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		r = l.n > 0;
+		acts_free(&l);
+		if (r == 0)
+			continue;
+		if (!o.dry_run && (r = undo_lock(&c->accounts[i], o.wait,
+		    &fd)) != 0) {
+			if (rc == EXIT_OK)
+				rc = r;
+			continue;
+		}
+		if (collect(st, &o.f, &l) == -1)
+			r = EXIT_FAIL;
+		else
+			r = undo_account(&c->accounts[i], st, &l, o.dry_run);
+		acts_free(&l);
+		if (fd != -1)
+			close(fd);
 		if (rc == EXIT_OK)
 			rc = r;
 	}
-	for (i = 0; i < l.n; i++) {
-		free(l.v[i].account);
-		free(l.v[i].mailbox);
-		free(l.v[i].msgid);
-		free(l.v[i].dest);
-	}
-	free(l.v);
 done:
 	store_close(&st);
 	conf_free(&c);

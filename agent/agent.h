@@ -25,6 +25,7 @@
 #define EXIT_FAIL	1	/* some input could not be read */
 #define EXIT_CONFIG	2	/* bad usage, config or rule lists */
 #define EXIT_AUTH	3
+#define EXIT_LOCKED	4	/* undo: the account stayed locked */
 #define EXIT_TEMP	75	/* EX_TEMPFAIL: try again later */
 
 /* log.c */
@@ -230,6 +231,10 @@ int	imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
 void	imap_close(struct imap **s);
 /* Closes the connection without LOGOUT and frees; *s becomes NULL. */
 void	imap_drop(struct imap **s);
+/* Cuts s's connection from another thread: the network wait in progress
+ * and every later command on s fail (IMAP_TEMP, the session dead).  The
+ * caller must make sure s is neither closed nor freed meanwhile. */
+void	imap_cancel(struct imap *s);
 /* 1 while the connection is usable, 0 once a command killed it. */
 int	imap_alive(const struct imap *s);
 /* Why the last command on s failed, one line ("" when it succeeded;
@@ -454,9 +459,20 @@ int	config_check(const char *path);
 int	store_dir(const struct conf *c, char *out, size_t outsz);
 /* Opens DIR/imapsift.db read-write; EXIT_OK or EXIT_FAIL (warned). */
 int	store_open_dir(const char *dir, struct store **st_r);
-/* Takes DIR/NAME.lock (flock, no wait): 0 with *fd_r held, 1 when another
- * process holds it, -1 after a warning. */
-int	account_lock(const char *dir, const char *name, int *fd_r);
+/* The account locks, keyed by the server mailbox (lower-case host,
+ * port, user) in the user's one lock directory ($XDG_STATE_HOME/imapsift/
+ * locks, else ~/.local/state/imapsift/locks; account.c).  LOCK_OWNER is
+ * held by sweep for its run and by watch for as long as it watches;
+ * LOCK_WORK by whoever moves mail: sweep, each watch pass, undo.
+ * account_lock takes one (flock, no wait): 0 with *fd_r held, 1 when
+ * another process (or thread) holds it, -1 after a warning.
+ * account_lock_name: the lock's file name without its suffix
+ * ("user@host:port-HASH"). */
+#define LOCK_OWNER	0
+#define LOCK_WORK	1
+int	account_lock(const struct conf_account *a, int kind, int *fd_r);
+void	account_lock_name(const struct conf_account *a, char *out,
+	    size_t outsz);
 /* The rule set for c (its rules, else rules_default_paths); NULL after
  * printing the errors. */
 struct rules_set *config_rules(const struct conf *c);
@@ -580,6 +596,10 @@ void	sweep_setup(struct sweep *sw, const struct conf *c,
 	    const struct conf_account *a, struct store *st,
 	    struct rules_set *rs, const char *dir, int threaded);
 void	sweep_new_session(struct sweep *sw, struct imap *s);
+/* Between passes only: from now on sw judges with c, a (the same
+ * account, as reloaded) and rs; the folders are looked up again. */
+void	sweep_rebind(struct sweep *sw, const struct conf *c,
+	    const struct conf_account *a, struct rules_set *rs);
 /* The store handle to use from now on (watch opens one per pass). */
 void	sweep_set_store(struct sweep *sw, struct store *st);
 int	sweep_pass(struct sweep *sw, int harvest_now);
@@ -596,6 +616,8 @@ void	sweep_free(struct sweep *sw);
  * (wait set: everything pushed is handed over first) none pending. */
 int	work_start(struct sweep *sw, const char *dir, int threaded);
 void	work_sync(struct sweep *sw);
+/* With nothing pending: takes sw's rules, limits and user again. */
+void	work_rebind(struct sweep *sw);
 int	work_push(struct sweep *sw, uint32_t uid, const char *raw,
 	    size_t len);
 struct verdict *work_next(struct sweep *sw, int wait);

@@ -650,6 +650,22 @@ imap_drop(struct imap **sp)
 }
 
 void
+imap_cancel(struct imap *s)
+{
+	/* Sticky: libetpan's low stream (socket or TLS) wakes from its
+	 * select() on its cancel pipe, and every later read or write fails
+	 * at once (MAILIMAP_ERROR_STREAM)... */
+	int fd;
+
+	if (s == NULL || s->mi == NULL || s->mi->imap_stream == NULL)
+		return;
+	mailstream_low_cancel(mailstream_get_low(s->mi->imap_stream));
+	/* ... and a poll() on the socket (IDLE) sees it end. */
+	if ((fd = mailimap_idle_get_fd(s->mi)) >= 0)
+		(void)shutdown(fd, SHUT_RDWR);
+}
+
+void
 imap_close(struct imap **sp)
 {
 	struct imap *s = *sp;

@@ -294,6 +294,25 @@ work_sync(struct sweep *sw)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void
+work_rebind(struct sweep *sw)
+{
+	struct work *w = sw->work;
+	int i;
+
+	if (w->threaded)
+		pthread_mutex_lock(&w->mu);
+	w->rs = sw->rs;
+	w->lim = sw->lim;
+	w->user = sw->user;
+	for (i = 0; i < w->nth; i++) {
+		w->t[i].user = sw->user;
+		w->t[i].user.ctx = &w->t[i].db;
+	}
+	if (w->threaded)
+		pthread_mutex_unlock(&w->mu);
+}
+
 /* Hands the messages read so far to the threads (main thread only). */
 static void
 hand(struct work *w)

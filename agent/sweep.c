@@ -662,6 +662,20 @@ sweep_setup(struct sweep *sw, const struct conf *c,
 	work_start(sw, dir, threaded);
 }
 
+void
+sweep_rebind(struct sweep *sw, const struct conf *c,
+    const struct conf_account *a, struct rules_set *rs)
+{
+	sw->conf = c;
+	sw->a = a;
+	sw->rs = rs;
+	sw->dry_run = a->dry_run;
+	strlist_free(&sw->addrs);
+	user_init(sw);
+	work_rebind(sw);
+	sweep_new_session(sw, sw->s);	/* dest[], sent: from the old one */
+}
+
 struct sweep_args {
 	const struct conf *c;
 	const char *cpath, *only;
@@ -675,13 +689,15 @@ static int
 sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 {
 	struct sweep sw;
-	int fd, rc;
+	int fd, wfd = -1, rc;
 
-	rc = account_lock(sa->dir, a->name, &fd);
+	rc = account_lock(a, LOCK_OWNER, &fd);
+	if (rc == 0 && (rc = account_lock(a, LOCK_WORK, &wfd)) != 0)
+		close(fd);	/* an undo is at work */
 	if (rc != 0) {
 		if (rc == 1)
-			log_info("%s: another imapsift is working on this "
-			    "account: skipped", a->name);
+			log_info("%s: another imapsift is working on %s@%s:%u: "
+			    "skipped", a->name, a->user, a->host, a->port);
 		return rc == 1 ? EXIT_OK : EXIT_FAIL;
 	}
 	sweep_setup(&sw, sa->c, a, sa->st, sa->rs, sa->dir, 1);
@@ -698,6 +714,7 @@ sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 			imap_drop(&sw.s);
 	}
 	sweep_free(&sw);
+	close(wfd);
 	close(fd);
 	return rc;
 }

@@ -8,11 +8,23 @@
  *
  * Signals are blocked in every thread and taken in one place, the main
  * thread's sigtimedwait() loop: TERM/INT stop (in-flight moves finish,
- * exit 0 within 5 s), HUP reloads the configs and rules (kept when the
- * new ones are broken), USR1 logs one status line per account.  Rule
- * files changing on disk reload them too.  Started as root with
- * --config-dir, the daemon runs one child per config file as that
- * file's owner instead (watch-super.c).
+ * exit 0 within 5 s), HUP reloads the configs and rules, USR1 logs one
+ * status line per account.  Rule files changing on disk reload them too.
+ * Started as root with --config-dir, the daemon runs one child per config
+ * file as that file's owner instead (watch-super.c).
+ *
+ * Reloading never waits for a thread.  The configs and rule sets loaded
+ * together are a generation (struct gen), reference-counted: the daemon
+ * holds the current one and every thread the one it works with.  A new
+ * generation that does not load is dropped and the running one kept.
+ * One that loads becomes current; a thread whose account settings did
+ * not change keeps running and takes the new generation (its rules) at
+ * the start of its next pass, between passes; a thread whose account
+ * changed or went away is asked to stop (its moves in progress finish)
+ * and, when it has not ended RELOAD_GRACE seconds later (a stalled
+ * FETCH, a long first pass), its connection is cancelled (imap_cancel);
+ * the new thread for a changed account waits for the account lock the
+ * old one holds.  Ended threads are joined by the main loop.
  */
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -23,6 +35,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,16 +51,33 @@
 
 /* Seconds a stop may take before the process exits regardless. */
 #define STOP_GRACE	4
+/* Seconds a thread stopped by a reload may take before its connection
+ * is cancelled. */
+#define RELOAD_GRACE	5
 /* A session that lasted this long resets the reconnect backoff. */
 #define STABLE_SECS	60
 #define BACKOFF_MAX	300		/* cap for connection failures */
 #define AUTH_BACKOFF	300		/* first wait after a refused login */
 #define AUTH_BACKOFF_MAX 3600
 #define LOCK_RETRY	60
+#define LOCK_RETRY_FAST	30	/* tries a second apart first (a reload) */
 #define KEEP_STORE_MAX	100	/* accounts whose stores stay open */
 
+struct gen {			/* one loaded generation of configs */
+	int		 refs;		/* under watch.mu */
+	struct conf	**c;
+	struct rules_set **rs;
+	char		**dir;
+	size_t		 n;
+	size_t		 nacct;
+};
+
 struct acct {
+	struct acct	*next;		/* in watch.list */
 	struct watch	*w;
+	/* The generation the thread works with, and its account there:
+	 * changed by the thread only (adopt), read by others under mu. */
+	struct gen	*g;
 	const struct conf *c;
 	const struct conf_account *a;
 	struct rules_set *rs;
@@ -56,37 +86,35 @@ struct acct {
 	int		 started;
 	struct store	*st;		/* between passes only if keep_store */
 	int		 keep_store;
-	int		 wake;		/* readable once stop is set (shared) */
 	/* Under w->mu. */
-	int		 stop;
+	int		 stop, done, cancelled;
+	int		 idling;	/* waiting in IDLE */
+	double		 stop_at;	/* when stop was asked (mono) */
+	struct imap	*live;		/* the session, for imap_cancel */
+	struct gen	*ng;		/* the generation to take, or NULL */
+	const struct conf *nc;
+	const struct conf_account *na;
+	struct rules_set *nrs;
 	char		 state[64];
 	time_t		 since;
 	size_t		 moved, seen, reconnects;
 	char		 err[512];
 };
 
-struct gen {			/* one loaded generation of configs */
-	struct conf	**c;
-	struct rules_set **rs;
-	char		**dir;
-	size_t		 n;
-	struct acct	*acct;
-	size_t		 nacct;
-	int		 stopfd[2];	/* written once: every thread wakes */
-};
-
 struct watch {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* a thread ended */
+	pthread_cond_t	 napcv;		/* a stop was asked (monotonic) */
+	int		 stopfd[2];	/* written once, on TERM: IDLE ends */
 	size_t		 running;
-	struct gen	 g;
+	struct gen	*g;		/* the current generation */
+	struct acct	*list;		/* every thread not joined yet */
 	char		**paths;	/* the config files of this generation */
 	size_t		 npaths;
 	struct strlist	 base;		/* the -c files */
 	const char	*cdir;		/* --config-dir, read again on HUP */
 	int		 cfd;		/* --config-fd, or -1 */
 	struct strlist	 cur;		/* base + the files of cdir */
-	int		 dry_run;
 	uint64_t	 rules_stamp;
 };
 
@@ -122,20 +150,29 @@ stopping(struct acct *ac)
 	return s;
 }
 
-/* Sleeps up to secs, or until told to stop: 1 when stopping. */
+/* Sleeps up to secs, or until told to stop: 1 when stopping.  No
+ * descriptor of its own per thread: 200 accounts must fit below
+ * FD_SETSIZE (libetpan select()s). */
 static int
 nap(struct acct *ac, double secs)
 {
-	struct pollfd p;
-	double end = mono_now() + secs, left;
+	struct timespec ts;
+	int s;
 
-	while (!stopping(ac) && (left = end - mono_now()) > 0) {
-		p.fd = ac->wake;
-		p.events = POLLIN;
-		p.revents = 0;
-		(void)poll(&p, 1, (int)(left * 1000) + 1);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)secs;
+	ts.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
 	}
-	return stopping(ac);
+	pthread_mutex_lock(&ac->w->mu);
+	while (!ac->stop && pthread_cond_timedwait(&ac->w->napcv,
+	    &ac->w->mu, &ts) != ETIMEDOUT)
+		;
+	s = ac->stop;
+	pthread_mutex_unlock(&ac->w->mu);
+	return s;
 }
 
 /* base doubled per failure (failures >= 1), capped, with +-20% jitter. */
@@ -163,21 +200,90 @@ idle_ms(const struct conf_account *a, double idle_at, double harvest_at)
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;
 }
 
+static void
+gen_free(struct gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		rules_free(&g->rs[i]);
+		conf_free(&g->c[i]);
+		free(g->dir[i]);
+	}
+	free(g->c);
+	free(g->rs);
+	free(g->dir);
+	free(g);
+}
+
+/* Drops a reference to g (NULL is fine), freeing it with the last. */
+static void
+gen_unref(struct watch *w, struct gen *g)
+{
+	int left;
+
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	left = --g->refs;
+	pthread_mutex_unlock(&w->mu);
+	if (left == 0)
+		gen_free(g);
+}
+
+/* Between passes: the generation the main thread handed over, if any. */
+static void
+adopt(struct acct *ac, struct sweep *sw)
+{
+	struct gen *old;
+
+	pthread_mutex_lock(&ac->w->mu);
+	if ((old = ac->ng) == NULL) {
+		pthread_mutex_unlock(&ac->w->mu);
+		return;
+	}
+	old = ac->g;
+	ac->g = ac->ng;
+	ac->c = ac->nc;
+	ac->a = ac->na;
+	ac->rs = ac->nrs;
+	ac->ng = NULL;
+	pthread_mutex_unlock(&ac->w->mu);
+	sweep_rebind(sw, ac->c, ac->a, ac->rs);
+	gen_unref(ac->w, old);
+	log_info("%s: reloaded rules in effect", ac->a->name);
+}
+
 /* One pass.  With many accounts the store is open only for its length,
  * so an idle account holds no file of it: libetpan cannot wait on a
  * descriptor past 1023, and a store takes three. */
 static int
 pass(struct acct *ac, struct sweep *sw, int harvest_now)
 {
-	int r;
+	int r, fd, waited = 0;
 
-	if (ac->st == NULL && store_open_dir(ac->dir, &ac->st) != EXIT_OK)
+	/* An undo (the only other holder while this thread holds the
+	 * account) moves mail: wait for it. */
+	while ((r = account_lock(ac->a, LOCK_WORK, &fd)) != 0) {
+		if (r == -1)
+			return IMAP_TEMP;
+		if (!waited++) {
+			log_info("%s: an undo is at work: waiting", ac->a->name);
+			set_state(ac, "waiting for an undo", NULL);
+		}
+		if (nap(ac, 0.5))
+			return IMAP_OK;
+	}
+	if (ac->st == NULL && store_open_dir(ac->dir, &ac->st) != EXIT_OK) {
+		close(fd);
 		return IMAP_TEMP;
+	}
 	sweep_set_store(sw, ac->st);
 	r = sweep_pass(sw, harvest_now);
 	sweep_set_store(sw, NULL);
 	if (!ac->keep_store)
 		store_close(&ac->st);
+	close(fd);
 	return r;
 }
 
@@ -188,18 +294,19 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 static int
 session(struct acct *ac, struct sweep *sw)
 {
-	const struct conf_account *a = ac->a;
 	double harvest_at = 0, idle_at;
 	size_t moved;
 	int idle, had, harvest_now, w, r;
 
 	idle = imap_has(sw->s, "IDLE");
-	log_info("%s: connected to %s:%u, %s", a->name, a->host, a->port,
-	    idle ? "waiting in IDLE" : "IDLE not offered: polling");
+	log_info("%s: connected to %s:%u, %s", ac->a->name, ac->a->host,
+	    ac->a->port, idle ? "waiting in IDLE" : "IDLE not offered: "
+	    "polling");
 	for (;;) {
+		adopt(ac, sw);
 		moved = sw->moved[0] + sw->moved[1];
 		if ((harvest_now = mono_now() >= harvest_at))
-			harvest_at = mono_now() + a->harvest_interval;
+			harvest_at = mono_now() + ac->a->harvest_interval;
 		r = pass(ac, sw, harvest_now);
 		pthread_mutex_lock(&ac->w->mu);
 		ac->moved += sw->moved[0] + sw->moved[1] - moved;
@@ -215,23 +322,42 @@ session(struct acct *ac, struct sweep *sw)
 			continue;
 		set_state(ac, idle ? "idle" : "polling", "");
 		if (!idle) {
-			if (nap(ac, a->poll_interval))
+			if (nap(ac, ac->a->poll_interval))
 				return IMAP_OK;
 			if ((r = imap_noop(sw->s)) != IMAP_OK)
 				return r;
 			continue;
 		}
 		idle_at = mono_now();
-		if ((r = imap_idle_start(sw->s, &had)) != IMAP_OK) {
+		/* A reload stopping this thread cancels the connection
+		 * while it idles (acct_stop): nothing is in flight. */
+		pthread_mutex_lock(&ac->w->mu);
+		if (ac->stop) {
+			pthread_mutex_unlock(&ac->w->mu);
+			return IMAP_OK;
+		}
+		ac->idling = 1;
+		pthread_mutex_unlock(&ac->w->mu);
+		r = imap_idle_start(sw->s, &had);
+		if (r != IMAP_OK) {
+			pthread_mutex_lock(&ac->w->mu);
+			ac->idling = 0;
+			pthread_mutex_unlock(&ac->w->mu);
 			if (!imap_alive(sw->s))
 				return r;
 			log_warnx("%s: IDLE refused (%s): polling",
-			    a->name, imap_error(sw->s));
+			    ac->a->name, imap_error(sw->s));
 			idle = 0;
 			continue;
 		}
-		w = had ? 1 : imap_idle_wait(sw->s, ac->wake,
-		    idle_ms(a, idle_at, harvest_at));
+		w = had ? 1 : imap_idle_wait(sw->s, ac->w->stopfd[0],
+		    idle_ms(ac->a, idle_at, harvest_at));
+		pthread_mutex_lock(&ac->w->mu);
+		ac->idling = 0;
+		had = ac->stop && ac->stop_at != HUGE_VAL;
+		pthread_mutex_unlock(&ac->w->mu);
+		if (had)		/* cancelled by a reload */
+			return IMAP_OK;
 		if ((r = imap_idle_done(sw->s)) != IMAP_OK)
 			return r;
 		if (w == -1)
@@ -241,37 +367,50 @@ session(struct acct *ac, struct sweep *sw)
 	}
 }
 
+/* Publishes s for imap_cancel (NULL: withdraws it); cancels it at once
+ * when that was asked before it was there. */
+static void
+set_live(struct acct *ac, struct imap *s)
+{
+	pthread_mutex_lock(&ac->w->mu);
+	ac->live = s;
+	if (s != NULL && ac->cancelled)
+		imap_cancel(s);
+	pthread_mutex_unlock(&ac->w->mu);
+}
+
 static void *
 acct_main(void *arg)
 {
 	struct acct *ac = arg;
-	const struct conf_account *a = ac->a;
 	struct sweep sw;
 	struct imap *s;
 	char why[1024], last[1024] = "";
-	unsigned fails = 0, authfails = 0;
+	unsigned fails = 0, authfails = 0, tries = 0;
 	double t0;
 	int lockfd = -1, rc, r;
 
 	set_state(ac, "starting", NULL);
 	while (!stopping(ac)) {
-		rc = account_lock(ac->dir, a->name, &lockfd);
+		rc = account_lock(ac->a, LOCK_OWNER, &lockfd);
 		if (rc == 0)
 			break;
 		if (rc == 1 && last[0] == '\0') {
 			log_info("%s: another imapsift is working on this "
-			    "account: waiting", a->name);
+			    "account: waiting", ac->a->name);
 			snprintf(last, sizeof(last), "locked");
 		}
 		set_state(ac, "waiting for the lock", NULL);
-		nap(ac, LOCK_RETRY);
+		/* After a reload the old thread may still hold it a moment. */
+		nap(ac, ++tries <= LOCK_RETRY_FAST ? 1 : LOCK_RETRY);
 	}
 	last[0] = '\0';
 	if (lockfd != -1)
-		sweep_setup(&sw, ac->c, a, NULL, ac->rs, ac->dir, 0);
+		sweep_setup(&sw, ac->c, ac->a, NULL, ac->rs, ac->dir, 0);
 	while (lockfd != -1 && !stopping(ac)) {
+		adopt(ac, &sw);
 		set_state(ac, "connecting", NULL);
-		rc = account_open(a, &s, why, sizeof(why));
+		rc = account_open(ac->a, &s, why, sizeof(why));
 		if (rc != EXIT_OK) {
 			if (strcmp(why, last) != 0)	/* once per change */
 				log_warnx("%s", why);
@@ -285,16 +424,18 @@ acct_main(void *arg)
 				nap(ac, backoff(++fails, 1, BACKOFF_MAX));
 			continue;
 		}
+		set_live(ac, s);
 		if (last[0] != '\0')
-			log_info("%s: connection back", a->name);
+			log_info("%s: connection back", ac->a->name);
 		last[0] = '\0';
 		authfails = 0;
 		t0 = mono_now();
 		sweep_new_session(&sw, s);
 		r = session(ac, &sw);
-		snprintf(why, sizeof(why), "%s: connection lost: %s", a->name,
-		    imap_error(s)[0] != '\0' ? imap_error(s) :
+		snprintf(why, sizeof(why), "%s: connection lost: %s",
+		    ac->a->name, imap_error(s)[0] != '\0' ? imap_error(s) :
 		    r == IMAP_TEMP ? "temporary failure" : "server error");
+		set_live(ac, NULL);
 		if (imap_alive(s) && stopping(ac))
 			imap_close(&s);
 		else
@@ -318,8 +459,12 @@ acct_main(void *arg)
 	}
 	if (ac->st != NULL)
 		store_close(&ac->st);
-	set_state(ac, "stopped", NULL);
 	pthread_mutex_lock(&ac->w->mu);
+	if (ac->cancelled)
+		log_info("%s: stopped (its connection was cancelled)",
+		    ac->a->name);
+	snprintf(ac->state, sizeof(ac->state), "stopped");
+	ac->done = 1;
 	ac->w->running--;
 	pthread_cond_broadcast(&ac->w->cv);
 	pthread_mutex_unlock(&ac->w->mu);
@@ -372,33 +517,19 @@ all_rules_stamp(const struct gen *g)
 	return t;
 }
 
-static void
-gen_free(struct gen *g)
-{
-	size_t i;
-
-	for (i = 0; i < g->n; i++) {
-		rules_free(&g->rs[i]);
-		conf_free(&g->c[i]);
-		free(g->dir[i]);
-	}
-	free(g->c);
-	free(g->rs);
-	free(g->dir);
-	free(g->acct);
-	memset(g, 0, sizeof(*g));
-}
-
-/* Loads every config and its rules; -1 (everything printed) when one is
- * broken or there is no account at all. */
-static int
-gen_load(struct watch *w, struct gen *g)
+/* Loads every config and its rules: a generation with one reference,
+ * or NULL (everything printed) when one is broken or there is no
+ * account at all. */
+static struct gen *
+gen_load(struct watch *w)
 {
 	struct store *st;
+	struct gen *g;
 	char dir[4096];
-	size_t i, j, k;
+	size_t i;
 
-	memset(g, 0, sizeof(*g));
+	g = xcalloc(1, sizeof(*g));
+	g->refs = 1;
 	g->c = xcalloc(w->npaths, sizeof(*g->c));
 	g->rs = xcalloc(w->npaths, sizeof(*g->rs));
 	g->dir = xcalloc(w->npaths, sizeof(*g->dir));
@@ -425,68 +556,109 @@ gen_load(struct watch *w, struct gen *g)
 		    "other files" : "");
 		goto fail;
 	}
-	g->acct = xcalloc(g->nacct, sizeof(*g->acct));
-	for (i = 0, k = 0; i < g->n; i++)
-		for (j = 0; j < g->c[i]->naccounts; j++, k++) {
-			g->acct[k].w = w;
-			g->acct[k].c = g->c[i];
-			g->acct[k].a = &g->c[i]->accounts[j];
-			g->acct[k].rs = g->rs[i];
-			snprintf(g->acct[k].dir, sizeof(g->acct[k].dir), "%s",
-			    g->dir[i]);
-		}
-	return 0;
+	return g;
 fail:
 	gen_free(g);
-	return -1;
+	return NULL;
 }
 
+/* A thread for account j of config i of g (which it holds a reference
+ * to), started. */
 static void
-gen_start(struct watch *w, struct gen *g)
+acct_start(struct watch *w, struct gen *g, size_t i, size_t j)
 {
 	struct acct *ac;
-	size_t i;
 	int r;
 
-	if (pipe(g->stopfd) == -1)
-		fatal("pipe");
-	set_nonblock_cloexec(g->stopfd[0]);
-	set_nonblock_cloexec(g->stopfd[1]);
-	for (i = 0; i < g->nacct; i++) {
-		ac = &g->acct[i];
-		ac->wake = g->stopfd[0];
-		/* Five descriptors each (socket, lock, store) fit below
-		 * FD_SETSIZE with room to spare up to this many. */
-		ac->keep_store = g->nacct <= KEEP_STORE_MAX;
-		pthread_mutex_lock(&w->mu);
-		w->running++;
-		pthread_mutex_unlock(&w->mu);
-		/* Signals stay blocked: the main thread's mask is inherited. */
-		if ((r = pthread_create(&ac->th, NULL, acct_main, ac)) != 0) {
-			errno = r;
-			fatal("%s: pthread_create", ac->a->name);
-		}
-		ac->started = 1;
+	ac = xcalloc(1, sizeof(*ac));
+	ac->w = w;
+	ac->g = g;
+	ac->c = g->c[i];
+	ac->a = &g->c[i]->accounts[j];
+	ac->rs = g->rs[i];
+	snprintf(ac->dir, sizeof(ac->dir), "%s", g->dir[i]);
+	/* Seven descriptors each (socket, libetpan's cancel pipe, locks,
+	 * store) fit below FD_SETSIZE with room to spare up to this many. */
+	ac->keep_store = g->nacct <= KEEP_STORE_MAX;
+	pthread_mutex_lock(&w->mu);
+	g->refs++;
+	w->running++;
+	ac->next = w->list;
+	w->list = ac;
+	pthread_mutex_unlock(&w->mu);
+	/* Signals stay blocked: the main thread's mask is inherited. */
+	if ((r = pthread_create(&ac->th, NULL, acct_main, ac)) != 0) {
+		errno = r;
+		fatal("%s: pthread_create", ac->a->name);
 	}
+	ac->started = 1;
 }
 
-/* Asks every thread of g to stop and waits for them, at most until
- * deadline (monotonic seconds): 0 when all ended. */
+/* Asks ac to stop (the caller holds w->mu); for a reload, a thread
+ * waiting in IDLE has its connection cancelled at once (nothing is in
+ * flight), a busy one RELOAD_GRACE seconds later (reap). */
+static void
+acct_stop(struct acct *ac, int reload)
+{
+	if (ac->stop)
+		return;
+	ac->stop = 1;
+	ac->stop_at = reload ? mono_now() : HUGE_VAL;
+	pthread_cond_broadcast(&ac->w->napcv);
+	if (reload && ac->idling && ac->live != NULL)
+		imap_cancel(ac->live);
+}
+
+/* Joins the threads that ended; cancels the connections of those asked
+ * to stop by a reload more than RELOAD_GRACE seconds ago. */
+static void
+reap(struct watch *w)
+{
+	struct acct **pp, *ac;
+	double now = mono_now();
+
+	pthread_mutex_lock(&w->mu);
+	for (pp = &w->list; (ac = *pp) != NULL; ) {
+		if (!ac->done) {
+			if (ac->stop && !ac->cancelled &&
+			    now - ac->stop_at >= RELOAD_GRACE) {
+				log_info("%s: still busy %d s after the reload: "
+				    "cancelling its connection", ac->a->name,
+				    RELOAD_GRACE);
+				ac->cancelled = 1;
+				if (ac->live != NULL)
+					imap_cancel(ac->live);
+			}
+			pp = &ac->next;
+			continue;
+		}
+		*pp = ac->next;
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(ac->th, NULL);
+		gen_unref(w, ac->ng);
+		gen_unref(w, ac->g);
+		free(ac);
+		pthread_mutex_lock(&w->mu);
+		pp = &w->list;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Asks every thread to stop and waits for them, at most until deadline
+ * (monotonic seconds): 0 when all ended (and are joined). */
 static int
-gen_stop(struct watch *w, struct gen *g, double deadline)
+stop_all(struct watch *w, double deadline)
 {
 	struct timespec ts;
+	struct acct *ac;
 	double t;
-	size_t i;
 	int late = 0;
 
 	pthread_mutex_lock(&w->mu);
-	for (i = 0; i < g->nacct; i++)
-		g->acct[i].stop = 1;
-	pthread_mutex_unlock(&w->mu);
-	if (g->nacct > 0)
-		(void)!write(g->stopfd[1], "x", 1);
-	pthread_mutex_lock(&w->mu);
+	/* Never cancelled: moves finish, IDLE ends with DONE, LOGOUT. */
+	for (ac = w->list; ac != NULL; ac = ac->next)
+		acct_stop(ac, 0);
+	(void)!write(w->stopfd[1], "x", 1);
 	while (w->running > 0 && !late) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		t = deadline - mono_now();
@@ -505,13 +677,7 @@ gen_stop(struct watch *w, struct gen *g, double deadline)
 	pthread_mutex_unlock(&w->mu);
 	if (late)
 		return -1;
-	for (i = 0; i < g->nacct; i++)
-		if (g->acct[i].started)
-			pthread_join(g->acct[i].th, NULL);
-	if (g->nacct > 0) {
-		close(g->stopfd[0]);
-		close(g->stopfd[1]);
-	}
+	reap(w);
 	return 0;
 }
 
@@ -519,23 +685,18 @@ static void
 status(struct watch *w)
 {
 	struct acct *ac;
-	size_t i;
 	time_t now = time(NULL);
 
 	pthread_mutex_lock(&w->mu);
-	for (i = 0; i < w->g.nacct; i++) {
-		ac = &w->g.acct[i];
+	for (ac = w->list; ac != NULL; ac = ac->next)
 		log_info("%s: %s for %lds, %zu seen, %zu moved, %zu "
 		    "reconnect%s%s%s", ac->a->name, ac->state,
 		    (long)(now - ac->since), ac->seen, ac->moved,
 		    ac->reconnects, ac->reconnects == 1 ? "" : "s",
 		    ac->err[0] != '\0' ? "; last error: " : "", ac->err);
-	}
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* HUP or changed rule files: the new generation replaces the running one
- * only when all of it loads. */
 /* w->cur: the -c files, then those of --config-dir as they are now. */
 static int
 config_files(struct watch *w)
@@ -556,35 +717,140 @@ config_files(struct watch *w)
 	return 0;
 }
 
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+list_same(const struct conf_list *a, const struct conf_list *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Whether an account's settings are the same in both configs (its
+ * store directory too): then its thread keeps running. */
+static int
+acct_same(const struct conf_account *a, const char *adir,
+    const struct conf_account *b, const char *bdir)
+{
+	return strcmp(adir, bdir) == 0 && str_same(a->name, b->name) &&
+	    str_same(a->host, b->host) && a->port == b->port &&
+	    a->tls == b->tls && str_same(a->ca_file, b->ca_file) &&
+	    str_same(a->user, b->user) && str_same(a->password, b->password) &&
+	    str_same(a->password_command, b->password_command) &&
+	    a->auth == b->auth && list_same(&a->addresses, &b->addresses) &&
+	    list_same(&a->watch, &b->watch) && list_same(&a->sent, &b->sent) &&
+	    str_same(a->junk, b->junk) &&
+	    str_same(a->backscatter, b->backscatter) &&
+	    a->first_run_days == b->first_run_days &&
+	    a->max_fetch_bytes == b->max_fetch_bytes &&
+	    a->dry_run == b->dry_run &&
+	    a->unknown_bounce == b->unknown_bounce &&
+	    a->timeout == b->timeout && a->idle_refresh == b->idle_refresh &&
+	    a->poll_interval == b->poll_interval &&
+	    a->harvest_interval == b->harvest_interval;
+}
+
+/* HUP or changed rule files: a new generation, kept only when all of it
+ * loads; then each thread keeps running on it, or is replaced. */
 static void
 reload(struct watch *w, const char *why)
 {
-	struct gen g;
+	struct gen *g, *old, *drop;
+	struct acct *ac, *list;
+	const struct conf_account *na, *ca;
+	size_t i, j, kept = 0, restarted = 0, started = 0, stopped = 0;
+	char *match;
+	size_t nold = 0, k;
+	int start;
 
 	log_info("reloading (%s)", why);
-	if (config_files(w) == -1 || gen_load(w, &g) == -1) {
+	if (config_files(w) == -1 || (g = gen_load(w)) == NULL) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and rules");
-		w->rules_stamp = all_rules_stamp(&w->g);
+		w->rules_stamp = all_rules_stamp(w->g);
 		return;
 	}
-	if (gen_stop(w, &w->g, mono_now() + 30) == -1)
-		fatalx("reload: the account threads did not stop");
-	gen_free(&w->g);
+	/* The threads running now (the main thread alone adds to the
+	 * list, so it stays as it is below but for its done flags). */
+	pthread_mutex_lock(&w->mu);
+	list = w->list;
+	for (ac = list; ac != NULL; ac = ac->next)
+		nold++;
+	pthread_mutex_unlock(&w->mu);
+	match = xcalloc(nold + 1, 1);
+	for (i = 0; i < g->n; i++)
+		for (j = 0; j < g->c[i]->naccounts; j++) {
+			na = &g->c[i]->accounts[j];
+			pthread_mutex_lock(&w->mu);
+			for (ac = list, k = 0; ac != NULL; ac = ac->next, k++) {
+				ca = ac->ng != NULL ? ac->na : ac->a;
+				if (!ac->stop && !match[k] &&
+				    strcmp(ac->c->path, g->c[i]->path) == 0 &&
+				    strcmp(ca->name, na->name) == 0)
+					break;
+			}
+			drop = NULL;
+			start = ac == NULL;
+			if (ac != NULL) {
+				match[k] = 1;
+				if (acct_same(ca, ac->dir, na, g->dir[i])) {
+					drop = ac->ng;
+					ac->ng = g;
+					g->refs++;
+					ac->nc = g->c[i];
+					ac->na = na;
+					ac->nrs = g->rs[i];
+					kept++;
+				} else {
+					acct_stop(ac, 1);
+					restarted++;
+					start = 1;
+				}
+			}
+			pthread_mutex_unlock(&w->mu);
+			gen_unref(w, drop);
+			if (ac == NULL)
+				started++;
+			if (start)
+				acct_start(w, g, i, j);
+		}
+	pthread_mutex_lock(&w->mu);
+	for (ac = list, k = 0; ac != NULL; ac = ac->next, k++)
+		if (!match[k] && !ac->stop) {
+			acct_stop(ac, 1);
+			stopped++;
+		}
+	pthread_mutex_unlock(&w->mu);
+	free(match);
+	old = w->g;
 	w->g = g;
-	w->rules_stamp = all_rules_stamp(&w->g);
-	gen_start(w, &w->g);
-	log_info("reloaded: %zu account%s", g.nacct, g.nacct == 1 ? "" :
-	    "s");
+	gen_unref(w, old);
+	w->rules_stamp = all_rules_stamp(w->g);
+	log_info("reloaded: %zu account%s: %zu kept running (the new rules "
+	    "from their next pass), %zu restarted, %zu started, %zu stopped",
+	    g->nacct, g->nacct == 1 ? "" : "s", kept, restarted, started,
+	    stopped);
 }
 
-/* The main thread: signals, and the rule files' timestamps. */
+/* The main thread: signals, the rule files' timestamps, ended threads. */
 static int
 serve(struct watch *w)
 {
-	struct timespec ts = { 2, 0 };
+	struct timespec ts = { 1, 0 };
 	sigset_t set;
 	uint64_t t;
+	double check_at = mono_now() + 2;
 	int sig;
 
 	sigemptyset(&set);
@@ -599,17 +865,18 @@ serve(struct watch *w)
 		case SIGINT:
 			log_info("stopping (%s)", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
-			if (gen_stop(w, &w->g, mono_now() + STOP_GRACE) == -1) {
+			if (stop_all(w, mono_now() + STOP_GRACE) == -1) {
 				log_warnx("stopping: some accounts were still "
 				    "busy; their unfinished moves stay "
 				    "pending and are settled on the next "
 				    "start");
-				/* Threads still run on this generation:
+				/* Threads still run on these generations:
 				 * leave without tearing anything down. */
 				fflush(NULL);
 				_exit(EXIT_OK);
 			}
-			gen_free(&w->g);
+			gen_unref(w, w->g);
+			w->g = NULL;
 			return EXIT_OK;
 		case SIGHUP:
 			reload(w, "SIGHUP");
@@ -618,10 +885,14 @@ serve(struct watch *w)
 			status(w);
 			break;
 		default:
-			t = all_rules_stamp(&w->g);
+			break;
+		}
+		reap(w);
+		if (mono_now() >= check_at) {
+			check_at = mono_now() + 2;
+			t = all_rules_stamp(w->g);
 			if (t != w->rules_stamp)
 				reload(w, "rule files changed");
-			break;
 		}
 	}
 }
@@ -679,8 +950,9 @@ cmd_watch(int argc, char **argv)
 	const char *cdir = NULL, *def;
 	struct rlimit rl;
 	sigset_t all;
+	pthread_condattr_t ca;
 	char abs[PATH_MAX], absdir[PATH_MAX], *end;
-	size_t i;
+	size_t i, j;
 	ssize_t n;
 	long cfd = -1;
 	int ch, fg = 0, sl = 0, verbose = 0, rc;
@@ -799,6 +1071,14 @@ cmd_watch(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.napcv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pipe(w.stopfd) == -1)
+		fatal("pipe");
+	set_nonblock_cloexec(w.stopfd[0]);
+	set_nonblock_cloexec(w.stopfd[1]);
 	w.base = paths;
 	w.cdir = cdir != NULL ? absdir : NULL;
 	w.cfd = (int)cfd;
@@ -807,7 +1087,7 @@ cmd_watch(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	if (gen_load(&w, &w.g) == -1) {
+	if ((w.g = gen_load(&w)) == NULL) {
 		strlist_free(&w.base);
 		strlist_free(&w.cur);
 		return EXIT_CONFIG;
@@ -816,10 +1096,12 @@ cmd_watch(int argc, char **argv)
 		fatal("daemon");
 	if (!fg)
 		log_syslog(1);
-	log_info("watching %zu account%s", w.g.nacct, w.g.nacct == 1 ? "" :
-	    "s");
-	w.rules_stamp = all_rules_stamp(&w.g);
-	gen_start(&w, &w.g);
+	log_info("watching %zu account%s", w.g->nacct, w.g->nacct == 1 ?
+	    "" : "s");
+	w.rules_stamp = all_rules_stamp(w.g);
+	for (i = 0; i < w.g->n; i++)
+		for (j = 0; j < w.g->c[i]->naccounts; j++)
+			acct_start(&w, w.g, i, j);
 	rc = serve(&w);
 	strlist_free(&w.base);
 	strlist_free(&w.cur);

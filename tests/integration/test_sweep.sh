@@ -15,6 +15,9 @@ lockpid=
 trap '[ -n "$lockpid" ] && kill "$lockpid" 2>/dev/null; dovecot_stop
     rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
+# The account locks go to $XDG_STATE_HOME/imapsift/locks: this test's own.
+XDG_STATE_HOME=$tmp/xdg
+export XDG_STATE_HOME
 pass=0 fail=0
 
 ok() { pass=$((pass + 1)); echo "ok $1"; }
@@ -179,9 +182,10 @@ st=$(awk -F '\t' -v u="$uid" '$5 == u && $6 == "Junk" { print $9 }' \
 [ "$st" = "done failed " ] &&
     ok crash_log || no crash_log "$(head -n 3 "$tmp/log")"
 
-# A second sweep while the lock is held skips quietly.
+# A second sweep while the lock is held skips quietly.  The lock is
+# named after the server mailbox, in $XDG_STATE_HOME/imapsift/locks.
 # (-o: the lock is flock's own, so killing it frees the lock)
-flock -o "$tmp/state/alice.lock" sleep 5 &
+flock -o "$(ls "$XDG_STATE_HOME"/imapsift/locks/alice@localhost:"$IMAPS_PORT"-*.lock)" sleep 5 &
 lockpid=$!
 sleep 0.3
 t0=$(date +%s)
