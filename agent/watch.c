@@ -283,6 +283,8 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 	sweep_set_store(sw, NULL);
 	if (!ac->keep_store)
 		store_close(&ac->st);
+	else
+		store_checkpoint(ac->st);	/* keep the WAL small */
 	close(fd);
 	return r;
 }
