@@ -250,6 +250,79 @@ rules_free(struct rules_set **rs)
 	*rs = NULL;
 }
 
+/* The label every learned set carries in its one file slot, to tell its
+ * hits from list files' (rules_hit_learned). */
+static const char learned_mark[] = "\001learned";
+
+int
+rules_learned_new(struct rules_set **rs_r, const char *label,
+    unsigned default_cc)
+{
+	struct rules_opts opts;
+	struct rules_set *rs;
+	size_t n;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.default_cc = default_cc;
+	*rs_r = NULL;
+	if ((rs = set_new(&opts)) == NULL)
+		return -1;
+	rs->files = calloc(1, sizeof(*rs->files));
+	n = sizeof(learned_mark) + strlen(label);
+	if (rs->files != NULL)
+		rs->files[0].path = malloc(n);
+	if (rs->files == NULL || rs->files[0].path == NULL) {
+		rules_free(&rs);
+		return -1;
+	}
+	/* The mark sits after the label's NUL: hit->file reads as label. */
+	memcpy(rs->files[0].path, label, strlen(label) + 1);
+	memcpy(rs->files[0].path + strlen(label) + 1, learned_mark + 1,
+	    sizeof(learned_mark) - 1);
+	rs->files[0].weight = 1;
+	rs->nfiles = rs->fcap = 1;
+	*rs_r = rs;
+	return 0;
+}
+
+int
+rules_hit_learned(const struct rules_hit *hit)
+{
+	const char *f = hit->file;
+
+	return f != NULL && strcmp(f + strlen(f) + 1, learned_mark + 1) == 0;
+}
+
+int
+rules_learned_add(struct rules_set *rs, enum rules_kind kind,
+    const char *value, int exact)
+{
+	char host[RULES_HOST_MAX];
+	unsigned line;
+	size_t len = strlen(value);
+
+	line = (unsigned)(rules_count(rs, RULES_DOMAIN) +
+	    rules_count(rs, RULES_PHONE) + rules_count(rs, RULES_PHRASE) + 1);
+	switch (kind) {
+	case RULES_DOMAIN:
+		if (rules_norm_host(value, host, sizeof(host)) == -1)
+			return 0;
+		return rules_strset_add(rs->dom, host, 0, line,
+		    exact || rules_is_ip(host));
+	case RULES_PHONE:
+		if (len < 7 || strspn(value, "0123456789") != len)
+			return 0;
+		return rules_strset_add(rs->phone, value, 0, line, 0);
+	case RULES_PHRASE:
+		if (strchr(value, ' ') == NULL)
+			return 0;
+		return rules_phrases_add(rs->phr, value, len, value, 0, line) ==
+		    1 ? 1 : 0;
+	default:
+		return 0;
+	}
+}
+
 size_t
 rules_count(const struct rules_set *rs, enum rules_kind kind)
 {

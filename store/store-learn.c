@@ -325,7 +325,7 @@ store_learned_each(struct store *st, const struct store_learned_filter *f,
 		e.active = !e.ham && (e.senders >= 2 || e.manual) &&
 		    e.last_seen >= f->idle_cutoff;
 		n++;
-		if (fn(ctx, &e) != 0) {
+		if (fn != NULL && fn(ctx, &e) != 0) {
 			store_sql_reset(s);
 			return n;
 		}

@@ -375,7 +375,7 @@ struct store_learned_filter {
 };
 
 /* Calls fn for each entry matching f (NULL: all), kind then value order;
- * fn returning non-zero stops.  Returns the number of calls, or -1. */
+ * fn returning non-zero stops; fn NULL only counts.  Returns the number of calls, or -1. */
 long	store_learned_each(struct store *st,
 	    const struct store_learned_filter *f,
 	    int (*fn)(void *ctx, const struct store_learned *e), void *ctx,
