@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "agent.h"
@@ -161,6 +162,33 @@ add(struct learner *L, const struct store_learn_msg *m, const char *kind,
 	return 0;
 }
 
+/*
+ * Under a skip-list domain only a host of one more label than the domain
+ * names a site of its own (shop-x.weebly.com); mail.yahoo.com,
+ * ci3.googleusercontent.com and fr.mail.yahoo.com are the big site's own
+ * machinery, which wanted mail carries as much as spam.
+ */
+static int
+own_site(const char *host, const char *dom)
+{
+	static const char *const service[] = { "www", "mail", "docs",
+	    "drive", "sites", "fonts", "images", "image", "static", "media",
+	    "news", "login", "accounts", "account", "support", "help",
+	    "groups", "maps", "translate", "upload", "photos", "video",
+	    "api", "cdn", "apps", "play", "store", "shop", "click", "links",
+	    "email", "track", "tracking", NULL };
+	size_t hl = strlen(host), dl = strlen(dom), i;
+
+	if (hl <= dl + 5 || host[hl - dl - 1] != '.' ||
+	    memchr(host, '.', hl - dl - 1) != NULL)
+		return 0;
+	for (i = 0; service[i] != NULL; i++)
+		if (strlen(service[i]) == hl - dl - 1 &&
+		    memcmp(host, service[i], hl - dl - 1) == 0)
+			return 0;
+	return 1;
+}
+
 /* The entry a spam host is learned as: ("url", domain) or ("host",
  * host); 0 when it is not learned at all. */
 static int
@@ -172,7 +200,7 @@ host_entry(struct learner *L, const char *host, const char **kind_r,
 	if (harvest_domain(host, dom, domsz) == -1)
 		return 0;
 	if (skipped_domain(L, dom)) {
-		if (strcmp(host, dom) == 0 || strncmp(host, "www.", 4) == 0)
+		if (!own_site(host, dom))
 			return 0;
 		*kind_r = "host";
 		return 1;
@@ -185,6 +213,33 @@ host_entry(struct learner *L, const char *host, const char **kind_r,
 	}
 	*kind_r = "host";
 	return 1;
+}
+
+/* Is dom the domain of a URL in one of msg's List-* header fields?  A
+ * spam that came through a mailing list carries the list's own links,
+ * which every wanted message of the list carries too. */
+static int
+list_domain(const struct rules_msg *msg, const char *dom)
+{
+	char h[RULES_HOST_MAX], d[RULES_HOST_MAX];
+	const char *v, *p, *e;
+	size_t i;
+
+	for (i = 0; i < msg->nhdrs; i++) {
+		if (strncasecmp(msg->hdrs[i].name, "List-", 5) != 0)
+			continue;
+		v = msg->hdrs[i].value;
+		for (p = strchr(v, '<'); p != NULL; p = strchr(e, '<')) {
+			e = strchr(++p, '>');
+			if (e == NULL)
+				break;
+			if (rules_url_host(p, (size_t)(e - p), h,
+			    sizeof(h)) == 0 && harvest_domain(h, d,
+			    sizeof(d)) == 0 && strcmp(d, dom) == 0)
+				return 1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -226,6 +281,8 @@ learn_spam(struct learner *L, const char *raw, size_t len,
 		r = host_entry(L, in.hosts.v[i], &kind, dom, sizeof(dom));
 		if (r == -1)
 			goto done;
+		if (r == 1 && list_domain(msg, dom))
+			continue;
 		val = strcmp(kind, "url") == 0 ? dom : in.hosts.v[i];
 		if (r == 1 && add(L, &m, kind, val) == -1)
 			goto done;

@@ -6,8 +6,11 @@
  * RULES_MINE_WORDS words is a candidate.  Windows that would junk wanted
  * mail or never recur are dropped: a word with a digit (order numbers,
  * prices, dates change from copy to copy) or longer than 24 bytes
- * (tokens, encoded junk), fewer than three words that are not stop words
- * (common English), and any boilerplate word of footers and legal text.
+ * (tokens, encoded junk), fewer than four words of four letters or more
+ * that are not stop words (common English), and any boilerplate word of
+ * footers and legal text; a line of the text with a footer word
+ * (unsubscribe, mailing list, copyright...) is left out whole, so that
+ * the list footer a spam picked up on its way is never learned.
  * Of the rest only those whose hash falls in one RULES_MINE_SAMPLE-th of
  * the hash space are reported: the choice depends on the words alone, so
  * two messages sharing a passage report the same windows of it, and the
@@ -51,6 +54,25 @@ static const char *const boiler_words[] = {
 	"http", "https", "www", "ftp", "mailto", "html", "htm", "php", "asp",
 	"aspx", "cgi", "com", "net", "org",
 };
+
+/* A line holding one of these (ASCII, any case) is a footer line. */
+static const char *const footer_marks[] = {
+	"unsubscribe", "subscri", "listinfo", "mailman", "mailing list",
+	"copyright", "rights reserved", "privacy", "newsletter", "opt-out",
+	"opt out", "disclaimer", "confidential", "you are receiving",
+	"you received this", "sent from my", "http", "www.",
+};
+
+static int
+footer_line(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(footer_marks) / sizeof(footer_marks[0]); i++)
+		if (rules_bounce_find(s, len, footer_marks[i]) != NULL)
+			return 1;
+	return 0;
+}
 
 static int
 in_table(const char *const *tab, size_t n, const char *w, size_t len)
@@ -143,10 +165,10 @@ window(struct mine *m, const struct word *w, size_t k)
 	for (i = 0; i < RULES_MINE_WORDS; i++) {
 		if (first[i].cls == W_BAD)
 			return;
-		if (first[i].cls != W_STOP && first[i].len >= 3)
+		if (first[i].cls != W_STOP && first[i].len >= 4)
 			content++;
 	}
-	if (content < 3)
+	if (content < 4)
 		return;
 	len = (size_t)(w[k].p + w[k].len - first->p);
 	if (len >= sizeof(buf))
@@ -196,14 +218,16 @@ rules_mine_phrases(const struct rules_msg *msg, unsigned max,
 {
 	const struct rules_part *p;
 	struct mine *m;
-	size_t budget = RULES_MINE_BYTES, len, n, i;
-	char *fold;
+	size_t budget = RULES_MINE_BYTES, len, n, i, o, e;
+	char *fold, *keep;
 
 	m = calloc(1, sizeof(*m));
 	fold = malloc(RULES_MINE_BYTES + 1);
-	if (m == NULL || fold == NULL) {
+	keep = malloc(RULES_MINE_BYTES + 1);
+	if (m == NULL || fold == NULL || keep == NULL) {
 		free(m);
 		free(fold);
+		free(keep);
 		return;
 	}
 	m->fn = fn;
@@ -215,9 +239,21 @@ rules_mine_phrases(const struct rules_msg *msg, unsigned max,
 			continue;
 		len = p->len < budget ? p->len : budget;
 		budget -= len;
-		n = rules_fold(p->text, len, fold);
+		/* The lines that are not footer lines, joined. */
+		for (o = 0, n = 0; o < len; o = e + 1) {
+			e = o;
+			while (e < len && p->text[e] != '\n')
+				e++;
+			if (!footer_line(p->text + o, e - o)) {
+				memcpy(keep + n, p->text + o, e - o);
+				n += e - o;
+				keep[n++] = '\n';
+			}
+		}
+		n = rules_fold(keep, n, fold);
 		mine_text(m, fold, n);
 	}
+	free(keep);
 	free(fold);
 	free(m);
 }

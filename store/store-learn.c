@@ -442,3 +442,66 @@ store_learn_stats(struct store *st, int64_t *entries_r, int64_t *msgs_r,
 	store_sql_reset(s);
 	return 0;
 }
+
+int
+store_seen_add(struct store *st, const char *account, const char *msgid,
+    time_t when, char *err, size_t errlen)
+{
+	char key[STORE_MSGID_MAX];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (msgid == NULL || store_msgid_key(msgid, key, sizeof(key)) == -1)
+		return 0;
+	s = store_sql_stmt(st, STORE_SQL_SEEN_ADD,
+	    "INSERT OR REPLACE INTO seen_msg (account, key, time)"
+	    " VALUES (?1, ?2, ?3)", err, errlen);
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(s, 3, when_or_now(when));
+	if (rc != SQLITE_OK)
+		return store_sql_bind_failed(st, s, err, errlen);
+	return store_sql_exec(st, s, err, errlen);
+}
+
+/* One row or none for (key, a2). */
+static int
+key_lookup(struct store *st, enum store_sql slot, const char *sql,
+    const char *a2, const char *msgid, char *err, size_t errlen)
+{
+	char key[STORE_MSGID_MAX];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (msgid == NULL || store_msgid_key(msgid, key, sizeof(key)) == -1)
+		return 0;
+	if ((s = store_sql_stmt(st, slot, sql, err, errlen)) == NULL)
+		return -1;
+	rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (a2 != NULL)
+		rc |= sqlite3_bind_text(s, 2, a2, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return store_sql_bind_failed(st, s, err, errlen);
+	rc = store_sql_step(st, s, err, errlen);
+	if (rc == 1)
+		store_sql_reset(s);
+	return rc;
+}
+
+int
+store_seen_has(struct store *st, const char *account, const char *msgid,
+    char *err, size_t errlen)
+{
+	return key_lookup(st, STORE_SQL_SEEN_HAS, "SELECT 1 FROM seen_msg"
+	    " WHERE key = ?1 AND account = ?2", account, msgid, err, errlen);
+}
+
+int
+store_learn_has_msg(struct store *st, const char *msgid, char *err,
+    size_t errlen)
+{
+	return key_lookup(st, STORE_SQL_LEARN_HAS_MSG, "SELECT 1 FROM"
+	    " learned_msg WHERE msgid = ?1", NULL, msgid, err, errlen);
+}

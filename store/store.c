@@ -291,7 +291,9 @@ migrate_v1(struct store *st, char *err, size_t errlen)
  * seen in spam, with its evidence; learned_msg one row per spam message
  * learned from (deduplicated by Message-ID), learned_src links an entry
  * to at most STORE_LEARN_SRCMAX of its messages (for distinct senders and
- * explain).  fp_evidence, from version 1, is the ham evidence.  meta
+ * explain).  fp_evidence, from version 1, is the ham evidence; seen_msg
+ * the Message-IDs of mail sweep left in a watched mailbox (so a copy that
+ * turns up in Junk was moved there by the user).  meta
  * "learn_gen" counts changes to either, so a reader reloads its active
  * set only when it moved.
  */
@@ -316,6 +318,10 @@ migrate_v2(struct store *st, char *err, size_t errlen)
 	    " entry INTEGER NOT NULL REFERENCES learned(id) ON DELETE CASCADE,"
 	    " msg INTEGER NOT NULL REFERENCES learned_msg(id),"
 	    " PRIMARY KEY (entry, msg)) WITHOUT ROWID;"
+	    "CREATE TABLE seen_msg ("
+	    " account TEXT NOT NULL, key TEXT NOT NULL,"
+	    " time INTEGER NOT NULL,"
+	    " PRIMARY KEY (account, key)) WITHOUT ROWID;"
 	    "INSERT OR IGNORE INTO meta (key, value) VALUES ('learn_gen', 0);"
 	    "CREATE TRIGGER learn_gen_fp AFTER INSERT ON fp_evidence BEGIN"
 	    " UPDATE meta SET value = value + 1 WHERE key = 'learn_gen'; END;"

@@ -342,6 +342,16 @@ struct store_learn_msg {
 	int64_t	 id;
 };
 
+/* Mail sweep judged and left in a watched mailbox of account: seen_add
+ * records msgid (invalid ones are ignored: 0), seen_has answers 1/0/-1. */
+int	store_seen_add(struct store *st, const char *account,
+	    const char *msgid, time_t when, char *err, size_t errlen);
+int	store_seen_has(struct store *st, const char *account,
+	    const char *msgid, char *err, size_t errlen);
+/* 1 when a spam message with msgid was learned from, 0 if not, -1. */
+int	store_learn_has_msg(struct store *st, const char *msgid, char *err,
+	    size_t errlen);
+
 /* Records m and sets m->id; returns 1, or 0 when a message with the same
  * Message-ID was learned before (nothing is recorded: do not learn it
  * again), or -1.  source must be non-empty. */
@@ -437,6 +447,7 @@ enum store_sql {
 	STORE_SQL_LEARN_GEN_BUMP, STORE_SQL_LEARN_GEN, STORE_SQL_LEARN_EACH,
 	STORE_SQL_LEARN_SOURCES, STORE_SQL_LEARN_FORGET,
 	STORE_SQL_LEARN_FORGET_ANY, STORE_SQL_LEARN_STATS,
+	STORE_SQL_SEEN_ADD, STORE_SQL_SEEN_HAS, STORE_SQL_LEARN_HAS_MSG,
 	STORE_SQL_COUNT
 };
 

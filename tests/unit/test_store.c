@@ -872,6 +872,14 @@ test_learned(void)
 	    sizeof(err)), 0);
 	T_STREQ(learned_list(st, 1, 0), "phrase:buy cheap diplomas from "
 	    "prestigious schools/2/2/A");
+	T_INTEQ(store_learn_has_msg(st, "<3@B>", err, sizeof(err)), 1);
+	T_INTEQ(store_learn_has_msg(st, "<4@b>", err, sizeof(err)), 0);
+	/* Mail left in a watched mailbox. */
+	T_INTEQ(store_seen_has(st, "acct", "<k@x>", err, sizeof(err)), 0);
+	T_INTEQ(store_seen_add(st, "acct", "<k@X>", 0, err, sizeof(err)), 0);
+	T_INTEQ(store_seen_has(st, "acct", "<k@x>", err, sizeof(err)), 1);
+	T_INTEQ(store_seen_has(st, "other", "<k@x>", err, sizeof(err)), 0);
+	T_INTEQ(store_seen_add(st, "acct", "<>", 0, err, sizeof(err)), 0);
 	/* Bad input. */
 	T_INTEQ(learn1(st, "<9@a>", "x@a", "", 0, 0, NULL, NULL), -1);
 	T_INTEQ(store_learned_forget(st, NULL, "", err, sizeof(err)), -1);
@@ -893,7 +901,8 @@ test_migrate_v1(void)
 	    0);
 	store_close(&st);
 	T_INTEQ(sqlite3_open(p, &db), SQLITE_OK);
-	T_INTEQ(sqlite3_exec(db, "DROP TABLE learned_src; DROP TABLE "
+	T_INTEQ(sqlite3_exec(db, "DROP TABLE seen_msg; "
+	    "DROP TABLE learned_src; DROP TABLE "
 	    "learned_msg; DROP TABLE learned; DROP TRIGGER learn_gen_fp; "
 	    "DELETE FROM meta WHERE key = 'learn_gen'; "
 	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
