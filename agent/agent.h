@@ -588,6 +588,14 @@ struct sweep {
 	int64_t	 first_id;	/* first action this pass logged, or 0:
 				   ids from it on are this pass's */
 	int	 log_empty;	/* no action of the account before this pass */
+	/* learning (sweep-learn.c) */
+	struct learner learner;
+	int	 learner_ok, learned_loaded;
+	double	 learn_at;	/* next Junk harvest, monotonic */
+	struct rules_set *learned;	/* the active set in use, or NULL */
+	int64_t	 learned_gen;
+	time_t	 learned_day;
+	struct strlist seen_ids;	/* Message-IDs left in this mailbox */
 };
 
 /* sweep.c, for watch.c too.  sweep_setup fills *sw for account a (store
@@ -627,6 +635,17 @@ struct verdict *verdict_make(uint32_t uid, char *raw, size_t len,
 	    const struct rules_set *rs, const struct rules_limits *lim,
 	    const struct rules_user *user);
 void	verdict_free(struct verdict *v);
+
+/* sweep-learn.c: sweep_learn harvests Junk (spam), Sent and the ham
+ * folders once per learn_interval and reloads the active learned set when
+ * it changed; sweep_unlearn records a rescued message as ham evidence;
+ * sweep_was_learned: was msgid learned from Junk?  work_set_learned
+ * (sweep-work.c) hands the classifier a new learned set (nothing may be
+ * pending). */
+int	sweep_learn(struct sweep *sw);
+void	sweep_unlearn(struct sweep *sw, const char *raw, size_t len);
+int	sweep_was_learned(struct sweep *sw, const char *msgid);
+void	work_set_learned(struct sweep *sw, const struct rules_set *rs);
 
 /* sweep-move.c */
 void	add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,

@@ -229,8 +229,10 @@ session(struct acct *ac, struct sweep *sw)
 			idle = 0;
 			continue;
 		}
+		/* Woken for the next Junk harvest too (sweep-learn.c). */
 		w = had ? 1 : imap_idle_wait(sw->s, ac->wake,
-		    idle_ms(a, idle_at, harvest_at));
+		    idle_ms(a, idle_at, a->learn && sw->learn_at <
+		    harvest_at ? sw->learn_at : harvest_at));
 		if ((r = imap_idle_done(sw->s)) != IMAP_OK)
 			return r;
 		if (w == -1)
