@@ -322,6 +322,7 @@ struct rules_hit {
 	const char *file;	/* list file path */
 	unsigned line;
 	double	 weight;	/* the file's weight */
+	int	 learned;	/* from a rules_learned_new set, not a file */
 };
 
 /*
@@ -473,6 +474,7 @@ void	rules_regexes_run(const struct rules_regexes *rx,
 struct rules_file {
 	char	*path;
 	double	 weight;
+	int	 learned;	/* the one slot of a rules_learned_new set */
 };
 
 struct rules_set {

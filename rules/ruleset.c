@@ -250,17 +250,12 @@ rules_free(struct rules_set **rs)
 	*rs = NULL;
 }
 
-/* The label every learned set carries in its one file slot, to tell its
- * hits from list files' (rules_hit_learned). */
-static const char learned_mark[] = "\001learned";
-
 int
 rules_learned_new(struct rules_set **rs_r, const char *label,
     unsigned default_cc)
 {
 	struct rules_opts opts;
 	struct rules_set *rs;
-	size_t n;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.default_cc = default_cc;
@@ -268,18 +263,14 @@ rules_learned_new(struct rules_set **rs_r, const char *label,
 	if ((rs = set_new(&opts)) == NULL)
 		return -1;
 	rs->files = calloc(1, sizeof(*rs->files));
-	n = sizeof(learned_mark) + strlen(label);
 	if (rs->files != NULL)
-		rs->files[0].path = malloc(n);
+		rs->files[0].path = strdup(label);
 	if (rs->files == NULL || rs->files[0].path == NULL) {
 		rules_free(&rs);
 		return -1;
 	}
-	/* The mark sits after the label's NUL: hit->file reads as label. */
-	memcpy(rs->files[0].path, label, strlen(label) + 1);
-	memcpy(rs->files[0].path + strlen(label) + 1, learned_mark + 1,
-	    sizeof(learned_mark) - 1);
 	rs->files[0].weight = 1;
+	rs->files[0].learned = 1;
 	rs->nfiles = rs->fcap = 1;
 	*rs_r = rs;
 	return 0;
@@ -288,9 +279,7 @@ rules_learned_new(struct rules_set **rs_r, const char *label,
 int
 rules_hit_learned(const struct rules_hit *hit)
 {
-	const char *f = hit->file;
-
-	return f != NULL && strcmp(f + strlen(f) + 1, learned_mark + 1) == 0;
+	return hit->learned;
 }
 
 int
@@ -369,6 +358,7 @@ fill_hit(const struct rules_set *rs, enum rules_kind kind,
 	hit->file = rs->files[o->file].path;
 	hit->line = o->line;
 	hit->weight = rs->files[o->file].weight;
+	hit->learned = rs->files[o->file].learned;
 }
 
 /* The host and its parents; an IP address is looked up only whole, and

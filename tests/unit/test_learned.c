@@ -162,10 +162,42 @@ test_mine(void)
 	T_INTEQ(c.n, 1);
 }
 
+/* A list file's hit is not a learned one (explain tells them apart). */
+static void
+test_list_hit_not_learned(void)
+{
+	static const char *const paths[] = { "tests/fixtures/cli/rules" };
+	static const char msg[] = "From: a@x.example\n\nhttp://evil.example/\n";
+	struct rules_set *rs = NULL, *ls = NULL;
+	struct rules_user u;
+	struct rules_verdict v;
+	char *errs = NULL;
+
+	if (rules_load(&rs, paths, 1, NULL, &errs) == -1) {
+		T_FAILF("rules_load: %s", errs ? errs : "?");
+		free(errs);
+		return;
+	}
+	T_INTEQ(rules_learned_new(&ls, "db", 1), 0);
+	T_INTEQ(rules_learned_add(ls, RULES_DOMAIN, "evil.example", 0), 1);
+	memset(&u, 0, sizeof(u));
+	u.learned = ls;
+	if (rules_classify(msg, sizeof(msg) - 1, rs, NULL, &u, &v) == 0) {
+		T_INTEQ(v.cls, RULES_JUNK);
+		T_INTEQ(v.nfound, 1);
+		/* The lists are looked up first. */
+		T_INTEQ(v.nfound > 0 && rules_hit_learned(&v.found[0].hit), 0);
+		rules_verdict_free(&v);
+	}
+	rules_free(&ls);
+	rules_free(&rs);
+}
+
 int
 main(void)
 {
 	T_RUN(test_learned_set);
+	T_RUN(test_list_hit_not_learned);
 	T_RUN(test_mine);
 	return t_done();
 }
