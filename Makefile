@@ -101,6 +101,7 @@ eval: $(BIN)
 bench: deps-bench
 	$(MAKE) all
 	sh tests/bench/bench.sh $(BIN) $(CORPORA)
+	sh tests/bench/learned.sh $(BIN) $(CORPORA)
 	sh tests/bench/idle.sh $(BIN)
 
 # The IMAP demo: a throwaway Dovecot on loopback, a demo mailbox, one

@@ -142,7 +142,56 @@ int	cmd_classify(int argc, char **argv);
 int	cmd_explain(int argc, char **argv);
 int	cmd_check(int argc, char **argv);
 int	cmd_harvest(int argc, char **argv);
+int	cmd_learn(int argc, char **argv);
+int	cmd_learned(int argc, char **argv);
 int	cmd_import_sent(int argc, char **argv);
+
+/* harvest.c, shared with learn.c: the distinct URL hosts (as
+ * rules_url_host gives them) and phone numbers (digits) of msg, appended
+ * to hosts and phones and each list sorted and made unique; and the
+ * domain a host is listed by (its registrable domain, or the host when
+ * it is an IP literal), -1 when it has none. */
+void	harvest_scan(const struct rules_msg *msg, unsigned cc,
+	    struct strlist *hosts, struct strlist *phones);
+int	harvest_domain(const char *host, char *out, size_t outsz);
+/* Adds the domains of a skip list file (one per line, '#' comments),
+ * lowercased, unsorted; -1 (logged) when it cannot be read. */
+int	harvest_read_skip(const char *path, struct strlist *skip);
+
+/*
+ * learn.c: learning indicators from spam and ham, shared by imapsift
+ * learn (files) and sweep/watch (the Junk folder, rescued and kept mail).
+ * A spam message adds evidence for its URL domains (by host when the
+ * domain is on the shipped skip list of shared-hosting and big sites, or
+ * when ham evidence exists for another host of it), phone numbers and
+ * mined phrases (rules_mine_phrases); a ham message adds ham evidence for
+ * all of them, which keeps them from ever being active.  Bounces and
+ * reports are never learned from: what they quote is not their own.
+ */
+struct learner {
+	struct store *st;
+	struct strlist skip;	/* sorted */
+	unsigned cc;
+	unsigned long spam, ham, known, skipped;	/* messages */
+};
+int	learner_init(struct learner *L, struct store *st, unsigned cc);
+void	learner_free(struct learner *L);
+/* Learns raw as spam: 1 learned, 0 already learned (same Message-ID) or
+ * not learnable (a bounce), -1 on a store error (logged).  source names
+ * it ("file:PATH", "imap:ACCOUNT/FOLDER/UID"); manual: the user moved it
+ * to Junk; when: its date when the Date header has none (0: now). */
+int	learn_spam(struct learner *L, const char *raw, size_t len,
+	    const char *source, int manual, time_t when);
+/* Records raw's indicators as ham evidence; 0, or -1 (logged). */
+int	learn_ham(struct learner *L, const char *raw, size_t len, time_t when);
+/* The store's active learned set as a rule set (NULL when it has no
+ * active entry), label naming it in hits; entries idle since before
+ * cutoff (0: none expire) are left out.  -1 on a store error (logged). */
+int	learn_active_set(struct store *st, const char *label, unsigned cc,
+	    time_t cutoff, struct rules_set **rs_r, size_t *n_r);
+/* explain: prints the sources of a learned hit of kind and value. */
+void	learn_explain_sources(struct store *st, const char *kind,
+	    const char *value);
 
 /* import.c: $XDG_STATE_HOME/imapsift/imapsift.db, its directory made on
  * the way (dies when it cannot be). */
@@ -582,6 +631,14 @@ struct sweep {
 	int64_t	 first_id;	/* first action this pass logged, or 0:
 				   ids from it on are this pass's */
 	int	 log_empty;	/* no action of the account before this pass */
+	/* learning (sweep-learn.c) */
+	struct learner learner;
+	int	 learner_ok, learned_loaded;
+	double	 learn_at;	/* next Junk harvest, monotonic */
+	struct rules_set *learned;	/* the active set in use, or NULL */
+	int64_t	 learned_gen;
+	time_t	 learned_day;
+	struct strlist seen_ids;	/* Message-IDs left in this mailbox */
 };
 
 /* sweep.c, for watch.c too.  sweep_setup fills *sw for account a (store
@@ -627,6 +684,17 @@ struct verdict *verdict_make(uint32_t uid, char *raw, size_t len,
 	    const struct rules_set *rs, const struct rules_limits *lim,
 	    const struct rules_user *user);
 void	verdict_free(struct verdict *v);
+
+/* sweep-learn.c: sweep_learn harvests Junk (spam), Sent and the ham
+ * folders once per learn_interval and reloads the active learned set when
+ * it changed; sweep_unlearn records a rescued message as ham evidence;
+ * sweep_was_learned: was msgid learned from Junk?  work_set_learned
+ * (sweep-work.c) hands the classifier a new learned set (nothing may be
+ * pending). */
+int	sweep_learn(struct sweep *sw);
+void	sweep_unlearn(struct sweep *sw, const char *raw, size_t len);
+int	sweep_was_learned(struct sweep *sw, const char *msgid);
+void	work_set_learned(struct sweep *sw, const struct rules_set *rs);
 
 /* sweep-move.c */
 void	add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,

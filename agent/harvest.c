@@ -29,22 +29,30 @@ struct collect {
 	struct strlist dom, tel;
 };
 
+int
+harvest_domain(const char *host, char *out, size_t outsz)
+{
+	if (rules_registrable_domain(host, out, outsz) == 0)
+		return 0;
+	if (strspn(host, "0123456789.") == strlen(host) ||
+	    strchr(host, ':') != NULL) {
+		snprintf(out, outsz, "%s", host);	/* an IP literal */
+		return 0;
+	}
+	return -1;
+}
+
 /* A URL with its host (rules_url_host's). */
 static void
 h_host(void *ctx, const char *url, size_t len, const char *host,
     const char *where)
 {
 	struct collect *c = ctx;
-	char reg[RULES_HOST_MAX];
 
 	(void)url;
 	(void)len;
 	(void)where;
-	if (rules_registrable_domain(host, reg, sizeof(reg)) == 0)
-		strlist_add(&c->dom, reg);
-	else if (strspn(host, "0123456789.") == strlen(host) ||
-	    strchr(host, ':') != NULL)
-		strlist_add(&c->dom, host);	/* an IP literal */
+	strlist_add(&c->dom, host);
 }
 
 static void
@@ -86,6 +94,22 @@ uniq(struct strlist *l)
 	l->n = j + 1;
 }
 
+void
+harvest_scan(const struct rules_msg *msg, unsigned cc, struct strlist *hosts,
+    struct strlist *phones)
+{
+	static const struct rules_scan_cb cb = { h_url, h_phone, h_host };
+	struct collect c;
+
+	c.dom = *hosts;
+	c.tel = *phones;
+	rules_scan(msg, cc, &cb, &c);
+	uniq(&c.dom);
+	uniq(&c.tel);
+	*hosts = c.dom;
+	*phones = c.tel;
+}
+
 static void
 move_all(struct strlist *to, struct strlist *from)
 {
@@ -98,12 +122,29 @@ move_all(struct strlist *to, struct strlist *from)
 	from->n = 0;
 }
 
+/* Replaces the hosts of l (sorted, unique) by their distinct domains. */
+static void
+to_domains(struct strlist *l)
+{
+	char reg[RULES_HOST_MAX];
+	size_t i, j = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (harvest_domain(l->v[i], reg, sizeof(reg)) == 0) {
+			free(l->v[i]);
+			l->v[j++] = xstrdup(reg);
+		} else
+			free(l->v[i]);
+	}
+	l->n = j;
+	uniq(l);
+}
+
 /* Adds the distinct indicators of each file in files to out (one entry
  * per message, so counting runs counts messages). */
 static size_t
 gather(const struct strlist *files, unsigned cc, struct collect *out)
 {
-	static const struct rules_scan_cb cb = { h_url, h_phone, h_host };
 	struct rules_limits lim;
 	struct rules_msg *msg;
 	struct collect one;
@@ -124,10 +165,9 @@ gather(const struct strlist *files, unsigned cc, struct collect *out)
 		if (rules_msg_parse(b.p, b.len, &lim, &msg, err,
 		    sizeof(err)) == -1)
 			fatalx("%s: %s", files->v[i], err);
-		rules_scan(msg, cc, &cb, &one);
+		harvest_scan(msg, cc, &one.dom, &one.tel);
 		rules_msg_free(&msg);
-		uniq(&one.dom);
-		uniq(&one.tel);
+		to_domains(&one.dom);
 		move_all(&out->dom, &one.dom);
 		move_all(&out->tel, &one.tel);
 		n++;
@@ -205,8 +245,8 @@ usage_harvest(FILE *f)
 }
 
 /* Adds the domains of a skip list (one per line, '#' comments). */
-static int
-read_skip(const char *path, struct strlist *skip)
+int
+harvest_read_skip(const char *path, struct strlist *skip)
 {
 	char line[1024], *p, *e;
 	FILE *f;
@@ -267,7 +307,7 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 			if (val == NULL)
 				break;
 			if (strcmp(a, "--skip") == 0) {
-				if (read_skip(val, skip) == -1)
+				if (harvest_read_skip(val, skip) == -1)
 					return -1;
 			} else if (a[1] == 'o' || a[2] == 'o')
 				*out = val;
@@ -293,7 +333,7 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 	}
 	if (!noskip && shipped_path("harvest-skip.list",
 	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
-	    read_skip(shipped, skip) == -1)
+	    harvest_read_skip(shipped, skip) == -1)
 		return -1;
 	uniq(skip);
 	return 0;

@@ -21,6 +21,8 @@ static const struct command {
 	{ "classify", cmd_classify, "print a verdict for each message file" },
 	{ "explain", cmd_explain, "show every indicator found and why" },
 	{ "harvest", cmd_harvest, "build rule lists from sorted spam and ham" },
+	{ "learn", cmd_learn, "learn indicators from spam and ham files" },
+	{ "learned", cmd_learned, "list or forget learned indicators" },
 	{ "check", cmd_check, "validate rule lists (-c FILE: a config)" },
 	{ "import-sent", cmd_import_sent,
 	    "record sent mail from mbox, Maildir or .eml files" },

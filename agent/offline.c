@@ -29,7 +29,11 @@ struct offline_opts {
 	unsigned cc;
 	int	 stats;
 	int	 unknown_backscatter;
+	long	 expire_days;	/* --expire, or -1: the config's */
 };
+
+/* explain's store, to name the messages a learned entry came from. */
+static struct store *explain_store;
 
 /* The usage of cmd on f; EXIT_OK for stdout (--help), else EXIT_CONFIG. */
 static int
@@ -43,7 +47,7 @@ usage_offline(FILE *f, const char *cmd)
 		fprintf(f, "usage: imapsift %s [-c FILE] [-r DIR]... "
 		    "[--country CC] [--store DB] [--sent-ids FILE]\n"
 		    "           [--address ADDR]... [--unknown-bounce "
-		    "keep|backscatter]%s FILE...\n", cmd,
+		    "keep|backscatter] [--expire DAYS]%s FILE...\n", cmd,
 		    strcmp(cmd, "classify") == 0 ? " [--stats]" : "");
 	return f == stdout ? EXIT_OK : EXIT_CONFIG;
 }
@@ -78,6 +82,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 		{ "sent-ids", required_argument, NULL, 'I' },
 		{ "address", required_argument, NULL, 'a' },
 		{ "unknown-bounce", required_argument, NULL, 'u' },
+		{ "expire", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -88,6 +93,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->cc = 1;
+	o->expire_days = -1;
 	optind = 1;
 	for (;;) {
 		ch = getopt_long(argc, argv, "c:r:C:h", longopts, NULL);
@@ -137,6 +143,16 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 				return -1;
 			}
 			o->unknown_backscatter = optarg[0] == 'b';
+			break;
+		case 'E':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 0 || v > 36500) {
+				log_warnx("--expire: \"%s\" is not a number "
+				    "of days", optarg);
+				return -1;
+			}
+			o->expire_days = v;
 			break;
 		case 'h':
 			usage_offline(stdout, argv[0]);
@@ -223,12 +239,13 @@ static int
 run_offline(struct offline_opts *o, void (*out)(const char *,
     const struct rules_verdict *, const struct rules_set *))
 {
-	struct rules_set *rs;
+	struct rules_set *rs, *learned = NULL;
 	struct rules_user user;
 	struct sentdb db;
 	struct run r;
 	double t0, t1;
-	size_t i;
+	size_t i, nlearned = 0;
+	long days;
 
 	memset(&db, 0, sizeof(db));
 	memset(&user, 0, sizeof(user));
@@ -251,6 +268,21 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	if (rs == NULL) {
 		sentdb_close(&db);
 		return EXIT_CONFIG;
+	}
+	/* The store's active learned entries join the rule lists. */
+	if (db.st != NULL) {
+		days = o->expire_days >= 0 ? o->expire_days :
+		    o->conf != NULL ? o->conf->learn_expiry :
+		    CONF_DEF_LEARN_EXPIRY;
+		if (learn_active_set(db.st, o->store, o->cc, days > 0 ?
+		    time(NULL) - (time_t)days * 86400 : 0, &learned,
+		    &nlearned) == -1) {
+			rules_free(&rs);
+			sentdb_close(&db);
+			return EXIT_CONFIG;
+		}
+		user.learned = learned;
+		explain_store = db.st;
 	}
 	t1 = mono_now();
 	if (o->stats)
@@ -277,6 +309,8 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	free(r.worst_path);
 	free(r.buf.p);
 	rules_free(&rs);
+	rules_free(&learned);
+	explain_store = NULL;
 	sentdb_close(&db);
 	return r.failed ? EXIT_FAIL : EXIT_OK;
 }
@@ -327,7 +361,18 @@ explain_found(const struct rules_finding *f)
 		printf("  via \"%s\"", f->via);
 	if (f->where != NULL)
 		printf("  in %s", f->where);
-	if (f->matched)
+	if (f->matched && rules_hit_learned(&f->hit)) {
+		printf("\n         learned: %s (store %s)\n", f->hit.entry,
+		    f->hit.file);
+		if (explain_store != NULL) {
+			learn_explain_sources(explain_store, f->kind ==
+			    RULES_DOMAIN ? "url" : rules_kind_name(f->kind),
+			    f->hit.entry);
+			if (f->kind == RULES_DOMAIN)
+				learn_explain_sources(explain_store, "host",
+				    f->hit.entry);
+		}
+	} else if (f->matched)
 		printf("\n         listed: %s (%s:%u, weight %g)\n",
 		    f->hit.entry, f->hit.file, f->hit.line, f->hit.weight);
 	else

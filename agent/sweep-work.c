@@ -275,6 +275,22 @@ work_start(struct sweep *sw, const char *dir, int threaded)
 }
 
 void
+work_set_learned(struct sweep *sw, const struct rules_set *rs)
+{
+	struct work *w = sw->work;
+	int i;
+
+	sw->user.learned = rs;
+	w->user.learned = rs;
+	if (!w->threaded)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; i < w->nth; i++)
+		w->t[i].user.learned = rs;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
 work_sync(struct sweep *sw)
 {
 	struct work *w = sw->work;

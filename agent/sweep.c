@@ -159,6 +159,7 @@ rescued(struct sweep *sw, const struct verdict *v)
 	    sw->mbox, v->uid);
 	if (sw->rescan || sw->dry_run)
 		return 1;
+	sweep_unlearn(sw, v->raw, v->len);
 	for (i = 0; i < v->nfp; i++) {
 		if ((tab = strchr(v->fp[i], '\t')) == NULL)
 			continue;
@@ -204,8 +205,17 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 	default:
 		break;
 	}
+	/* Learned from Junk, and now back: the user rescued it. */
+	if (v->cls != RULES_BACKSCATTER && sweep_was_learned(sw, v->msgid)) {
+		if (!sw->rescan)
+			sweep_unlearn(sw, v->raw, v->len);
+		if (dest == DEST_JUNK)
+			dest = -1;
+	}
 	if (dest != -1 && !rescued(sw, v))
 		add_move(sw, v->uid, dest, v->msgid, v->reasons);
+	else if (dest == -1 && v->msgid != NULL && sw->a->learn)
+		strlist_add(&sw->seen_ids, v->msgid);
 	verdict_free(v);
 }
 
@@ -233,8 +243,10 @@ on_msg(void *arg, const struct imap_msg *m)
 		sw->maxseen = m->uid;
 	sw->seen++;
 	progress(sw, 0);
-	if (m->flags & IMAP_FL_NOTJUNK)
+	if (m->flags & IMAP_FL_NOTJUNK) {
+		sweep_unlearn(sw, m->data, m->len);
 		return 0;
+	}
 	if (work_push(sw, m->uid, m->data, m->len))
 		collect(sw, 0);
 	return 0;
@@ -473,6 +485,32 @@ settle_pending(struct sweep *sw)
 	free(ids);
 }
 
+/* Records the Message-IDs left in the mailbox (a copy in Junk later is
+ * the user's move), in one transaction. */
+static void
+save_seen(struct sweep *sw)
+{
+	char err[512];
+	size_t i;
+	int ok;
+
+	if (sw->seen_ids.n == 0 || sw->dry_run) {
+		strlist_free(&sw->seen_ids);
+		return;
+	}
+	ok = store_begin(sw->st, err, sizeof(err)) == 0;
+	for (i = 0; ok && i < sw->seen_ids.n; i++)
+		ok = store_seen_add(sw->st, sw->a->name, sw->seen_ids.v[i], 0,
+		    err, sizeof(err)) == 0;
+	if (ok)
+		ok = store_commit(sw->st, err, sizeof(err)) == 0;
+	if (!ok) {
+		log_warnx("%s", err);
+		store_rollback(sw->st, NULL, 0);
+	}
+	strlist_free(&sw->seen_ids);
+}
+
 static int
 sweep_mailbox(struct sweep *sw, const char *name)
 {
@@ -527,7 +565,10 @@ sweep_mailbox(struct sweep *sw, const char *name)
 		if (r == IMAP_OK && (known == 0 || sw->rescan))
 			r = do_moves(sw, sw->uidnext - 1);
 	}
-	return r == IMAP_OK ? flush_moves(sw) : r;
+	if (r == IMAP_OK)
+		r = flush_moves(sw);
+	save_seen(sw);
+	return r;
 }
 
 static void
@@ -581,6 +622,11 @@ sweep_pass(struct sweep *sw, int harvest_now)
 		if (r == IMAP_TEMP || !imap_alive(sw->s))
 			return r;
 	}
+	r = sweep_learn(sw);
+	if (r == IMAP_TEMP || !imap_alive(sw->s))
+		return IMAP_TEMP;
+	if (r != IMAP_OK)
+		sw->errors++;
 	/* The first watched mailbox last: it stays selected for IDLE. */
 	for (i = sw->a->watch.n; i-- > 0; ) {
 		r = sweep_mailbox(sw, sw->a->watch.v[i]);
@@ -642,6 +688,9 @@ sweep_free(struct sweep *sw)
 	free(sw->cd);
 	strlist_free(&sw->addrs);
 	strlist_free(&sw->sent);
+	strlist_free(&sw->seen_ids);
+	learner_free(&sw->learner);
+	rules_free(&sw->learned);
 	free(sw->dest[0]);
 	free(sw->dest[1]);
 }

@@ -352,8 +352,10 @@ session(struct acct *ac, struct sweep *sw)
 			idle = 0;
 			continue;
 		}
+		/* Woken for the next Junk harvest too (sweep-learn.c). */
 		w = had ? 1 : imap_idle_wait(sw->s, ac->w->stopfd[0],
-		    idle_ms(ac->a, idle_at, harvest_at));
+		    idle_ms(ac->a, idle_at, ac->a->learn && sw->learn_at <
+		    harvest_at ? sw->learn_at : harvest_at));
 		pthread_mutex_lock(&ac->w->mu);
 		ac->idling = 0;
 		had = ac->stop && ac->stop_at != HUGE_VAL;

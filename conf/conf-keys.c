@@ -55,6 +55,8 @@ static const struct keydef global_keys[] = {
 	    G(unknown_bounce), 0, 0, 0 },
 	{ "accounts", CONF_ACCOUNTS, K_ACCOUNTS, 0, 0, 0, 0 },
 	{ "limits", CONF_LIMITS, K_LIMITS, 0, 0, 0, 0 },
+	{ "learn_expiry", CONF_LEARN_EXPIRY, K_UINT, G(learn_expiry), 0,
+	    36500, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 
@@ -111,6 +113,11 @@ static const struct keydef account_keys[] = {
 	    10, 86400, 0 },
 	{ "harvest_interval", CONF_HARVEST_INTERVAL, K_UINT,
 	    A(harvest_interval), 60, 604800, 0 },
+	/* learning */
+	{ "learn", CONF_LEARN, K_BOOL, A(learn), 0, 0, 0 },
+	{ "learn_interval", CONF_LEARN_INTERVAL, K_UINT, A(learn_interval),
+	    10, 86400, 0 },
+	{ "ham", CONF_HAM, K_LIST, A(ham), 0, 0, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

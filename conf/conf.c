@@ -137,6 +137,7 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 
 	c->country = CONF_DEF_COUNTRY;
 	c->max_rule_file_bytes = CONF_DEF_MAX_RULE_FILE_BYTES;
+	c->learn_expiry = CONF_DEF_LEARN_EXPIRY;
 	limits_default(&c->limits);
 	for (i = 0; i < (size_t)config_setting_length(root); i++) {
 		m = config_setting_get_elem(root, (unsigned)i);
@@ -499,6 +500,7 @@ conf_free(struct conf **conf)
 		conf_list_free(&a->addresses);
 		conf_list_free(&a->watch);
 		conf_list_free(&a->sent);
+		conf_list_free(&a->ham);
 		free(a->junk);
 		free(a->backscatter);
 	}

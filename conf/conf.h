@@ -67,6 +67,11 @@ enum conf_key {
 	CONF_MAX_HTML_DEPTH,
 	CONF_REGEX_MATCH_LIMIT,
 	CONF_REGEX_DEPTH_LIMIT,
+	/* learning: learn_expiry global, the others per account */
+	CONF_LEARN_EXPIRY,
+	CONF_LEARN,
+	CONF_LEARN_INTERVAL,
+	CONF_HAM,
 	CONF_NKEYS
 };
 
@@ -117,6 +122,8 @@ struct conf_list {
 #define CONF_DEF_REGEX_MATCH_LIMIT	100000	/* 1000..10000000 */
 #define CONF_DEF_REGEX_DEPTH_LIMIT	1000	/* 10..100000 */
 #define CONF_DEF_WATCH			"INBOX"
+#define CONF_DEF_LEARN_EXPIRY		90	/* 0..36500 days; 0: never */
+#define CONF_DEF_LEARN_INTERVAL		300	/* 10..86400 s */
 #define CONF_NAME_MAX			64
 #define CONF_MAX_FILE_BYTES		16777216u	/* a bigger file is refused */
 
@@ -144,6 +151,9 @@ struct conf_account {
 	unsigned idle_refresh;	/* seconds before IDLE is re-issued */
 	unsigned poll_interval;	/* seconds between polls without IDLE */
 	unsigned harvest_interval;	/* seconds between Sent harvests */
+	int	 learn;		/* learn from Junk and kept mail; default 1 */
+	unsigned learn_interval;	/* seconds between Junk harvests */
+	struct conf_list ham;	/* folders whose mail is ham evidence */
 	unsigned line;		/* where the account's group opens */
 	unsigned lines[CONF_NKEYS];
 };
@@ -172,6 +182,7 @@ struct conf {
 	unsigned country;	/* calling code for national numbers, 1..999 */
 	unsigned max_rule_file_bytes;	/* per rule list file */
 	enum conf_bounce unknown_bounce;	/* default keep */
+	unsigned learn_expiry;	/* days a learned entry stays idle; 0 never */
 	struct conf_limits limits;	/* lines in lines[CONF_MAX_...] */
 	struct conf_account *accounts;	/* in file order; may be none */
 	size_t	 naccounts;

@@ -21,6 +21,7 @@
 
 struct cls {
 	const struct rules_set *rs;
+	const struct rules_set *learned;	/* user->learned, or NULL */
 	const struct rules_limits *lim;
 	const struct rules_user *user;
 	struct rules_verdict *v;
@@ -137,7 +138,8 @@ on_host(void *ctx, const char *url, size_t len, const char *host,
 	}
 	c->nurls++;
 	c->where = where;
-	if (rules_match_domain(c->rs, host, &hit))
+	if (rules_match_domain(c->rs, host, &hit) ||
+	    rules_match_domain(c->learned, host, &hit))
 		add(c, RULES_DOMAIN, host, strlen(host), url, len, &hit);
 	else
 		add(c, RULES_DOMAIN, host, strlen(host), url, len, NULL);
@@ -169,7 +171,8 @@ on_phone(void *ctx, const char *digits, const char *orig, size_t olen,
 	}
 	c->nphones++;
 	c->where = where;
-	if (rules_match_phone(c->rs, digits, &hit))
+	if (rules_match_phone(c->rs, digits, &hit) ||
+	    rules_match_phone(c->learned, digits, &hit))
 		add(c, RULES_PHONE, digits, strlen(digits), orig, olen, &hit);
 	else
 		add(c, RULES_PHONE, digits, strlen(digits), orig, olen, NULL);
@@ -282,7 +285,8 @@ scan_phrases(struct cls *c, const struct rules_msg *m)
 
 	/* With no phrases listed, rules_match_phrases reports nothing:
 	 * folding the text for it would be wasted. */
-	if (rules_count(c->rs, RULES_PHRASE) == 0)
+	if (rules_count(c->rs, RULES_PHRASE) == 0 &&
+	    rules_count(c->learned, RULES_PHRASE) == 0)
 		return 0;
 	for (i = 0; i < m->nparts; i++) {
 		p = &m->parts[i];
@@ -298,6 +302,8 @@ scan_phrases(struct cls *c, const struct rules_msg *m)
 		c->where = p->where;
 		n = rules_fold(p->text, p->len, fold);
 		rules_match_phrases(c->rs, fold, n, on_phrase, c);
+		if (c->learned != NULL)
+			rules_match_phrases(c->learned, fold, n, on_phrase, c);
 	}
 	free(fold);
 	return 0;
@@ -500,6 +506,7 @@ rules_classify(const char *raw, size_t len, const struct rules_set *rs,
 	c.lim = lim;
 	c.v = v;
 	c.user = user;
+	c.learned = user != NULL ? user->learned : NULL;
 	if (judge(&c, raw, len) == -1)
 		goto oom;
 	if (bounce_reason != NULL) {

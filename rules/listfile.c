@@ -673,6 +673,7 @@ rules_listfile_load(struct rules_loader *L, const char *path,
 	rf = &L->rs->files[L->rs->nfiles];
 	rf->path = strdup(path);
 	rf->weight = 1;
+	rf->learned = 0;
 	if (rf->path == NULL) {
 		rules_lerr(L, path, 0, "out of memory");
 		return;

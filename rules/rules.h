@@ -326,6 +326,7 @@ struct rules_hit {
 	const char *file;	/* list file path */
 	unsigned line;
 	double	 weight;	/* the file's weight */
+	int	 learned;	/* from a rules_learned_new set, not a file */
 };
 
 /*
@@ -346,6 +347,40 @@ void	rules_free(struct rules_set **rs);
 size_t	rules_count(const struct rules_set *rs, enum rules_kind kind);
 double	rules_threshold(const struct rules_set *rs);
 unsigned rules_default_cc(const struct rules_set *rs);
+
+/*
+ * A set built in memory instead of from files: the user's learned
+ * indicators (imapsift's store), given to rules_classify through
+ * rules_user.learned.  Its entries report label as their file and their
+ * insertion count as their line, weight 1.  rules_learned_add takes a
+ * host (exact: only that host matches, else its subdomains too), phone
+ * digits, or a folded phrase of two words or more; it returns 1 when
+ * added, 0 for a repeat or a value that is not of its kind, -1 when out
+ * of memory.
+ */
+int	rules_learned_new(struct rules_set **rs_r, const char *label,
+	    unsigned default_cc);
+int	rules_learned_add(struct rules_set *rs, enum rules_kind kind,
+	    const char *value, int exact);
+/* Is hit's entry from a set built by rules_learned_new? */
+int	rules_hit_learned(const struct rules_hit *hit);
+
+/*
+ * Phrase mining for learning (mine.c): calls fn with each distinctive
+ * word n-gram of msg's visible body text, folded (rules_fold) and of
+ * RULES_MINE_WORDS words: no word with a digit or longer than 24 bytes,
+ * at least three words that are not stop words, none of the boilerplate
+ * words of footers (unsubscribe, privacy, copyright...).  Only n-grams
+ * whose hash falls in one RULES_MINE_SAMPLE-th of the hash space are
+ * taken, so two messages sharing a passage pick the same n-grams from it
+ * whatever surrounds it.  Distinct n-grams only, at most max of them, and
+ * at most RULES_MINE_BYTES of text read: the cost per message is bounded.
+ */
+#define RULES_MINE_WORDS	6
+#define RULES_MINE_SAMPLE	4
+#define RULES_MINE_BYTES	(64u * 1024u)
+void	rules_mine_phrases(const struct rules_msg *msg, unsigned max,
+	    void (*fn)(void *ctx, const char *phrase), void *ctx);
 
 /* Looks up a normalised host, then each parent domain.  Returns 1 and
  * fills *hit on a match, else 0. */
@@ -445,6 +480,7 @@ void	rules_regexes_run(const struct rules_regexes *rx,
 struct rules_file {
 	char	*path;
 	double	 weight;
+	int	 learned;	/* the one slot of a rules_learned_new set */
 };
 
 struct rules_set {
@@ -672,7 +708,9 @@ struct rules_verdict {
  * and the store covers date (unix seconds; 0 when the original's date is
  * unknown: then the callback decides from coverage alone); -1 unknown (no
  * coverage, or an error).  correspondent(ctx, addr) is 1 when the user
- * has written to addr: such mail is never junked by indicators.
+ * has written to addr: such mail is never junked by indicators.  learned,
+ * when set, is looked up after the rule set for every URL host, number
+ * and phrase (its hits weigh 1, the rule set's threshold applies).
  */
 typedef int rules_sent_fn(void *ctx, const char *message_id, int64_t date);
 struct rules_user {
@@ -682,6 +720,7 @@ struct rules_user {
 	int	(*correspondent)(void *ctx, const char *addr);
 	void	*ctx;			/* for both callbacks */
 	int	 unknown_backscatter;	/* unknown_bounce = backscatter */
+	const struct rules_set *learned;	/* rules_learned_new, or NULL */
 };
 
 /*

@@ -252,6 +252,68 @@ rules_free(struct rules_set **rs)
 	*rs = NULL;
 }
 
+int
+rules_learned_new(struct rules_set **rs_r, const char *label,
+    unsigned default_cc)
+{
+	struct rules_opts opts;
+	struct rules_set *rs;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.default_cc = default_cc;
+	*rs_r = NULL;
+	if ((rs = set_new(&opts)) == NULL)
+		return -1;
+	rs->files = calloc(1, sizeof(*rs->files));
+	if (rs->files != NULL)
+		rs->files[0].path = strdup(label);
+	if (rs->files == NULL || rs->files[0].path == NULL) {
+		rules_free(&rs);
+		return -1;
+	}
+	rs->files[0].weight = 1;
+	rs->files[0].learned = 1;
+	rs->nfiles = rs->fcap = 1;
+	*rs_r = rs;
+	return 0;
+}
+
+int
+rules_hit_learned(const struct rules_hit *hit)
+{
+	return hit->learned;
+}
+
+int
+rules_learned_add(struct rules_set *rs, enum rules_kind kind,
+    const char *value, int exact)
+{
+	char host[RULES_HOST_MAX];
+	unsigned line;
+	size_t len = strlen(value);
+
+	line = (unsigned)(rules_count(rs, RULES_DOMAIN) +
+	    rules_count(rs, RULES_PHONE) + rules_count(rs, RULES_PHRASE) + 1);
+	switch (kind) {
+	case RULES_DOMAIN:
+		if (rules_norm_host(value, host, sizeof(host)) == -1)
+			return 0;
+		return rules_strset_add(rs->dom, host, 0, line,
+		    exact || rules_is_ip(host));
+	case RULES_PHONE:
+		if (len < 7 || strspn(value, "0123456789") != len)
+			return 0;
+		return rules_strset_add(rs->phone, value, 0, line, 0);
+	case RULES_PHRASE:
+		if (strchr(value, ' ') == NULL)
+			return 0;
+		return rules_phrases_add(rs->phr, value, len, value, 0, line) ==
+		    1 ? 1 : 0;
+	default:
+		return 0;
+	}
+}
+
 size_t
 rules_count(const struct rules_set *rs, enum rules_kind kind)
 {
@@ -298,6 +360,7 @@ fill_hit(const struct rules_set *rs, enum rules_kind kind,
 	hit->file = rs->files[o->file].path;
 	hit->line = o->line;
 	hit->weight = rs->files[o->file].weight;
+	hit->learned = rs->files[o->file].learned;
 }
 
 /* The host and its parents; an IP address is looked up only whole, and

@@ -145,6 +145,12 @@ store_checkpoint(struct store *st)
 	st->full = 0;
 }
 
+int64_t
+store_sql_changes(struct store *st)
+{
+	return (int64_t)sqlite3_changes(st->db);
+}
+
 int
 store_sql_fail(struct store *st, char *err, size_t errlen)
 {
@@ -308,9 +314,55 @@ migrate_v1(struct store *st, char *err, size_t errlen)
 	return script(st, sql, err, errlen);
 }
 
+/*
+ * Version 2: learned indicators.  learned holds one row per (kind, value)
+ * seen in spam, with its evidence; learned_msg one row per spam message
+ * learned from (deduplicated by Message-ID), learned_src links an entry
+ * to at most STORE_LEARN_SRCMAX of its messages (for distinct senders and
+ * explain).  fp_evidence, from version 1, is the ham evidence; seen_msg
+ * the Message-IDs of mail sweep left in a watched mailbox (so a copy that
+ * turns up in Junk was moved there by the user).  meta
+ * "learn_gen" counts changes to either, so a reader reloads its active
+ * set only when it moved.
+ */
+static int
+migrate_v2(struct store *st, char *err, size_t errlen)
+{
+	static const char sql[] =
+	    "CREATE TABLE learned ("
+	    " id INTEGER PRIMARY KEY,"
+	    " kind TEXT NOT NULL, value TEXT NOT NULL,"
+	    " spam INTEGER NOT NULL DEFAULT 0,"
+	    " senders INTEGER NOT NULL DEFAULT 0,"
+	    " manual INTEGER NOT NULL DEFAULT 0,"
+	    " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	    " UNIQUE (kind, value));"
+	    "CREATE INDEX learned_active ON learned(senders, manual);"
+	    "CREATE TABLE learned_msg ("
+	    " id INTEGER PRIMARY KEY,"
+	    " msgid TEXT UNIQUE, sender TEXT, source TEXT NOT NULL,"
+	    " time INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0);"
+	    "CREATE TABLE learned_src ("
+	    " entry INTEGER NOT NULL REFERENCES learned(id) ON DELETE CASCADE,"
+	    " msg INTEGER NOT NULL REFERENCES learned_msg(id),"
+	    " PRIMARY KEY (entry, msg)) WITHOUT ROWID;"
+	    "CREATE TABLE seen_msg ("
+	    " account TEXT NOT NULL, key TEXT NOT NULL,"
+	    " time INTEGER NOT NULL,"
+	    " PRIMARY KEY (account, key)) WITHOUT ROWID;"
+	    "INSERT OR IGNORE INTO meta (key, value) VALUES ('learn_gen', 0);"
+	    "CREATE TRIGGER learn_gen_fp AFTER INSERT ON fp_evidence BEGIN"
+	    " UPDATE meta SET value = value + 1 WHERE key = 'learn_gen'; END;"
+	    "CREATE TRIGGER learn_gen_del AFTER DELETE ON learned BEGIN"
+	    " UPDATE meta SET value = value + 1 WHERE key = 'learn_gen'; END;";
+
+	return script(st, sql, err, errlen);
+}
+
 /* migrations[v] upgrades version v to v + 1. */
 static int (*const migrations[])(struct store *, char *, size_t) = {
 	migrate_v1,
+	migrate_v2,
 };
 
 #define SCHEMA_VERSION	((int64_t)(sizeof(migrations) / sizeof(migrations[0])))

@@ -34,8 +34,8 @@
  *
  * Sections: opening and batches (store.c); Message-ID keys
  * (store-msgid.c); sent mail, coverage and correspondents (store-sent.c);
- * mailbox state and the action log (store-log.c); false-positive evidence
- * (store-learn.c); and last the module internals, which are for the .c
+ * mailbox state and the action log (store-log.c); false-positive (ham)
+ * evidence and learned indicators (store-learn.c); and last the module internals, which are for the .c
  * files of store/ only.
  */
 #ifndef IMAPSIFT_STORE_H
@@ -324,6 +324,112 @@ int	store_fp_count(struct store *st, const char *kind, const char *value,
 	    int64_t *n_r, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
+/* Learned indicators (store-learn.c).                                 */
+
+/*
+ * The indicators learned from spam (the user's Junk folder, or files
+ * given to imapsift learn), with their evidence.  fp_evidence above is
+ * the ham evidence: an indicator seen in mail the user keeps or rescued.
+ * An entry is active when it has enough evidence (senders >= 2 distinct
+ * senders, or manual: a message the user moved to Junk by hand), no ham
+ * evidence for (kind, value), and was seen at or after the idle cutoff.
+ * Kinds are "url" (a registrable domain or an IP literal: matches its
+ * subdomains too), "host" (one host name, exactly), "phone" (digits) and
+ * "phrase" (folded words, single spaces).
+ */
+#define STORE_LEARN_SRCMAX	8	/* source messages kept per entry */
+
+/* One spam message learned from.  id is set by store_learn_msg. */
+struct store_learn_msg {
+	const char *msgid;	/* Message-ID (any form), or NULL */
+	const char *sender;	/* From addr-spec, lowercased, or NULL */
+	const char *source;	/* "file:PATH", "imap:ACCOUNT/FOLDER/UID" */
+	time_t	 when;		/* its date; 0: now */
+	int	 manual;	/* the user moved it to Junk by hand */
+	int64_t	 id;
+};
+
+/* Mail sweep judged and left in a watched mailbox of account: seen_add
+ * records msgid (invalid ones are ignored: 0), seen_has answers 1/0/-1. */
+int	store_seen_add(struct store *st, const char *account,
+	    const char *msgid, time_t when, char *err, size_t errlen);
+int	store_seen_has(struct store *st, const char *account,
+	    const char *msgid, char *err, size_t errlen);
+/* 1 when a spam message with msgid was learned from, 0 if not, -1. */
+int	store_learn_has_msg(struct store *st, const char *msgid, char *err,
+	    size_t errlen);
+
+/* Records m and sets m->id; returns 1, or 0 when a message with the same
+ * Message-ID was learned before (nothing is recorded: do not learn it
+ * again), or -1.  source must be non-empty. */
+int	store_learn_msg(struct store *st, struct store_learn_msg *m,
+	    char *err, size_t errlen);
+
+/* Counts one more spam sighting of (kind, value) on message m (recorded
+ * by store_learn_msg): spam + 1, last_seen moves forward, manual is or'ed,
+ * senders + 1 when m's sender is not among the entry's kept sources. */
+int	store_learn_add(struct store *st, const struct store_learn_msg *m,
+	    const char *kind, const char *value, char *err, size_t errlen);
+
+/* One learned entry, as listed; strings valid during the callback. */
+struct store_learned {
+	int64_t	 id;
+	const char *kind;
+	const char *value;
+	int64_t	 spam;		/* spam messages that carried it */
+	int64_t	 senders;	/* distinct senders among them (capped) */
+	int	 manual;
+	time_t	 first_seen, last_seen;
+	int	 ham;		/* 1: ham evidence exists (never active) */
+	int	 active;
+};
+
+struct store_learned_filter {
+	const char *kind;	/* NULL: any */
+	const char *value;	/* NULL: any */
+	int	 active_only;
+	time_t	 idle_cutoff;	/* last_seen before it: expired; 0: never */
+};
+
+/* Calls fn for each entry matching f (NULL: all), kind then value order;
+ * fn returning non-zero stops; fn NULL only counts.  Returns the number of calls, or -1. */
+long	store_learned_each(struct store *st,
+	    const struct store_learned_filter *f,
+	    int (*fn)(void *ctx, const struct store_learned *e), void *ctx,
+	    char *err, size_t errlen);
+
+/* A source message of a learned entry. */
+struct store_learned_src {
+	const char *msgid;	/* key form, or NULL */
+	const char *sender;	/* or NULL */
+	const char *source;
+	time_t	 time;
+	int	 manual;
+};
+
+/* Calls fn for each kept source message of (kind, value), oldest first.
+ * Returns the number of calls, or -1. */
+long	store_learned_sources(struct store *st, const char *kind,
+	    const char *value,
+	    void (*fn)(void *ctx, const struct store_learned_src *s),
+	    void *ctx, char *err, size_t errlen);
+
+/* Removes the entries with value (of kind, or any kind when kind is
+ * NULL); returns the number removed, or -1. */
+long	store_learned_forget(struct store *st, const char *kind,
+	    const char *value, char *err, size_t errlen);
+
+/* A number that changes whenever the active set may have changed (an
+ * entry gained evidence, ham evidence was added, an entry was removed). */
+int	store_learn_generation(struct store *st, int64_t *gen_r, char *err,
+	    size_t errlen);
+
+/* Totals: learned entries, source messages, ham evidence values (any
+ * may be NULL). */
+int	store_learn_stats(struct store *st, int64_t *entries_r,
+	    int64_t *msgs_r, int64_t *ham_r, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
 /* Module internals: for store/ itself, not for callers.             */
 
 struct sqlite3_stmt;
@@ -343,6 +449,12 @@ enum store_sql {
 	STORE_SQL_ACTION_FIND, STORE_SQL_ACTION_ANY, STORE_SQL_ACTION_NEWEST,
 	STORE_SQL_ACTION_OLDEST,
 	STORE_SQL_FP_ADD, STORE_SQL_FP_GET, STORE_SQL_FP_KIND,
+	STORE_SQL_LEARN_MSG, STORE_SQL_LEARN_UPSERT, STORE_SQL_LEARN_SENDER,
+	STORE_SQL_LEARN_NSRC, STORE_SQL_LEARN_LINK, STORE_SQL_LEARN_SENDERS,
+	STORE_SQL_LEARN_GEN_BUMP, STORE_SQL_LEARN_GEN, STORE_SQL_LEARN_EACH,
+	STORE_SQL_LEARN_SOURCES, STORE_SQL_LEARN_FORGET,
+	STORE_SQL_LEARN_FORGET_ANY, STORE_SQL_LEARN_STATS,
+	STORE_SQL_SEEN_ADD, STORE_SQL_SEEN_HAS, STORE_SQL_LEARN_HAS_MSG,
 	STORE_SQL_COUNT
 };
 
@@ -367,6 +479,9 @@ void	store_sql_reset(struct sqlite3_stmt *s);
  * returns -1. */
 int	store_sql_bind_failed(struct store *st, struct sqlite3_stmt *s,
 	    char *err, size_t errlen);
+
+/* Rows changed by the last statement on st's connection. */
+int64_t	store_sql_changes(struct store *st);
 
 /* Writes "store: <path>: <SQLite's message>" and returns -1. */
 int	store_sql_fail(struct store *st, char *err, size_t errlen);

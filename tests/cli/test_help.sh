@@ -13,7 +13,7 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 no() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 
-cmds="classify explain check harvest import-sent sweep watch log undo"
+cmds="classify explain check harvest learn learned import-sent sweep watch log undo"
 
 for c in $cmds; do
 	for h in --help -h; do

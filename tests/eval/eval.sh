@@ -8,7 +8,9 @@
 # lists.  Printed per corpus: recall on spam/phish, false positives on ham.
 # Then every file of the corpora is classified once more, timed, to find
 # the slowest message; and, when an ASan/UBSan build exists (make check
-# builds one in build-san/), every file goes through it too.
+# builds one in build-san/), every file goes through it too.  Between
+# the two: the chronological replay of learning (replay.py), beside the
+# half/half harvest figures.
 set -u
 bin=${1:?usage: eval.sh BIN CORPORA}
 corpora=$(cd "${2:?usage: eval.sh BIN CORPORA}" && pwd)
@@ -84,6 +86,11 @@ END {
 	    100 * tj["ham"] / tot["ham"]
 	for (i = 1; i <= nfp; i++) print "  false positive: " fp[i]
 }' "$tmp/test" "$tmp/verdicts"
+
+echo "== chronological replay: learning day by day (tests/eval/replay.py)"
+# Every spam, phish and ham file by Date, one day at a time: classified
+# with what was learned so far (no rule lists), then learned by label.
+python3 "$top/tests/eval/replay.py" "$bin" "$corpora"
 
 echo "== every corpus file, timed (target: none over 50 ms)"
 awk -F'\t' 'NR > 1 { print $1 }' "$labels" | sed "s|^|$corpora/|" |

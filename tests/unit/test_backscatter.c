@@ -146,7 +146,7 @@ test_decisions(void)
 static void
 test_lookup_dates(void)
 {
-	struct rules_user u = { addrs, 2, sent, NULL, NULL, 0 };
+	struct rules_user u = { addrs, 2, sent, NULL, NULL, 0, NULL };
 	struct rules_verdict v;
 	struct row r = { "d", BHDR, { "a@x.example", "b@x.example" }, NULL,
 	    1234567890, 1, 0, RULES_CLEAN, NULL };
@@ -200,7 +200,7 @@ test_forged(void)
 		{ "From: friend@else.example\nTo: me@home.example\n"
 		    "Message-ID: <fake4@else.example>\n\nhi\n", 0 },
 	};
-	struct rules_user u = { addrs, 2, sent, NULL, NULL, 0 };
+	struct rules_user u = { addrs, 2, sent, NULL, NULL, 0, NULL };
 	struct rules_verdict v;
 	size_t i;
 	int r;

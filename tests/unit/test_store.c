@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
 #include "tests/unit/test.h"
 
@@ -207,7 +209,7 @@ test_reopen(void)
 	int i;
 
 	make_store(PATH(p, "reopen.db"));
-	T_INTEQ(read32(p, 60), 1);			/* user_version */
+	T_INTEQ(read32(p, 60), 2);			/* user_version */
 	T_INTEQ(read32(p, 68), 0x69736674);		/* application_id */
 	for (i = 0; i < 2; i++) {
 		st = xopen(p, 0);
@@ -217,7 +219,7 @@ test_reopen(void)
 		    sizeof(err)), 1);
 		store_close(&st);
 	}
-	T_INTEQ(read32(p, 60), 1);
+	T_INTEQ(read32(p, 60), 2);
 }
 
 static void
@@ -245,15 +247,15 @@ test_odd_files(void)
 	/* A zero-length file is version 0: read-only refuses, read-write
 	 * upgrades it. */
 	put_bytes(PATH(p, "empty.db"), "", 0);
-	open_fails(p, STORE_RDONLY, "schema version 0 is older than 1");
+	open_fails(p, STORE_RDONLY, "schema version 0 is older than 2");
 	st = xopen(p, 0);
 	store_close(&st);
-	T_INTEQ(read32(p, 60), 1);
+	T_INTEQ(read32(p, 60), 2);
 
 	make_store(PATH(p, "newer.db"));
-	patch32(p, 60, 2);
-	open_fails(p, 0, "schema version 2 is newer than this imapsift");
-	open_fails(p, STORE_RDONLY, "schema version 2 is newer");
+	patch32(p, 60, 3);
+	open_fails(p, 0, "schema version 3 is newer than this imapsift");
+	open_fails(p, STORE_RDONLY, "schema version 3 is newer");
 
 	make_store(PATH(p, "foreign.db"));
 	patch32(p, 68, 0x12345678);
@@ -733,6 +735,193 @@ test_fp(void)
 	store_close(&st);
 }
 
+struct lcollect {
+	char	 got[2048];
+	int	 n;
+};
+
+static int
+l_each(void *ctx, const struct store_learned *e)
+{
+	struct lcollect *c = ctx;
+	size_t len = strlen(c->got);
+
+	snprintf(c->got + len, sizeof(c->got) - len, "%s%s:%s/%lld/%lld%s%s%s",
+	    c->n++ ? " " : "", e->kind, e->value, (long long)e->spam,
+	    (long long)e->senders, e->manual ? "/m" : "", e->ham ? "/ham" : "",
+	    e->active ? "/A" : "");
+	return 0;
+}
+
+static const char *
+learned_list(struct store *st, int active_only, time_t cutoff)
+{
+	static struct lcollect c;
+	struct store_learned_filter f;
+
+	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
+	f.active_only = active_only;
+	f.idle_cutoff = cutoff;
+	if (store_learned_each(st, &f, l_each, &c, err, sizeof(err)) == -1)
+		T_FAILF("learned_each: %s", err);
+	return c.got;
+}
+
+static void
+l_src(void *ctx, const struct store_learned_src *s)
+{
+	struct lcollect *c = ctx;
+	size_t len = strlen(c->got);
+
+	snprintf(c->got + len, sizeof(c->got) - len, "%s%s<%s>", c->n++ ?
+	    " " : "", s->source, s->msgid ? s->msgid : "-");
+}
+
+/* Learns one message from sender carrying the given url values. */
+static int
+learn1(struct store *st, const char *msgid, const char *sender,
+    const char *source, time_t when, int manual, const char *v1,
+    const char *v2)
+{
+	struct store_learn_msg m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.msgid = msgid;
+	m.sender = sender;
+	m.source = source;
+	m.when = when;
+	m.manual = manual;
+	rc = store_learn_msg(st, &m, err, sizeof(err));
+	if (rc != 1)
+		return rc;
+	if (v1 != NULL && store_learn_add(st, &m, "url", v1, err,
+	    sizeof(err)) == -1)
+		return -1;
+	if (v2 != NULL && store_learn_add(st, &m, "phrase", v2, err,
+	    sizeof(err)) == -1)
+		return -1;
+	return 1;
+}
+
+static void
+test_learned(void)
+{
+	char p[300];
+	struct store *st = xopen(PATH(p, "learn.db"), 0);
+	struct lcollect c;
+	int64_t g0 = -1, g1 = -1, n1, n2, n3;
+
+	if (st == NULL)
+		return;
+	T_INTEQ(store_learn_generation(st, &g0, err, sizeof(err)), 0);
+	/* One sender: counted, not active. */
+	T_INTEQ(learn1(st, "<1@a>", "x@a.example", "file:1", 100, 0,
+	    "evil.example", "buy cheap diplomas from prestigious schools"), 1);
+	/* The same Message-ID again is not learned twice. */
+	T_INTEQ(learn1(st, "<1@A>", "x@a.example", "file:1b", 100, 0,
+	    "evil.example", NULL), 0);
+	/* The same sender again: spam 2, still one sender. */
+	T_INTEQ(learn1(st, "<2@a>", "x@a.example", "file:2", 200, 0,
+	    "evil.example", NULL), 1);
+	T_STREQ(learned_list(st, 0, 0), "phrase:buy cheap diplomas from "
+	    "prestigious schools/1/1 url:evil.example/2/1");
+	T_STREQ(learned_list(st, 1, 0), "");
+	T_INTEQ(store_learn_generation(st, &g1, err, sizeof(err)), 0);
+	T_INTEQ(g1, g0);
+	/* A second sender activates both; the generation moves. */
+	T_INTEQ(learn1(st, "<3@b>", "y@b.example", "file:3", 300, 0,
+	    "evil.example", "buy cheap diplomas from prestigious schools"), 1);
+	T_STREQ(learned_list(st, 1, 0), "phrase:buy cheap diplomas from "
+	    "prestigious schools/2/2/A url:evil.example/3/2/A");
+	T_INTEQ(store_learn_generation(st, &g1, err, sizeof(err)), 0);
+	T_ASSERT(g1 > g0);
+	/* Expiry: last seen at 300, a cutoff of 301 leaves nothing. */
+	T_STREQ(learned_list(st, 1, 301), "");
+	T_STREQ(learned_list(st, 1, 300), "phrase:buy cheap diplomas from "
+	    "prestigious schools/2/2/A url:evil.example/3/2/A");
+	/* A manual sighting activates on its own. */
+	T_INTEQ(learn1(st, NULL, NULL, "imap:acct/Junk/7", 400, 1,
+	    "moved.example", NULL), 1);
+	T_STREQ(learned_list(st, 1, 0), "phrase:buy cheap diplomas from "
+	    "prestigious schools/2/2/A url:evil.example/3/2/A "
+	    "url:moved.example/1/1/m/A");
+	/* Ham evidence deactivates at once and bumps the generation. */
+	g0 = g1;
+	T_INTEQ(store_fp_add(st, "url", "evil.example", 0, err, sizeof(err)),
+	    0);
+	T_INTEQ(store_learn_generation(st, &g1, err, sizeof(err)), 0);
+	T_ASSERT(g1 > g0);
+	T_STREQ(learned_list(st, 1, 0), "phrase:buy cheap diplomas from "
+	    "prestigious schools/2/2/A url:moved.example/1/1/m/A");
+	T_STREQ(learned_list(st, 0, 0), "phrase:buy cheap diplomas from "
+	    "prestigious schools/2/2/A url:evil.example/3/2/ham "
+	    "url:moved.example/1/1/m/A");
+	/* Sources, oldest first, Message-ID keys. */
+	memset(&c, 0, sizeof(c));
+	T_INTEQ(store_learned_sources(st, "url", "evil.example", l_src, &c,
+	    err, sizeof(err)), 3);
+	T_STREQ(c.got, "file:1<1@a> file:2<2@a> file:3<3@b>");
+	T_INTEQ(store_learn_stats(st, &n1, &n2, &n3, err, sizeof(err)), 0);
+	T_INTEQ(n1, 3);
+	T_INTEQ(n2, 4);
+	T_INTEQ(n3, 1);
+	/* Forget. */
+	T_INTEQ(store_learned_forget(st, NULL, "moved.example", err,
+	    sizeof(err)), 1);
+	T_INTEQ(store_learned_forget(st, "phone", "evil.example", err,
+	    sizeof(err)), 0);
+	T_STREQ(learned_list(st, 1, 0), "phrase:buy cheap diplomas from "
+	    "prestigious schools/2/2/A");
+	T_INTEQ(store_learn_has_msg(st, "<3@B>", err, sizeof(err)), 1);
+	T_INTEQ(store_learn_has_msg(st, "<4@b>", err, sizeof(err)), 0);
+	/* Mail left in a watched mailbox. */
+	T_INTEQ(store_seen_has(st, "acct", "<k@x>", err, sizeof(err)), 0);
+	T_INTEQ(store_seen_add(st, "acct", "<k@X>", 0, err, sizeof(err)), 0);
+	T_INTEQ(store_seen_has(st, "acct", "<k@x>", err, sizeof(err)), 1);
+	T_INTEQ(store_seen_has(st, "other", "<k@x>", err, sizeof(err)), 0);
+	T_INTEQ(store_seen_add(st, "acct", "<>", 0, err, sizeof(err)), 0);
+	/* Bad input. */
+	T_INTEQ(learn1(st, "<9@a>", "x@a", "", 0, 0, NULL, NULL), -1);
+	T_INTEQ(store_learned_forget(st, NULL, "", err, sizeof(err)), -1);
+	store_close(&st);
+}
+
+/* A version 1 store (as shipped before learning) is upgraded in place,
+ * keeping its data. */
+static void
+test_migrate_v1(void)
+{
+	char p[300];
+	struct store *st = xopen(PATH(p, "v1.db"), 0);
+	sqlite3 *db = NULL;
+
+	if (st == NULL)
+		return;
+	T_INTEQ(store_fp_add(st, "url", "kept.example", 0, err, sizeof(err)),
+	    0);
+	store_close(&st);
+	T_INTEQ(sqlite3_open(p, &db), SQLITE_OK);
+	T_INTEQ(sqlite3_exec(db, "DROP TABLE seen_msg; "
+	    "DROP TABLE learned_src; DROP TABLE "
+	    "learned_msg; DROP TABLE learned; DROP TRIGGER learn_gen_fp; "
+	    "DELETE FROM meta WHERE key = 'learn_gen'; "
+	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	T_INTEQ(read32(p, 60), 1);
+	open_fails(p, STORE_RDONLY, "schema version 1 is older than 2");
+	st = xopen(p, 0);
+	if (st == NULL)
+		return;
+	T_INTEQ(store_fp_has(st, "url", "kept.example", err, sizeof(err)), 1);
+	T_INTEQ(learn1(st, "<1@a>", "x@a", "file:1", 0, 1, "kept.example",
+	    NULL), 1);
+	T_STREQ(learned_list(st, 0, 0), "url:kept.example/1/1/m/ham");
+	store_close(&st);
+	T_INTEQ(read32(p, 60), 2);
+}
+
 static double
 now_s(void)
 {
@@ -900,6 +1089,8 @@ main(void)
 	T_RUN(test_action_iter);
 	T_RUN(test_find_msgid);
 	T_RUN(test_fp);
+	T_RUN(test_learned);
+	T_RUN(test_migrate_v1);
 	T_RUN(test_locked);
 	T_RUN(test_unwritable_dir);
 	T_RUN(test_disk_full);
