@@ -644,6 +644,7 @@ sweep_free(struct sweep *sw)
 	strlist_free(&sw->sent);
 	free(sw->dest[0]);
 	free(sw->dest[1]);
+	free(sw->folders_said);
 }
 
 void
