@@ -211,6 +211,10 @@ void	imap_close(struct imap **s);
 void	imap_drop(struct imap **s);
 /* 1 while the connection is usable, 0 once a command killed it. */
 int	imap_alive(const struct imap *s);
+/* 1 when the greeting named a server known to report new mail in IDLE
+ * only every 60 s as Debian ships it (Cyrus without idled, Courier
+ * without FAM): the watch checks with NOOP more often (idle_poll). */
+int	imap_pushes_late(const struct imap *s);
 /* Why the last command on s failed, one line ("" when it succeeded;
  * after an IMAP_OK imap_move, a logged cleanup failure).  Valid until
  * the next call on s. */

@@ -45,6 +45,7 @@
 #define AUTH_BACKOFF_MAX 3600
 #define LOCK_RETRY	60
 #define KEEP_STORE_MAX	100	/* accounts whose stores stay open */
+#define IDLE_POLL_LATE	5	/* s between NOOPs in IDLE on late pushers */
 
 struct acct {
 	struct watch	*w;
@@ -151,15 +152,29 @@ backoff(unsigned failures, double base, double cap)
 	return d * (0.8 + 0.4 * ((double)random() / RAND_MAX));
 }
 
-/* The wait in ms until the next IDLE refresh or Sent harvest is due. */
+/* The wait in ms until the next IDLE refresh, check (every poll seconds
+ * from tick_at; poll 0: none) or Sent harvest is due. */
 static int
-idle_ms(const struct conf_account *a, double idle_at, double harvest_at)
+idle_ms(const struct conf_account *a, double idle_at, double harvest_at,
+    unsigned poll, double tick_at)
 {
 	double t = idle_at + a->idle_refresh, now = mono_now();
 
+	if (poll > 0 && tick_at + poll < t)
+		t = tick_at + poll;
 	if (harvest_at < t)
 		t = harvest_at;
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;
+}
+
+/* Seconds between NOOP checks in IDLE (0: none): the account's idle_poll,
+ * else IDLE_POLL_LATE for servers that report new mail in IDLE late. */
+static unsigned
+idle_poll(const struct conf_account *a, const struct imap *s)
+{
+	if (a->lines[CONF_IDLE_POLL] != 0)
+		return a->idle_poll;
+	return imap_pushes_late(s) ? IDLE_POLL_LATE : 0;
 }
 
 /* One pass.  With many accounts the store is open only for its length,
@@ -188,13 +203,19 @@ static int
 session(struct acct *ac, struct sweep *sw)
 {
 	const struct conf_account *a = ac->a;
-	double harvest_at = 0, idle_at;
+	double harvest_at = 0, idle_at, tick_at;
 	size_t moved;
+	unsigned poll;
 	int idle, had, harvest_now, w, r;
 
 	idle = imap_has(sw->s, "IDLE");
+	poll = idle_poll(a, sw->s);
 	log_info("%s: connected to %s:%u, %s", a->name, a->host, a->port,
 	    idle ? "waiting in IDLE" : "IDLE not offered: polling");
+	if (idle && poll > 0)
+		log_info("%s: checking with NOOP every %u s in IDLE (%s)",
+		    a->name, poll, a->lines[CONF_IDLE_POLL] != 0 ? "idle_poll" :
+		    "this server reports new mail in IDLE only every 60 s");
 	for (;;) {
 		moved = sw->moved[0] + sw->moved[1];
 		if ((harvest_now = mono_now() >= harvest_at))
@@ -221,6 +242,8 @@ session(struct acct *ac, struct sweep *sw)
 			continue;
 		}
 		idle_at = mono_now();
+again:
+		tick_at = mono_now();
 		if ((r = imap_idle_start(sw->s, &had)) != IMAP_OK) {
 			if (!imap_alive(sw->s))
 				return r;
@@ -230,13 +253,24 @@ session(struct acct *ac, struct sweep *sw)
 			continue;
 		}
 		w = had ? 1 : imap_idle_wait(sw->s, ac->wake,
-		    idle_ms(a, idle_at, harvest_at));
+		    idle_ms(a, idle_at, harvest_at, poll, tick_at));
 		if ((r = imap_idle_done(sw->s)) != IMAP_OK)
 			return r;
 		if (w == -1)
 			return IMAP_TEMP;
 		if (w == 2 && stopping(ac))
 			return IMAP_OK;
+		/* A check is due, not the refresh or a harvest, and the
+		 * server announced nothing: NOOP makes it look, and unless
+		 * that brings news, back into IDLE without a pass. */
+		if (w == 0 && poll > 0 && !imap_news(sw->s) &&
+		    mono_now() < idle_at + a->idle_refresh &&
+		    mono_now() < harvest_at) {
+			if ((r = imap_noop(sw->s)) != IMAP_OK)
+				return r;
+			if (!imap_news(sw->s))
+				goto again;
+		}
 	}
 }
 

@@ -109,6 +109,7 @@ static const struct keydef account_keys[] = {
 	    10, 86400, 0 },
 	{ "harvest_interval", CONF_HARVEST_INTERVAL, K_UINT,
 	    A(harvest_interval), 60, 604800, 0 },
+	{ "idle_poll", CONF_IDLE_POLL, K_UINT, A(idle_poll), 0, 1740, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

@@ -55,6 +55,7 @@ enum conf_key {
 	CONF_IDLE_REFRESH,
 	CONF_POLL_INTERVAL,
 	CONF_HARVEST_INTERVAL,
+	CONF_IDLE_POLL,
 	/* in the global limits group */
 	CONF_LIMITS,
 	CONF_MAX_PARSE_BYTES,
@@ -141,6 +142,9 @@ struct conf_account {
 	unsigned idle_refresh;	/* seconds before IDLE is re-issued */
 	unsigned poll_interval;	/* seconds between polls without IDLE */
 	unsigned harvest_interval;	/* seconds between Sent harvests */
+	unsigned idle_poll;	/* seconds between checks in IDLE; 0: none.
+				 * Unset (lines[CONF_IDLE_POLL] 0): the agent
+				 * picks (servers known to push late) */
 	unsigned line;		/* where the account's group opens */
 	unsigned lines[CONF_NKEYS];
 };

@@ -25,6 +25,8 @@
 #                     --mailbox '[Gmail]/All Mail' '\All'; repeatable
 #   --no-idle         CAPABILITY without IDLE
 #   --no-namespace    CAPABILITY without NAMESPACE
+#   --greeting TEXT   the greeting's text (login_greeting), e.g. what
+#                     Cyrus or Courier say
 #   --max-clients N   room for N concurrent client connections (default:
 #                     Dovecot's, about 100: each TLS connection keeps its
 #                     own imap-login process, default_process_limit 100)
@@ -235,6 +237,7 @@ ssl_cert = <$d/tls/$_dv_cert.crt
 ssl_key = <$d/tls/$_dv_cert.key
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+login_greeting = $_dv_greeting
 # A failed LOGIN answers at once (default: after 2 s).
 auth_failure_delay = 0
 imap_capability = $(_dv_caps)
@@ -346,7 +349,7 @@ dovecot_start() {
 	_dv_nomove= _dv_nouidplus= _dv_nospecial= _dv_starttls=
 	_dv_nojunk= _dv_nosent= _dv_cert=server _dv_sep=/ _dv_maxclients=
 	_dv_prefix= _dv_junk=Junk _dv_sent=Sent _dv_extra= _dv_noidle=
-	_dv_nons=
+	_dv_nons= _dv_greeting='Dovecot (Debian) ready.'
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--no-move) _dv_nomove=1 ;;
@@ -374,6 +377,7 @@ dovecot_start() {
 			shift 2 ;;
 		--no-idle) _dv_noidle=1 ;;
 		--no-namespace) _dv_nons=1 ;;
+		--greeting) _dv_greeting=${2:?}; shift ;;
 		--max-clients)
 			case ${2:-} in
 			''|*[!0-9]*) _dv_die "--max-clients N"; return 1 ;;

@@ -243,5 +243,58 @@ flavour french 'Courrier indésirable' 'Éléments envoyés' Backscatter '' \
     --junk 'Courrier indésirable' --sent 'Éléments envoyés' \
     --no-special-use --no-idle --no-move
 
+# --- IDLE checks (idle_poll) ----------------------------------------------
+# Stock Cyrus and Courier look for new mail only every 60 s while a
+# client is in IDLE; the watch ends IDLE and sends NOOP every few seconds
+# there (known by the greeting), and on any server with idle_poll set.
+# Between two checks with nothing new there is no pass (no SELECT).
+rm -rf "$tmp/state" "$tmp/log" "$tmp/m"
+mkdir -p "$tmp/m"
+: > "$tmp/manifest"
+JUNK=Junk BS=Backscatter
+if dovecot_start --greeting 'imap.example Cyrus IMAP 3.6.1 server ready'
+then
+	dv_imapsift_conf "$tmp/config" alice "$tmp/state" "$fx/rules"
+	"$IMAPSIFT" watch -f -c "$tmp/config" >> "$tmp/log" 2>&1 &
+	wpid=$!
+	until_log 'alice: checking with NOOP every 5 s in IDLE \(this server' &&
+	    ok idle_poll_late_pusher || no idle_poll_late_pusher "$(cat "$tmp/log")"
+	stop_watch idle_poll_late_pusher_stops
+	dovecot_stop
+else
+	no idle_poll_start "dovecot_start --greeting"
+fi
+if dovecot_start; then
+	dv_imapsift_conf "$tmp/config" alice "$tmp/state" "$fx/rules" \
+	    'idle_poll = 1;'
+	"$IMAPSIFT" watch -f -c "$tmp/config" >> "$tmp/log" 2>&1 &
+	wpid=$!
+	until_log 'alice: checking with NOOP every 1 s in IDLE \(idle_poll\)' &&
+	    ok idle_poll_configured || no idle_poll_configured "$(cat "$tmp/log")"
+	# Two checks in a row, IDLE again after each, nothing else between.
+	i=0
+	while [ "$(dv_rawlog alice | grep -c ' NOOP')" -lt 3 ] &&
+	    [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	dv_rawlog alice | tr -d '\r' | sed 's/^[0-9.]* //' > "$tmp/raw"
+	awk '/ NOOP$/ { n++ } n >= 1 && n < 3 { print }' "$tmp/raw" |
+	    sed 's/^[^ ]* //' > "$tmp/between"
+	printf '%s\n' NOOP IDLE DONE NOOP IDLE DONE > "$tmp/want"
+	cmp -s "$tmp/want" "$tmp/between" && ok idle_poll_noop_only ||
+	    no idle_poll_noop_only "$(cat "$tmp/between")"
+	f=$(mkmsg poll 1 url)
+	dv_append alice INBOX "$f"
+	i=0
+	while ! settled junk && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	expect idle_poll_moves
+	stop_watch idle_poll_stops
+	dovecot_stop
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
