@@ -12,6 +12,10 @@
 #   french    a French Outlook: "Courrier indésirable", "Éléments
 #             envoyés" (modified UTF-7 on the wire), no SPECIAL-USE, IDLE
 #             or MOVE
+#   cyrus     Debian's Cyrus IMAP 3.6 itself (tests/integration/cyrus.sh:
+#             unpacked from its .debs, not installed): INBOX. namespace,
+#             INBOX.Junk and INBOX.Sent without special-use, IDLE that
+#             reports new mail only every 60 s
 # Per flavour a generated manifest (each message and the folder it must
 # end in) is checked after a sweep, after a second sweep (which moves
 # nothing), after a watch daemon caught new mail, and after undo (all
@@ -23,15 +27,65 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 fx=$TOP/tests/fixtures/sweep
 . "$TOP/tests/integration/dovecot.sh"
+. "$TOP/tests/integration/cyrus.sh"
 tmp=$(mktemp -d)
 wpid=
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null; dovecot_stop
+    cyrus_stop
     rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 pass=0 fail=0
 
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 no() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+
+# The server under test: srv=dv (Dovecot) or cy (Cyrus); s_* call its
+# helpers.
+srv=dv
+s_append() { ${srv}_append "$@"; }
+s_live() { ${srv}_live "$@"; }
+s_count() { ${srv}_count "$@"; }
+s_mailboxes() { ${srv}_mailboxes "$@"; }
+# s_rawlog USER: "TAG COMMAND" lines the clients sent.
+s_rawlog() {
+	if [ $srv = dv ]; then
+		dv_rawlog "$1" | tr -d '\r' | sed 's/^[0-9.]* //'
+	else
+		cy_rawlog "$1"
+	fi
+}
+s_start() {
+	if [ "${1:-}" = cyrus ]; then
+		srv=cy
+		cyrus_start
+	else
+		srv=dv
+		dovecot_start "$@"
+	fi
+}
+s_stop() { if [ $srv = dv ]; then dovecot_stop; else cyrus_stop; fi; }
+# s_conf LINE...: the imapsift config for alice on this server.
+s_conf() {
+	if [ $srv = dv ]; then
+		dv_imapsift_conf "$tmp/config" alice "$tmp/state" "$fx/rules" \
+		    "$@"
+		return
+	fi
+	(umask 077
+	printf 'store = "%s";\nrules = [ "%s" ];\naccounts = ( {\n' \
+	    "$tmp/state" "$fx/rules"
+	printf '  name = "alice"; host = "127.0.0.1"; port = %s;\n' \
+	    "$IMAP_PORT"
+	printf '  tls = "none"; user = "alice"; password = "secret";\n'
+	printf '  addresses = [ "alice@example.org" ];\n'
+	printf '  %s\n' "$@"
+	printf '} );\n') > "$tmp/config"
+	chmod 600 "$tmp/config"
+}
+# 1 when the server offers UIDPLUS.
+s_uidplus() {
+	if [ $srv = dv ]; then grep -q UIDPLUS "$DOVECOT_CONF"; else true; fi
+}
 
 # mkmsg PHASE I KIND: a new message made from a fixture, its file name
 # on stdout; its Message-ID and where it must end (inbox, junk, bs) go
@@ -63,8 +117,8 @@ deliver() {
 	for k in $KINDS; do
 		i=$((i + 1))
 		f=$(mkmsg "$1" $i $k)
-		dv_append alice INBOX "$f"
-		[ -n "$ALL" ] && dv_append alice "$ALL" "$f"
+		s_append alice INBOX "$f"
+		[ -n "$ALL" ] && s_append alice "$ALL" "$f"
 	done
 }
 
@@ -90,7 +144,7 @@ expect() {
 	for role in inbox junk bs; do
 		m=$(mbox_of $role)
 		want $role "${2:-}" > "$tmp/want"
-		dv_live alice "$m" > "$tmp/got"
+		s_live alice "$m" > "$tmp/got"
 		if ! cmp -s "$tmp/want" "$tmp/got"; then
 			no "$1" "$m: want $(wc -l < "$tmp/want"), has $(wc -l < \
 			    "$tmp/got"): $(diff "$tmp/want" "$tmp/got" |
@@ -103,7 +157,7 @@ expect() {
 
 # settled ROLE: the count the manifest gives ROLE is there.
 settled() {
-	[ "$(dv_live alice "$(mbox_of "$1")" | wc -l)" -eq \
+	[ "$(s_live alice "$(mbox_of "$1")" | wc -l)" -eq \
 	    "$(want "$1" | wc -l)" ]
 }
 
@@ -142,6 +196,7 @@ stop_watch() {
 }
 
 # flavour NAME JUNK SENT BS ALL MAILBOXES -- DOVECOT_OPTIONS: one server
+# ("-- cyrus": the Cyrus one)
 # shape, its Junk, Sent, Backscatter and All Mail ("" if none) as the
 # sweep must find or make them, and every mailbox it must end with
 # (space-separated, "|" for a space in a name).
@@ -151,13 +206,12 @@ flavour() {
 	: > "$tmp/manifest"
 	rm -rf "$tmp/m" "$tmp/state" "$tmp/log"
 	mkdir -p "$tmp/m"
-	if ! dovecot_start "$@"; then
-		no "$fl/start" "dovecot_start $*"
+	if ! s_start "$@"; then
+		no "$fl/start" "s_start $*"
 		return
 	fi
-	dv_imapsift_conf "$tmp/config" alice "$tmp/state" "$fx/rules" \
-	    'poll_interval = 10;' 'harvest_interval = 3600;'
-	dv_append alice "$SENT" "$fx/sent.eml"
+	s_conf 'poll_interval = 10;' 'harvest_interval = 3600;'
+	s_append alice "$SENT" "$fx/sent.eml"
 	deliver sweep
 
 	sweep
@@ -168,7 +222,7 @@ flavour() {
 	    grep -qF "Backscatter \"$BS\" (" "$tmp/out" &&
 	    ok "$fl/folders_logged" || no "$fl/folders_logged" "$(cat "$tmp/out")"
 	(set -f; printf '%s\n' $MBOXES) | tr '|' ' ' | sort > "$tmp/want"
-	dv_mailboxes alice > "$tmp/got"
+	s_mailboxes alice > "$tmp/got"
 	cmp -s "$tmp/want" "$tmp/got" && ok "$fl/no_second_junk" ||
 	    no "$fl/no_second_junk" "mailboxes: $(tr '\n' ',' < "$tmp/got")"
 
@@ -189,6 +243,18 @@ flavour() {
 		i=$((i + 1))
 	done
 	expect "$fl/watch"
+	# Debian's Cyrus reports new mail in IDLE only every 60 s: the
+	# watch knows it by the greeting and checks with NOOP.
+	if [ $srv = cy ]; then
+		i=0
+		while ! s_rawlog alice | grep -q ' NOOP$' && [ $i -lt 200 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		grep -q 'alice: checking with NOOP every 5 s in IDLE (this' \
+		    "$tmp/log" && s_rawlog alice | grep -q ' NOOP$' &&
+		    ok "$fl/idle_checks" || no "$fl/idle_checks" "$(cat "$tmp/log")"
+	fi
 	stop_watch "$fl/watch_stops"
 	[ "$(grep -c 'alice: Junk "' "$tmp/log")" -eq 1 ] &&
 	    ok "$fl/folders_logged_once" ||
@@ -199,11 +265,10 @@ flavour() {
 	[ $rc -eq 0 ] || no "$fl/undo_rc" "exit $rc: $(tail -n 3 "$tmp/out")"
 	expect "$fl/undo" undone
 
-	# "TIME TAG COMMAND" lines: the time left out.
-	dv_rawlog alice | tr -d '\r' | sed 's/^[0-9.]* //' > "$tmp/raw"
+	s_rawlog alice > "$tmp/raw"
 	! grep -Eiq '^[^ ]+ EXPUNGE' "$tmp/raw" && ok "$fl/no_bare_expunge" ||
 	    no "$fl/no_bare_expunge" "$(grep -Ei 'EXPUNGE' "$tmp/raw")"
-	if ! grep -q UIDPLUS "$DOVECOT_CONF"; then
+	if ! s_uidplus; then
 		! grep -qi 'EXPUNGE' "$tmp/raw" && ok "$fl/no_expunge" ||
 		    no "$fl/no_expunge" "$(grep -i 'EXPUNGE' "$tmp/raw")"
 	fi
@@ -213,12 +278,12 @@ flavour() {
 	    ok "$fl/creates_backscatter_only" ||
 	    no "$fl/creates_backscatter_only" "$(cat "$tmp/creates")"
 	if [ -n "$ALL" ]; then
-		! grep -qF 'All Mail' "$tmp/raw" && [ "$(dv_count alice \
+		! grep -qF 'All Mail' "$tmp/raw" && [ "$(s_count alice \
 		    "$ALL")" -eq "$(wc -l < "$tmp/manifest")" ] &&
 		    ok "$fl/all_mail_untouched" ||
 		    no "$fl/all_mail_untouched" "$(grep 'All Mail' "$tmp/raw")"
 	fi
-	dovecot_stop
+	s_stop
 }
 
 flavour inbox INBOX.Junk INBOX.Sent INBOX.Backscatter '' \
@@ -242,12 +307,15 @@ flavour french 'Courrier indésirable' 'Éléments envoyés' Backscatter '' \
     'INBOX Courrier|indésirable Éléments|envoyés Backscatter' -- \
     --junk 'Courrier indésirable' --sent 'Éléments envoyés' \
     --no-special-use --no-idle --no-move
+flavour cyrus INBOX.Junk INBOX.Sent INBOX.Backscatter '' \
+    'INBOX INBOX.Junk INBOX.Sent INBOX.Backscatter' -- cyrus
 
 # --- IDLE checks (idle_poll) ----------------------------------------------
 # Stock Cyrus and Courier look for new mail only every 60 s while a
 # client is in IDLE; the watch ends IDLE and sends NOOP every few seconds
 # there (known by the greeting), and on any server with idle_poll set.
 # Between two checks with nothing new there is no pass (no SELECT).
+srv=dv
 rm -rf "$tmp/state" "$tmp/log" "$tmp/m"
 mkdir -p "$tmp/m"
 : > "$tmp/manifest"
