@@ -232,6 +232,7 @@ flavour() {
 	    no "$fl/second_sweep_moves_nothing" "$(cat "$tmp/out")"
 	expect "$fl/second_sweep"
 
+	: >> "$tmp/log"		# there before the daemon opens it
 	"$IMAPSIFT" watch -f -c "$tmp/config" >> "$tmp/log" 2>&1 &
 	wpid=$!
 	until_log 'alice: connected' || no "$fl/watch_connected" \
@@ -323,6 +324,7 @@ JUNK=Junk BS=Backscatter
 if dovecot_start --greeting 'imap.example Cyrus IMAP 3.6.1 server ready'
 then
 	dv_imapsift_conf "$tmp/config" alice "$tmp/state" "$fx/rules"
+	: >> "$tmp/log"		# there before the daemon opens it
 	"$IMAPSIFT" watch -f -c "$tmp/config" >> "$tmp/log" 2>&1 &
 	wpid=$!
 	until_log 'alice: checking with NOOP every 5 s in IDLE \(this server' &&
@@ -335,6 +337,7 @@ fi
 if dovecot_start; then
 	dv_imapsift_conf "$tmp/config" alice "$tmp/state" "$fx/rules" \
 	    'idle_poll = 1;'
+	: >> "$tmp/log"		# there before the daemon opens it
 	"$IMAPSIFT" watch -f -c "$tmp/config" >> "$tmp/log" 2>&1 &
 	wpid=$!
 	until_log 'alice: checking with NOOP every 1 s in IDLE \(idle_poll\)' &&
