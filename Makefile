@@ -80,6 +80,15 @@ $(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
 	    $(BUILD)/agent/imap-utf7.o $(LDFLAGS)
 
+# The folder choice test links the agent objects folders.c needs.
+FOLDERS_OBJ	= $(BUILD)/agent/folders.o $(BUILD)/agent/util.o \
+		  $(BUILD)/agent/log.o
+$(BUILD)/tests/test_folders: tests/unit/test_folders.c $(FOLDERS_OBJ) \
+    $(LIB_OBJ) tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(FOLDERS_OBJ) \
+	    $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+
 unit: $(BIN) $(UNIT_BIN)
 
 test: deps-test

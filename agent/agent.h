@@ -286,6 +286,10 @@ void	imap_drop(struct imap **s);
 void	imap_cancel(struct imap *s);
 /* 1 while the connection is usable, 0 once a command killed it. */
 int	imap_alive(const struct imap *s);
+/* 1 when the greeting named a server known to report new mail in IDLE
+ * only every 60 s as Debian ships it (Cyrus without idled, Courier
+ * without FAM): the watch checks with NOOP more often (idle_poll). */
+int	imap_pushes_late(const struct imap *s);
 /* Why the last command on s failed, one line ("" when it succeeded;
  * after an IMAP_OK imap_move, a logged cleanup failure).  Valid until
  * the next call on s. */
@@ -318,6 +322,11 @@ struct imap_mailbox {
  * UTF-7 are skipped (log_debug).  On failure *mb_r is NULL, *n_r 0. */
 int	imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r);
 void	imap_list_free(struct imap_mailbox *mb, size_t n);
+/* NAMESPACE (RFC 2342; ask only when imap_has "NAMESPACE"): the first
+ * personal namespace's prefix (UTF-8, malloc'd: "" when the server has
+ * none) and hierarchy delimiter ('\0' if none).  On failure *prefix_r
+ * is NULL. */
+int	imap_namespace(struct imap *s, char **prefix_r, char *delim_r);
 /* CREATE name.  A mailbox that already exists is IMAP_OK. */
 int	imap_create(struct imap *s, const char *name);
 /* SELECT name, or EXAMINE when readonly.  Any out pointer may be NULL;
@@ -639,6 +648,7 @@ struct sweep {
 	int64_t	 learned_gen;
 	time_t	 learned_day;
 	struct strlist seen_ids;	/* Message-IDs left in this mailbox */
+	char	*folders_said;	/* the folder choice last logged (folders.c) */
 };
 
 /* sweep.c, for watch.c too.  sweep_setup fills *sw for account a (store
@@ -714,5 +724,23 @@ int	flush_moves(struct sweep *sw);
 int	abort_moves(struct sweep *sw, int r, int selected);
 /* LIST: the Junk and Sent mailboxes; creates missing destinations. */
 int	find_folders(struct sweep *sw);
+
+/*
+ * folders.c: which mailboxes are Junk, Sent and Backscatter.  The
+ * account's configured names win; else Junk is the \Junk (or XLIST
+ * \Spam) mailbox, then the first of the names clients give it ("Junk",
+ * "Junk Email", "Spam", "[Gmail]/Spam", localized ones, with or without
+ * the personal namespace prefix), and only when none exists prefix +
+ * "Junk" (to be created); Sent every \Sent mailbox, else every one
+ * named as clients name it; Backscatter an existing one, else prefix +
+ * "Backscatter".  prefix and delim: the personal namespace (NAMESPACE),
+ * or NULL to derive it from the list (INBOX's children).  Fills
+ * dest[DEST_JUNK], dest[DEST_BS] (malloc'd), adds to *sent, and writes
+ * why each was chosen, one line, into why.
+ */
+void	folders_choose(const struct conf_account *a,
+	    const struct imap_mailbox *mb, size_t n, const char *prefix,
+	    char delim, char *dest[NDEST], struct strlist *sent, char *why,
+	    size_t whylen);
 
 #endif

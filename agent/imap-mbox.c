@@ -35,11 +35,13 @@ static const struct {
 	{ "NonExistent", IMAP_MBOX_NONEXISTENT },
 	{ "HasChildren", IMAP_MBOX_HASCHILDREN },
 	{ "Junk", IMAP_MBOX_JUNK },
+	{ "Spam", IMAP_MBOX_JUNK },	/* Gmail's XLIST name for it */
 	{ "Sent", IMAP_MBOX_SENT },
 	{ "Trash", IMAP_MBOX_TRASH },
 	{ "Drafts", IMAP_MBOX_DRAFTS },
 	{ "Archive", IMAP_MBOX_ARCHIVE },
 	{ "All", IMAP_MBOX_ALL },
+	{ "AllMail", IMAP_MBOX_ALL },	/* XLIST */
 	{ "Flagged", IMAP_MBOX_FLAGGED },
 };
 
@@ -254,5 +256,46 @@ imap_status(struct imap *s, const char *name, uint32_t *uidvalidity_r,
 			*uidnext_r = si->st_value;
 	}
 	mailimap_mailbox_data_status_free(st);
+	return IMAP_OK;
+}
+
+int
+imap_namespace(struct imap *s, char **prefix_r, char *delim_r)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	struct mailimap_namespace_info *ni;
+	char *p;
+	int r;
+
+	*prefix_r = NULL;
+	*delim_r = '\0';
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	r = mailimap_namespace(imap_mi(s), &ns);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (ns != NULL)
+			mailimap_namespace_data_free(ns);
+		return imap_fail(s, r, "NAMESPACE");
+	}
+	/* No personal namespace (NIL), or none at all: the empty prefix. */
+	ni = NULL;
+	if (ns != NULL && ns->ns_personal != NULL &&
+	    ns->ns_personal->ns_data_list != NULL &&
+	    clist_begin(ns->ns_personal->ns_data_list) != NULL)
+		ni = clist_content(clist_begin(ns->ns_personal->ns_data_list));
+	if (ni != NULL && ni->ns_prefix != NULL) {
+		if ((p = imap_utf7_decode(ni->ns_prefix)) == NULL) {
+			if (errno == ENOMEM)
+				fatalx("out of memory");
+			log_debug("imap: NAMESPACE prefix not valid modified "
+			    "UTF-7: taken as none");
+			p = xstrdup("");
+		}
+		*prefix_r = p;
+		*delim_r = ni->ns_delimiter;
+	} else
+		*prefix_r = xstrdup("");
+	if (ns != NULL)
+		mailimap_namespace_data_free(ns);
 	return IMAP_OK;
 }

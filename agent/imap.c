@@ -38,6 +38,7 @@ struct imap {
 	char		 alert[400];	/* the last [ALERT] shown */
 	char		*sel;		/* the mailbox selected, or NULL */
 	int		 sel_ro;	/* ... by EXAMINE */
+	int		 late_push;	/* the greeting names Cyrus or Courier */
 };
 
 struct mailimap *
@@ -50,6 +51,12 @@ const char *
 imap_host(const struct imap *s)
 {
 	return s->host;
+}
+
+int
+imap_pushes_late(const struct imap *s)
+{
+	return s != NULL && s->late_push;
 }
 
 int
@@ -483,6 +490,15 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		return IMAP_TEMP;
 	}
 	*preauth_r = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
+	/* Stock Cyrus (without idled) and Courier (without FAM) look for
+	 * new mail only every 60 s while in IDLE; both name themselves in
+	 * the greeting's text, which libetpan keeps in imap_response. */
+	if (s->mi->imap_response != NULL) {
+		s->late_push = strstr(s->mi->imap_response, "Cyrus") != NULL ||
+		    strstr(s->mi->imap_response, "Courier") != NULL;
+		log_debug("%s: greeting: %s", s->account,
+		    s->mi->imap_response);
+	}
 	set_keepalive(s);
 	if (o->tls != IMAP_TLS_STARTTLS)
 		return IMAP_OK;

@@ -273,38 +273,47 @@ abort_moves(struct sweep *sw, int r, int selected)
 	return r;
 }
 
-/* LIST: the Junk and Sent mailboxes, and creates missing folders. */
+/*
+ * LIST (and NAMESPACE when offered): the Junk, Sent and Backscatter
+ * mailboxes (folders.c), said once per account unless they change;
+ * creates the missing destinations.
+ */
 int
 find_folders(struct sweep *sw)
 {
 	struct imap_mailbox *mb;
+	char why[1024], *prefix = NULL, delim = '\0';
 	size_t n, i, d;
 	int r, have[NDEST] = { 0, 0 };
 
+	if (imap_has(sw->s, "NAMESPACE") &&
+	    imap_namespace(sw->s, &prefix, &delim) != IMAP_OK) {
+		if (!imap_alive(sw->s))
+			return IMAP_TEMP;
+		log_debug("%s: NAMESPACE: %s", sw->a->name,
+		    imap_error(sw->s));
+	}
 	r = imap_list(sw->s, &mb, &n);
 	if (r != IMAP_OK) {
 		log_warnx("%s: LIST: %s", sw->a->name, imap_error(sw->s));
+		free(prefix);
 		return r;
 	}
-	for (i = 0; i < n; i++) {
-		if (sw->a->junk == NULL && (mb[i].flags & IMAP_MBOX_JUNK) &&
-		    sw->dest[DEST_JUNK] == NULL)
-			sw->dest[DEST_JUNK] = xstrdup(mb[i].name);
-		if (sw->a->sent.n == 0 && (mb[i].flags & IMAP_MBOX_SENT))
-			strlist_add(&sw->sent, mb[i].name);
+	folders_choose(sw->a, mb, n, prefix, delim, sw->dest, &sw->sent, why,
+	    sizeof(why));
+	free(prefix);
+	if (sw->folders_said == NULL || strcmp(sw->folders_said, why) != 0) {
+		log_info("%s: %s", sw->a->name, why);
+		free(sw->folders_said);
+		sw->folders_said = xstrdup(why);
 	}
-	if (sw->dest[DEST_JUNK] == NULL)
-		sw->dest[DEST_JUNK] = xstrdup(sw->a->junk != NULL ?
-		    sw->a->junk : "Junk");
-	sw->dest[DEST_BS] = xstrdup(sw->a->backscatter);
 	for (i = 0; i < n; i++)
 		for (d = 0; d < NDEST; d++)
 			if (strcmp(mb[i].name, sw->dest[d]) == 0 &&
-			    !(mb[i].flags & IMAP_MBOX_NOSELECT))
+			    !(mb[i].flags & (IMAP_MBOX_NOSELECT |
+			    IMAP_MBOX_NONEXISTENT)))
 				have[d] = 1;
 	imap_list_free(mb, n);
-	for (i = 0; i < sw->a->sent.n; i++)
-		strlist_add(&sw->sent, sw->a->sent.v[i]);
 	for (d = 0; d < NDEST && !sw->dry_run; d++) {
 		if (have[d])
 			continue;

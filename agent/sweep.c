@@ -693,6 +693,7 @@ sweep_free(struct sweep *sw)
 	rules_free(&sw->learned);
 	free(sw->dest[0]);
 	free(sw->dest[1]);
+	free(sw->folders_said);
 }
 
 void

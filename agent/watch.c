@@ -62,6 +62,7 @@
 #define LOCK_RETRY	60
 #define LOCK_RETRY_FAST	30	/* tries a second apart first (a reload) */
 #define KEEP_STORE_MAX	100	/* accounts whose stores stay open */
+#define IDLE_POLL_LATE	5	/* s between NOOPs in IDLE on late pushers */
 
 struct gen {			/* one loaded generation of configs */
 	int		 refs;		/* under watch.mu */
@@ -189,12 +190,16 @@ backoff(unsigned failures, double base, double cap)
 	return d * (0.8 + 0.4 * ((double)random() / RAND_MAX));
 }
 
-/* The wait in ms until the next IDLE refresh or Sent harvest is due. */
+/* The wait in ms until the next IDLE refresh, check (every poll seconds
+ * from tick_at; poll 0: none) or Sent harvest is due. */
 static int
-idle_ms(const struct conf_account *a, double idle_at, double harvest_at)
+idle_ms(const struct conf_account *a, double idle_at, double harvest_at,
+    unsigned poll, double tick_at)
 {
 	double t = idle_at + a->idle_refresh, now = mono_now();
 
+	if (poll > 0 && tick_at + poll < t)
+		t = tick_at + poll;
 	if (harvest_at < t)
 		t = harvest_at;
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;
@@ -254,6 +259,16 @@ adopt(struct acct *ac, struct sweep *sw)
 	log_info("%s: reloaded rules in effect", ac->a->name);
 }
 
+/* Seconds between NOOP checks in IDLE (0: none): the account's idle_poll,
+ * else IDLE_POLL_LATE for servers that report new mail in IDLE late. */
+static unsigned
+idle_poll(const struct conf_account *a, const struct imap *s)
+{
+	if (a->lines[CONF_IDLE_POLL] != 0)
+		return a->idle_poll;
+	return imap_pushes_late(s) ? IDLE_POLL_LATE : 0;
+}
+
 /* One pass.  With many accounts the store is open only for its length,
  * so an idle account holds no file of it: libetpan cannot wait on a
  * descriptor past 1023, and a store takes three. */
@@ -296,14 +311,21 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 static int
 session(struct acct *ac, struct sweep *sw)
 {
-	double harvest_at = 0, idle_at;
+	double harvest_at = 0, idle_at, tick_at, due;
 	size_t moved;
+	unsigned poll;
 	int idle, had, harvest_now, w, r;
 
 	idle = imap_has(sw->s, "IDLE");
+	poll = idle_poll(ac->a, sw->s);
 	log_info("%s: connected to %s:%u, %s", ac->a->name, ac->a->host,
 	    ac->a->port, idle ? "waiting in IDLE" : "IDLE not offered: "
 	    "polling");
+	if (idle && poll > 0)
+		log_info("%s: checking with NOOP every %u s in IDLE (%s)",
+		    ac->a->name, poll, ac->a->lines[CONF_IDLE_POLL] != 0 ?
+		    "idle_poll" : "this server reports new mail in IDLE only "
+		    "every 60 s");
 	for (;;) {
 		adopt(ac, sw);
 		moved = sw->moved[0] + sw->moved[1];
@@ -331,6 +353,8 @@ session(struct acct *ac, struct sweep *sw)
 			continue;
 		}
 		idle_at = mono_now();
+again:
+		tick_at = mono_now();
 		/* A reload stopping this thread cancels the connection
 		 * while it idles (acct_stop): nothing is in flight. */
 		pthread_mutex_lock(&ac->w->mu);
@@ -353,9 +377,10 @@ session(struct acct *ac, struct sweep *sw)
 			continue;
 		}
 		/* Woken for the next Junk harvest too (sweep-learn.c). */
+		due = ac->a->learn && sw->learn_at < harvest_at ?
+		    sw->learn_at : harvest_at;
 		w = had ? 1 : imap_idle_wait(sw->s, ac->w->stopfd[0],
-		    idle_ms(ac->a, idle_at, ac->a->learn && sw->learn_at <
-		    harvest_at ? sw->learn_at : harvest_at));
+		    idle_ms(ac->a, idle_at, due, poll, tick_at));
 		pthread_mutex_lock(&ac->w->mu);
 		ac->idling = 0;
 		had = ac->stop && ac->stop_at != HUGE_VAL;
@@ -368,6 +393,17 @@ session(struct acct *ac, struct sweep *sw)
 			return IMAP_TEMP;
 		if (w == 2 && stopping(ac))
 			return IMAP_OK;
+		/* A check is due, not the refresh or a harvest, and the
+		 * server announced nothing: NOOP makes it look, and unless
+		 * that brings news, back into IDLE without a pass. */
+		if (w == 0 && poll > 0 && !imap_news(sw->s) &&
+		    mono_now() < idle_at + ac->a->idle_refresh &&
+		    mono_now() < due) {
+			if ((r = imap_noop(sw->s)) != IMAP_OK)
+				return r;
+			if (!imap_news(sw->s))
+				goto again;
+		}
 	}
 }
 
@@ -762,7 +798,12 @@ acct_same(const struct conf_account *a, const char *adir,
 	    a->unknown_bounce == b->unknown_bounce &&
 	    a->timeout == b->timeout && a->idle_refresh == b->idle_refresh &&
 	    a->poll_interval == b->poll_interval &&
-	    a->harvest_interval == b->harvest_interval;
+	    a->harvest_interval == b->harvest_interval &&
+	    a->idle_poll == b->idle_poll &&
+	    (a->lines[CONF_IDLE_POLL] != 0) ==
+	    (b->lines[CONF_IDLE_POLL] != 0) &&
+	    a->learn == b->learn && a->learn_interval == b->learn_interval &&
+	    list_same(&a->ham, &b->ham);
 }
 
 /* HUP or changed rule files: a new generation, kept only when all of it

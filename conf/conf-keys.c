@@ -118,6 +118,7 @@ static const struct keydef account_keys[] = {
 	{ "learn_interval", CONF_LEARN_INTERVAL, K_UINT, A(learn_interval),
 	    10, 86400, 0 },
 	{ "ham", CONF_HAM, K_LIST, A(ham), 0, 0, 0 },
+	{ "idle_poll", CONF_IDLE_POLL, K_UINT, A(idle_poll), 0, 1740, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

@@ -56,6 +56,7 @@ enum conf_key {
 	CONF_IDLE_REFRESH,
 	CONF_POLL_INTERVAL,
 	CONF_HARVEST_INTERVAL,
+	CONF_IDLE_POLL,
 	/* in the global limits group */
 	CONF_LIMITS,
 	CONF_MAX_PARSE_BYTES,
@@ -154,6 +155,9 @@ struct conf_account {
 	int	 learn;		/* learn from Junk and kept mail; default 1 */
 	unsigned learn_interval;	/* seconds between Junk harvests */
 	struct conf_list ham;	/* folders whose mail is ham evidence */
+	unsigned idle_poll;	/* seconds between checks in IDLE; 0: none.
+				 * Unset (lines[CONF_IDLE_POLL] 0): the agent
+				 * picks (servers known to push late) */
 	unsigned line;		/* where the account's group opens */
 	unsigned lines[CONF_NKEYS];
 };

@@ -14,6 +14,19 @@
 #   --starttls-only   no implicit-TLS listener (IMAPS_PORT stays empty)
 #   --cert wronghost  serve a certificate for wrong.example (same CA)
 #   --separator C     hierarchy separator (default "/")
+#   --prefix P        the inbox namespace's prefix, e.g. "INBOX." with
+#                     --separator . (Courier, Cyrus); default none.
+#                     Mailbox names below are given without it; dv_*
+#                     helpers take full names ("INBOX.Junk")
+#   --junk NAME       the Junk mailbox's name (default Junk)
+#   --sent NAME       the Sent mailbox's name (default Sent)
+#   --mailbox NAME SPECIAL  one more mailbox made at login, with the
+#                     special-use SPECIAL ("" for none), e.g.
+#                     --mailbox '[Gmail]/All Mail' '\All'; repeatable
+#   --no-idle         CAPABILITY without IDLE
+#   --no-namespace    CAPABILITY without NAMESPACE
+#   --greeting TEXT   the greeting's text (login_greeting), e.g. what
+#                     Cyrus or Courier say
 #   --max-clients N   room for N concurrent client connections (default:
 #                     Dovecot's, about 100: each TLS connection keeps its
 #                     own imap-login process, default_process_limit 100)
@@ -48,6 +61,9 @@
 #   dv_list USER MAILBOX [HEADER]  one line per message: the HEADER field
 #                                  (default Message-ID), sorted
 #   dv_count USER MAILBOX          the number of messages
+#   dv_live USER MAILBOX           like dv_list, without the messages
+#                                  flagged \Deleted (what a client shows
+#                                  once moves without UIDPLUS left them)
 #   dv_flags USER MAILBOX          "MESSAGE-ID<TAB>FLAGS" per message, sorted
 #                                  (\Recent left out: it depends on sessions)
 #   dv_uids USER MAILBOX           "UID<TAB>MESSAGE-ID" per message, by UID
@@ -160,17 +176,21 @@ _dv_caps() (
 		MOVE) [ -n "$_dv_nomove" ] && continue ;;
 		UIDPLUS) [ -n "$_dv_nouidplus" ] && continue ;;
 		SPECIAL-USE) [ -n "$_dv_nospecial" ] && continue ;;
+		IDLE) [ -n "$_dv_noidle" ] && continue ;;
+		NAMESPACE) [ -n "$_dv_nons" ] && continue ;;
 		esac
 		out="$out${out:+ }$w"
 	done
 	echo "$out"
 )
 
-# _dv_mailbox NAME SPECIAL: a mailbox block (SPECIAL e.g. \Junk).
+# _dv_mailbox NAME SPECIAL: a mailbox block (SPECIAL e.g. \Junk, or
+# empty).
 _dv_mailbox() {
-	echo "  mailbox $1 {"
+	echo "  mailbox \"$1\" {"
 	echo "    auto = subscribe"
-	[ -z "$_dv_nospecial" ] && echo "    special_use = $2"
+	[ -z "$_dv_nospecial" ] && [ -n "$2" ] &&
+	    echo "    special_use = $2"
 	echo "  }"
 }
 
@@ -217,6 +237,7 @@ ssl_cert = <$d/tls/$_dv_cert.crt
 ssl_key = <$d/tls/$_dv_cert.key
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+login_greeting = $_dv_greeting
 # A failed LOGIN answers at once (default: after 2 s).
 auth_failure_delay = 0
 imap_capability = $(_dv_caps)
@@ -235,10 +256,15 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = $_dv_sep
+  prefix = $_dv_prefix
 EOF
 	{
-		[ -z "$_dv_nojunk" ] && _dv_mailbox Junk '\Junk'
-		[ -z "$_dv_nosent" ] && _dv_mailbox Sent '\Sent'
+		[ -z "$_dv_nojunk" ] && _dv_mailbox "$_dv_junk" '\Junk'
+		[ -z "$_dv_nosent" ] && _dv_mailbox "$_dv_sent" '\Sent'
+		# The extra mailboxes: NAME<TAB>SPECIAL lines.
+		printf '%s' "$_dv_extra" | while IFS='	' read -r m u; do
+			_dv_mailbox "$m" "$u"
+		done
 		echo "}"
 		cat <<EOF
 service imap-login {
@@ -322,6 +348,8 @@ _dv_fail() {
 dovecot_start() {
 	_dv_nomove= _dv_nouidplus= _dv_nospecial= _dv_starttls=
 	_dv_nojunk= _dv_nosent= _dv_cert=server _dv_sep=/ _dv_maxclients=
+	_dv_prefix= _dv_junk=Junk _dv_sent=Sent _dv_extra= _dv_noidle=
+	_dv_nons= _dv_greeting='Dovecot (Debian) ready.'
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--no-move) _dv_nomove=1 ;;
@@ -338,6 +366,18 @@ dovecot_start() {
 			esac
 			shift ;;
 		--separator) _dv_sep=${2:?}; shift ;;
+		--prefix) _dv_prefix=${2:?}; shift ;;
+		--junk) _dv_junk=${2:?}; shift ;;
+		--sent) _dv_sent=${2:?}; shift ;;
+		--mailbox)
+			[ $# -ge 3 ] || { _dv_die "--mailbox NAME SPECIAL"
+			    return 1; }
+			_dv_extra="$_dv_extra$2	$3
+"
+			shift 2 ;;
+		--no-idle) _dv_noidle=1 ;;
+		--no-namespace) _dv_nons=1 ;;
+		--greeting) _dv_greeting=${2:?}; shift ;;
 		--max-clients)
 			case ${2:-} in
 			''|*[!0-9]*) _dv_die "--max-clients N"; return 1 ;;
@@ -495,6 +535,11 @@ dv_list() (
 	h=$(printf '%s' "${3:-Message-ID}" | tr 'A-Z' 'a-z')
 	_dv_fetch "$1" "$2" "hdr.$h" | sort
 )
+
+dv_live() {
+	_dv_adm -f tab fetch -u "$1" hdr.message-id mailbox "$2" undeleted |
+	    sed 1d | sort
+}
 
 dv_flags() {
 	_dv_fetch "$1" "$2" 'hdr.message-id flags' |
