@@ -32,6 +32,22 @@ struct lctx {
 	size_t	 n;
 };
 
+/* Ends on_learn's transaction: committed, or rolled back on a failure
+ * (the folder's mark then stays, and the message is read again). */
+static int
+learn_done(struct sweep *sw, struct lctx *lc)
+{
+	char err[512];
+
+	if (!lc->failed && store_commit(sw->st, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		lc->failed = 1;
+	}
+	if (lc->failed)
+		store_rollback(sw->st, NULL, 0);
+	return lc->failed;
+}
+
 static int
 on_learn(void *arg, const struct imap_msg *m)
 {
@@ -43,11 +59,19 @@ on_learn(void *arg, const struct imap_msg *m)
 	const char *id = NULL;
 	int manual = 0, r;
 
+	/* One transaction per message, taken and released here between
+	 * the network reads: the store's write lock is never held while the
+	 * server is waited for (another account may share the store). */
+	if (store_begin(sw->st, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		lc->failed = 1;
+		return 1;
+	}
 	if (!lc->spam) {
 		if (learn_ham(&sw->learner, m->data, m->len, 0) == -1)
 			lc->failed = 1;
 		lc->n++;
-		return lc->failed;
+		return learn_done(sw, lc);
 	}
 	/* Was it moved here by hand: seen in a watched mailbox, left there
 	 * by us? */
@@ -71,7 +95,7 @@ on_learn(void *arg, const struct imap_msg *m)
 		    manual ? " (moved to Junk by hand)" : "");
 		lc->n++;
 	}
-	return lc->failed;
+	return learn_done(sw, lc);
 }
 
 /* Learns the new mail of folder; IMAP_* (a missing folder is IMAP_OK). */
@@ -117,11 +141,6 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 	lc.sw = sw;
 	lc.folder = folder;
 	lc.spam = spam;
-	if (store_begin(sw->st, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		free(uids);
-		return IMAP_PERM;
-	}
 	for (i = 0; i < n && r == IMAP_OK && !lc.failed; i = j + 1) {
 		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
 		r = imap_uid_fetch(sw->s, uids[i], uids[j],
@@ -131,17 +150,14 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 		uidnext = n > 0 ? uids[n - 1] + 1 : last + 1;
 	free(uids);
 	if (r != IMAP_OK || lc.failed) {
-		store_rollback(sw->st, NULL, 0);
 		if (r != IMAP_OK)
 			log_warnx("%s/%s: fetch: %s", sw->a->name, folder,
 			    imap_error(sw->s));
 		return r != IMAP_OK ? r : IMAP_PERM;
 	}
 	if (store_mailbox_set(sw->st, sw->a->name, key, uv, uidnext - 1, err,
-	    sizeof(err)) == -1 || store_commit(sw->st, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		store_rollback(sw->st, NULL, 0);
 		return IMAP_PERM;
 	}
 	if (lc.n > 0)
