@@ -143,7 +143,7 @@ expect() {
 	fi
 }
 # in_log PATTERN / in_peer PATTERN: the daemon's / the peer's log has it.
-in_log() { grep -Eq -- "$1" "$d/log"; }
+in_log() { grep -Eq -- "$1" "$d/log" 2>/dev/null; }
 in_peer() { grep -Eq -- "$1" "$d/peer.log"; }
 # atleast N FILE PATTERN: FILE has N lines matching PATTERN or more.
 atleast() { [ "$(grep -Ec -- "$3" "$2")" -ge "$1" ]; }
