@@ -357,8 +357,8 @@ undo_dest(struct imap *s, struct store *st, struct acts *l,
 }
 
 static int
-undo_account(const struct conf_account *a, struct store *st,
-    struct acts *l, int dry_run)
+undo_account(const struct conf_account *a, const char *dir,
+    struct store *st, struct acts *l, int dry_run)
 {
 	struct imap *s;
 	size_t i, j;
@@ -369,7 +369,7 @@ undo_account(const struct conf_account *a, struct store *st,
 			break;
 	if (i == l->n)
 		return EXIT_OK;
-	rc = account_connect(a, &s);
+	rc = account_connect(a, dir, &s);
 	if (rc != EXIT_OK)
 		return rc;
 	for (i = 0; i < l->n && r != IMAP_TEMP; i++) {
@@ -398,6 +398,7 @@ cmd_undo(int argc, char **argv)
 	struct acts l = { 0 };
 	struct conf *c = NULL;
 	struct store *st = NULL;
+	char dir[4096];
 	size_t i;
 	int rc, r;
 
@@ -417,8 +418,12 @@ cmd_undo(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
+	if (store_dir(c, dir, sizeof(dir)) == -1) {
+		rc = EXIT_CONFIG;
+		goto done;
+	}
 	for (i = 0; i < c->naccounts; i++) {
-		r = undo_account(&c->accounts[i], st, &l, o.dry_run);
+		r = undo_account(&c->accounts[i], dir, st, &l, o.dry_run);
 		if (rc == EXIT_OK)
 			rc = r;
 	}

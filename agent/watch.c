@@ -43,6 +43,7 @@
 #define BACKOFF_MAX	300		/* cap for connection failures */
 #define AUTH_BACKOFF	300		/* first wait after a refused login */
 #define AUTH_BACKOFF_MAX 3600
+#define LOGIN_POLL	2		/* s between looks at the token file */
 #define LOCK_RETRY	60
 #define KEEP_STORE_MAX	100	/* accounts whose stores stay open */
 
@@ -270,11 +271,20 @@ acct_main(void *arg)
 		sweep_setup(&sw, ac->c, a, NULL, ac->rs, ac->dir, 0);
 	while (lockfd != -1 && !stopping(ac)) {
 		set_state(ac, "connecting", NULL);
-		rc = account_open(a, &s, why, sizeof(why));
+		rc = account_open(a, ac->dir, &s, why, sizeof(why));
 		if (rc != EXIT_OK) {
 			if (strcmp(why, last) != 0)	/* once per change */
 				log_warnx("%s", why);
 			snprintf(last, sizeof(last), "%s", why);
+			/* A revoked OAuth2 grant: no retries until a new
+			 * token is stored (imapsift login) or SIGHUP. */
+			if (rc == EXIT_AUTH && oauth2_login_needed(a, ac->dir)) {
+				set_state(ac, "needs imapsift login", why);
+				while (!stopping(ac) &&
+				    oauth2_login_needed(a, ac->dir))
+					nap(ac, LOGIN_POLL);
+				continue;
+			}
 			set_state(ac, rc == EXIT_AUTH ? "login refused" :
 			    "cannot connect", why);
 			if (rc == EXIT_AUTH)
