@@ -10,8 +10,8 @@
 # access token past its lifetime refreshed; a refused access token
 # refreshed once; a revoked grant giving exit 3 and the one-line
 # instruction with one token request, and a watcher that stops asking
-# until a new login; a token_command store; wrong clients; config
-# errors.  Token requests are counted in the server's log.
+# until a new login or SIGHUP; a token_command store; wrong clients;
+# config errors.  Token requests are counted in the server's log.
 # Environment: IMAPSIFT (the binary), TOP.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -233,6 +233,18 @@ else
 fi
 n=$(grep -c 'run imapsift login alice' "$tmp/watch.log")
 [ "$n" = 1 ] && ok watch_says_it_once || no watch_says_it_once "$n lines"
+# SIGHUP: the account tries once more (one token request), then waits.
+kill -HUP "$wpid"
+until_file "$tmp/watch.log" 'reloaded' 20
+i=0
+while [ "$(tokens)" -le "$t2" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 4
+t3=$(tokens)
+[ "$t3" = $((t2 + 1)) ] && ok watch_hup_tries_once ||
+    no watch_hup_tries_once "$((t3 - t2)) token requests after SIGHUP"
 # A new login: the watcher goes on by itself.
 login_device "$tmp/dev.conf" alice
 if [ $rc -eq 0 ] && until_file "$tmp/watch.log" 'connection back' 20; then
