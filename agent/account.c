@@ -296,6 +296,9 @@ account_open(const struct conf_account *a, const char *dir,
 	case -OAUTH2_TEMP:
 		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
 		return EXIT_TEMP;
+	case -OAUTH2_TLS:
+		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
+		return EXIT_FAIL;
 	case IMAP_OK:
 		why[0] = '\0';
 		return EXIT_OK;

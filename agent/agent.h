@@ -459,12 +459,14 @@ int	account_open(const struct conf_account *a, const char *dir,
  * Results: OAUTH2_OK; OAUTH2_TEMP network trouble or a server error, try
  * later; OAUTH2_LOGIN no refresh token, or the server refused it
  * (invalid_grant): the user must run imapsift login; OAUTH2_FAIL the
- * server refused the client or the request, or the store failed.
+ * server refused the client or the request, or the store failed;
+ * OAUTH2_TLS the server's certificate did not verify.
  */
 #define OAUTH2_OK	0
 #define OAUTH2_TEMP	1
 #define OAUTH2_LOGIN	2
 #define OAUTH2_FAIL	3
+#define OAUTH2_TLS	4
 
 struct conf_account;
 struct oauth2_json;

@@ -123,7 +123,7 @@ oauth2_post(const struct conf_account *a, const char *url, const char *form,
 		/* A refused certificate will not get better by waiting. */
 		return c == CURLE_PEER_FAILED_VERIFICATION ||
 		    c == CURLE_SSL_CACERT_BADFILE || c == CURLE_SSL_CERTPROBLEM ?
-		    OAUTH2_FAIL : OAUTH2_TEMP;
+		    OAUTH2_TLS : OAUTH2_TEMP;
 	}
 	tok = json_tokener_new();
 	if (tok == NULL)

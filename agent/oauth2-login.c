@@ -209,6 +209,15 @@ wait_code(struct login *L, int lfd, const char *state, char **code_r)
 	}
 }
 
+/* The exit status for a failed OAUTH2_* r. */
+static int
+login_exit(int r)
+{
+	if (r == OAUTH2_TEMP)
+		return EXIT_TEMP;
+	return r == OAUTH2_TLS ? EXIT_FAIL : EXIT_AUTH;
+}
+
 /* Posts form to the token endpoint and stores the tokens. */
 static int
 token_request(struct login *L, const char *form)
@@ -228,7 +237,7 @@ token_request(struct login *L, const char *form)
 	oauth2_json_free(&j);
 	if (r != OAUTH2_OK) {
 		log_warnx("%s: %s: %s", L->a->name, L->ep.token, err);
-		return r == OAUTH2_TEMP ? EXIT_TEMP : EXIT_AUTH;
+		return login_exit(r);
 	}
 	return EXIT_OK;
 }
@@ -330,7 +339,7 @@ flow_device(struct login *L)
 	if (r != OAUTH2_OK) {
 		oauth2_json_free(&j);
 		log_warnx("%s: %s: %s", L->a->name, L->ep.device, err);
-		return r == OAUTH2_TEMP ? EXIT_TEMP : EXIT_AUTH;
+		return login_exit(r);
 	}
 	uri = oauth2_json_str(j, "verification_uri");
 	if (uri == NULL)		/* Google's older name */
@@ -390,7 +399,7 @@ flow_device(struct login *L)
 			r = r == OAUTH2_OK ?
 			    oauth2_token_error(j, status, err, sizeof(err)) : r;
 			log_warnx("%s: %s: %s", L->a->name, L->ep.token, err);
-			rc = EXIT_AUTH;
+			rc = login_exit(r);
 		}
 		oauth2_json_free(&j);
 		oauth2_form_free(&form);

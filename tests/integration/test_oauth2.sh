@@ -370,7 +370,7 @@ sweep "$tmp/wrong.conf"
 conf "$tmp/ca.conf" alice "oauth2_ca_file = \"$WRONG_CA_FILE\";"
 "$IMAPSIFT" login --timeout 60 -c "$tmp/ca.conf" alice > "$tmp/login.out" 2>&1
 rc=$?
-[ $rc -ne 0 ] && grep -qi 'certificate\|SSL\|TLS' "$tmp/login.out" &&
+[ $rc -eq 1 ] && grep -qi 'certificate\|SSL\|TLS' "$tmp/login.out" &&
     ok wrong_ca_refused || no wrong_ca_refused "exit $rc: $(cat "$tmp/login.out")"
 
 # --- config errors ---------------------------------------------------------
