@@ -1,7 +1,8 @@
 /*
  * account.c: from the config file to a session: loading and checking the
  * config, the store directory and the per-account lock, the secret
- * (password or the first line of password_command) and imap_open().
+ * (password, the first line of password_command or an OAuth2 access
+ * token) and imap_open().
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -360,16 +361,48 @@ map_auth(enum conf_auth au)
 	return IMAP_AUTH_LOGIN;
 }
 
+/* auth = "oauth2": an access token, and one retry with a refreshed one
+ * when the server refuses a token that was not fresh. */
+static int
+open_oauth2(const struct conf_account *a, const char *dir,
+    struct imap_opts *o, struct imap **s_r, char *err, size_t errlen)
+{
+	char	*tok;
+	int	 r, fresh, force = 0;
+
+	o->auth = a->oauth2.mechanism == CONF_OAUTH2_MECH_OAUTHBEARER ?
+	    IMAP_AUTH_OAUTHBEARER : IMAP_AUTH_XOAUTH2;
+	for (;;) {
+		r = oauth2_access_token(a, dir, force, &tok, &fresh, err,
+		    errlen);
+		if (r != OAUTH2_OK)
+			return -r;
+		o->secret = tok;
+		err[0] = '\0';
+		r = imap_open(s_r, o, err, errlen);
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+		o->secret = NULL;
+		if (r != IMAP_AUTH || fresh || force)
+			return r;
+		log_info("%s: the server refused the access token: "
+		    "refreshing it once", a->name);
+		force = 1;
+	}
+}
+
 int
-account_open(const struct conf_account *a, struct imap **s_r, char *why,
-    size_t whylen)
+account_open(const struct conf_account *a, const char *dir,
+    struct imap **s_r, char *why, size_t whylen)
 {
 	struct imap_opts o;
 	char err[512], *secret;
 	int r;
 
 	*s_r = NULL;
-	if (a->password_command != NULL) {
+	if (a->auth == CONF_AUTH_OAUTH2)
+		secret = NULL;
+	else if (a->password_command != NULL) {
 		secret = run_secret(a);
 		if (secret == NULL) {
 			snprintf(why, whylen, "%s: password_command failed",
@@ -389,10 +422,27 @@ account_open(const struct conf_account *a, struct imap **s_r, char *why,
 	o.auth = map_auth(a->auth);
 	o.account = a->name;
 	err[0] = '\0';
-	r = imap_open(s_r, &o, err, sizeof(err));
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
+	if (secret == NULL)
+		r = open_oauth2(a, dir, &o, s_r, err, sizeof(err));
+	else {
+		r = imap_open(s_r, &o, err, sizeof(err));
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
 	switch (r) {
+	case -OAUTH2_LOGIN:
+		snprintf(why, whylen, "%s: %s: run imapsift login %s",
+		    a->name, err, a->name);
+		return EXIT_AUTH;
+	case -OAUTH2_FAIL:
+		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
+		return EXIT_AUTH;
+	case -OAUTH2_TEMP:
+		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
+		return EXIT_TEMP;
+	case -OAUTH2_TLS:
+		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
+		return EXIT_FAIL;
 	case IMAP_OK:
 		why[0] = '\0';
 		return EXIT_OK;
@@ -412,12 +462,13 @@ account_open(const struct conf_account *a, struct imap **s_r, char *why,
 }
 
 int
-account_connect(const struct conf_account *a, struct imap **s_r)
+account_connect(const struct conf_account *a, const char *dir,
+    struct imap **s_r)
 {
 	char why[1024];
 	int rc;
 
-	rc = account_open(a, s_r, why, sizeof(why));
+	rc = account_open(a, dir, s_r, why, sizeof(why));
 	if (rc != EXIT_OK && why[0] != '\0')
 		log_warnx("%s%s", why, rc == EXIT_TEMP ?
 		    " (will retry next run)" : "");

@@ -376,8 +376,8 @@ undo_dest(struct imap *s, struct store *st, struct acts *l,
 }
 
 static int
-undo_account(const struct conf_account *a, struct store *st,
-    struct acts *l, int dry_run)
+undo_account(const struct conf_account *a, const char *dir,
+    struct store *st, struct acts *l, int dry_run)
 {
 	struct imap *s;
 	size_t i, j;
@@ -388,7 +388,7 @@ undo_account(const struct conf_account *a, struct store *st,
 			break;
 	if (i == l->n)
 		return EXIT_OK;
-	rc = account_connect(a, &s);
+	rc = account_connect(a, dir, &s);
 	if (rc != EXIT_OK)
 		return rc;
 	for (i = 0; i < l->n && r != IMAP_TEMP; i++) {
@@ -461,6 +461,7 @@ cmd_undo(int argc, char **argv)
 	struct acts l = { 0 };
 	struct conf *c = NULL;
 	struct store *st = NULL;
+	char dir[4096];
 	size_t i;
 	int rc, r, fd;
 
@@ -476,6 +477,10 @@ cmd_undo(int argc, char **argv)
 		goto done;
 	}
 	o.f.state = STORE_ACTION_DONE;
+	if (store_dir(c, dir, sizeof(dir)) == -1) {
+		rc = EXIT_CONFIG;
+		goto done;
+	}
 	for (i = 0; i < c->naccounts; i++) {
 		/* The moves to undo are read (again) once the lock is held:
 		 * another undo may just have undone them.  An account with
@@ -499,7 +504,8 @@ cmd_undo(int argc, char **argv)
 		if (collect(st, &o.f, &l) == -1)
 			r = EXIT_FAIL;
 		else
-			r = undo_account(&c->accounts[i], st, &l, o.dry_run);
+			r = undo_account(&c->accounts[i], dir, st, &l,
+			    o.dry_run);
 		acts_free(&l);
 		if (fd != -1)
 			close(fd);

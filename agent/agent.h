@@ -246,6 +246,7 @@ const char *default_store_path(void);
 #define IMAP_AUTH_PLAIN		1	/* AUTHENTICATE PLAIN, no authzid;
 					   needs libsasl2-modules */
 #define IMAP_AUTH_XOAUTH2	2	/* secret is the OAuth2 access token */
+#define IMAP_AUTH_OAUTHBEARER	3	/* the same, RFC 7628 */
 
 struct imap_opts {
 	const char	*host;		/* name or IP literal */
@@ -469,6 +470,9 @@ int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 /* ": REASON" of this thread's last failed TLS handshake (what libetpan
  * passed to gnutls_perror), or ""; forgets it. */
 void	imap_tls_why(char *out, size_t outlen);
+/* imap-oauth.c: AUTHENTICATE OAUTHBEARER; a libetpan code. */
+int	imap_oauthbearer(struct imap *s, const char *user, const char *token,
+	    unsigned port);
 struct mailimap_set *imap_uidset(const uint32_t *uids, size_t n);
 /*
  * imap-guard.c: a low stream between libetpan's parser and the socket or
@@ -537,12 +541,85 @@ struct rules_set *config_rules(const struct conf *c);
 /* The rule files and directories of c (its rules, else the defaults). */
 void	config_rule_paths(const struct conf *c, struct strlist *out);
 void	config_limits(const struct conf *c, struct rules_limits *lim);
-/* Runs password_command if any and imap_open()s the account.  Returns
- * EXIT_OK with *s_r, or EXIT_AUTH, EXIT_TEMP, EXIT_FAIL after one line. */
-int	account_connect(const struct conf_account *a, struct imap **s_r);
+/* Runs password_command if any (auth = "oauth2": takes the access token
+ * from the token store in dir, the store directory) and imap_open()s the
+ * account.  Returns EXIT_OK with *s_r, or EXIT_AUTH, EXIT_TEMP, EXIT_FAIL
+ * after one line. */
+int	account_connect(const struct conf_account *a, const char *dir,
+	    struct imap **s_r);
 /* The same, silent: the failure's one line goes to why instead. */
-int	account_open(const struct conf_account *a, struct imap **s_r,
-	    char *why, size_t whylen);
+int	account_open(const struct conf_account *a, const char *dir,
+	    struct imap **s_r, char *why, size_t whylen);
+
+/*
+ * oauth2*.c: auth = "oauth2".  oauth2-http.c posts forms to the
+ * authorization server (libcurl, verified TLS) and reads its JSON
+ * replies (json-c); oauth2.c has the provider presets, the token store
+ * (DIR/NAME.oauth2, 0600, or token_command) and the access token for a
+ * login; oauth2-login.c is `imapsift login`.  Tokens are never logged.
+ * Results: OAUTH2_OK; OAUTH2_TEMP network trouble or a server error, try
+ * later; OAUTH2_LOGIN no refresh token, or the server refused it
+ * (invalid_grant): the user must run imapsift login; OAUTH2_FAIL the
+ * server refused the client or the request, or the store failed;
+ * OAUTH2_TLS the server's certificate did not verify.
+ */
+#define OAUTH2_OK	0
+#define OAUTH2_TEMP	1
+#define OAUTH2_LOGIN	2
+#define OAUTH2_FAIL	3
+#define OAUTH2_TLS	4
+
+struct conf_account;
+struct oauth2_json;
+/* An account's endpoints and scopes: the file's, else its preset's. */
+struct oauth2_ep {
+	const char *auth, *token, *device;	/* NULL: none */
+	const char *extra;	/* more authorization URL parameters */
+	int	 flow;		/* CONF_OAUTH2_FLOW_CODE or _DEVICE */
+	char	*scopes;	/* space-separated, malloc'd */
+};
+void	oauth2_endpoints(const struct conf_account *a, struct oauth2_ep *e);
+void	oauth2_ep_free(struct oauth2_ep *e);
+/* An access token for a (store in dir): the stored one while it has
+ * more than a quarter of its lifetime (at most a minute) left, unless
+ * force; else a refreshed one, stored with the refresh token the server
+ * may have rotated (*fresh_r 1).  OAUTH2_OK with *token_r (malloc'd;
+ * wipe and free), else one line in err. */
+int	oauth2_access_token(const struct conf_account *a, const char *dir,
+	    int force, char **token_r, int *fresh_r, char *err,
+	    size_t errlen);
+/* 1 while the last refresh of a found no refresh token or got
+ * invalid_grant and its token file has not changed since (a
+ * token_command store: until the process reloads). */
+int	oauth2_login_needed(const struct conf_account *a, const char *dir);
+unsigned long long oauth2_store_stamp(const struct conf_account *a,
+	    const char *dir);
+void	oauth2_token_path(const struct conf_account *a, const char *dir,
+	    char *out, size_t outsz);
+/* Stores the tokens of a successful token reply j (old_refresh: kept
+ * when j has none); OAUTH2_OK or OAUTH2_FAIL with err. */
+int	oauth2_take_tokens(const struct conf_account *a, const char *dir,
+	    const struct oauth2_json *j, const char *old_refresh, char *err,
+	    size_t errlen);
+/* The OAUTH2_* for an error reply (RFC 6749 5.2), one line in err. */
+int	oauth2_token_error(const struct oauth2_json *j, long status,
+	    char *err, size_t errlen);
+/* Forms: appends "k=v" URL-encoded (f->p stays a string). */
+void	oauth2_form_add(struct buf *f, const char *k, const char *v);
+void	oauth2_form_free(struct buf *f);
+/* POSTs form to url: OAUTH2_OK with *j_r (any HTTP status with a JSON
+ * object; free with oauth2_json_free) and *status_r, else err. */
+int	oauth2_post(const struct conf_account *a, const char *url,
+	    const char *form, struct oauth2_json **j_r, long *status_r,
+	    char *err, size_t errlen);
+const char *oauth2_json_str(const struct oauth2_json *j, const char *key);
+long long oauth2_json_int(const struct oauth2_json *j, const char *key,
+	    long long def);
+void	oauth2_json_free(struct oauth2_json **j);
+char	*oauth2_escape(const char *s);	/* URL-encoded, malloc'd */
+/* Base64 (url: base64url without padding), malloc'd. */
+char	*oauth2_base64(const void *data, size_t n, int url);
+int	cmd_login(int argc, char **argv);
 
 /* sent.c: harvests the n Sent mailboxes of account into st (incremental,
  * per-mailbox state under "sent:NAME").  The session's selection is lost.

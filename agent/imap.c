@@ -566,6 +566,14 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		}
 		r = mailimap_oauth2_authenticate(s->mi, u, p);
 		break;
+	case IMAP_AUTH_OAUTHBEARER:
+		if (!mailimap_has_authentication(s->mi, "OAUTHBEARER")) {
+			snprintf(s->err, sizeof(s->err),
+			    "server does not offer AUTH=OAUTHBEARER");
+			return IMAP_PERM;
+		}
+		r = imap_oauthbearer(s, u, p, o->port);
+		break;
 	default:
 		snprintf(s->err, sizeof(s->err), "unknown auth method");
 		return IMAP_PERM;

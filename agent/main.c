@@ -26,6 +26,7 @@ static const struct command {
 	{ "check", cmd_check, "validate rule lists (-c FILE: a config)" },
 	{ "import-sent", cmd_import_sent,
 	    "record sent mail from mbox, Maildir or .eml files" },
+	{ "login", cmd_login, "sign in to an OAuth2 account, keep its token" },
 	{ "sweep", cmd_sweep, "classify new mail on every account, move hits" },
 	{ "watch", cmd_watch, "daemon: sort new mail as it arrives (IDLE)" },
 	{ "log", cmd_log, "list the moves sweep made, newest first" },

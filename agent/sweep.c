@@ -754,7 +754,7 @@ sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 	sw.dry_run |= sa->dry_run;
 	sw.all = sa->all;
 	sw.tty = isatty(2);
-	rc = account_connect(a, &sw.s);
+	rc = account_connect(a, sa->dir, &sw.s);
 	if (rc == EXIT_OK) {
 		rc = imap_exit(sweep_pass(&sw, 1));
 		summary(&sw);

@@ -59,6 +59,7 @@
 #define BACKOFF_MAX	300		/* cap for connection failures */
 #define AUTH_BACKOFF	300		/* first wait after a refused login */
 #define AUTH_BACKOFF_MAX 3600
+#define LOGIN_POLL	2		/* s between looks at the token file */
 #define LOCK_RETRY	60
 #define LOCK_RETRY_FAST	30	/* tries a second apart first (a reload) */
 #define KEEP_STORE_MAX	100	/* accounts whose stores stay open */
@@ -234,6 +235,19 @@ gen_unref(struct watch *w, struct gen *g)
 	pthread_mutex_unlock(&w->mu);
 	if (left == 0)
 		gen_free(g);
+}
+
+/* 1 when a reload handed this thread a new generation (SIGHUP): adopt
+ * takes it at the top of the next round. */
+static int
+reload_pending(struct acct *ac)
+{
+	int r;
+
+	pthread_mutex_lock(&ac->w->mu);
+	r = ac->ng != NULL;
+	pthread_mutex_unlock(&ac->w->mu);
+	return r;
 }
 
 /* Between passes: the generation the main thread handed over, if any. */
@@ -450,11 +464,21 @@ acct_main(void *arg)
 	while (lockfd != -1 && !stopping(ac)) {
 		adopt(ac, &sw);
 		set_state(ac, "connecting", NULL);
-		rc = account_open(ac->a, &s, why, sizeof(why));
+		rc = account_open(ac->a, ac->dir, &s, why, sizeof(why));
 		if (rc != EXIT_OK) {
 			if (strcmp(why, last) != 0)	/* once per change */
 				log_warnx("%s", why);
 			snprintf(last, sizeof(last), "%s", why);
+			/* A revoked OAuth2 grant: no retries until a new
+			 * token is stored (imapsift login) or SIGHUP. */
+			if (rc == EXIT_AUTH &&
+			    oauth2_login_needed(ac->a, ac->dir)) {
+				set_state(ac, "needs imapsift login", why);
+				while (!stopping(ac) && !reload_pending(ac) &&
+				    oauth2_login_needed(ac->a, ac->dir))
+					nap(ac, LOGIN_POLL);
+				continue;
+			}
 			set_state(ac, rc == EXIT_AUTH ? "login refused" :
 			    "cannot connect", why);
 			if (rc == EXIT_AUTH)
@@ -803,7 +827,14 @@ acct_same(const struct conf_account *a, const char *adir,
 	    (a->lines[CONF_IDLE_POLL] != 0) ==
 	    (b->lines[CONF_IDLE_POLL] != 0) &&
 	    a->learn == b->learn && a->learn_interval == b->learn_interval &&
-	    list_same(&a->ham, &b->ham);
+	    list_same(&a->ham, &b->ham) &&
+	    a->oauth2.provider == b->oauth2.provider &&
+	    a->oauth2.mechanism == b->oauth2.mechanism &&
+	    str_same(a->oauth2.client_id, b->oauth2.client_id) &&
+	    str_same(a->oauth2.client_secret, b->oauth2.client_secret) &&
+	    str_same(a->oauth2.token_endpoint, b->oauth2.token_endpoint) &&
+	    str_same(a->oauth2.ca_file, b->oauth2.ca_file) &&
+	    str_same(a->oauth2.token_command, b->oauth2.token_command);
 }
 
 /* HUP or changed rule files: a new generation, kept only when all of it

@@ -156,9 +156,11 @@ account_check(struct conf_loader *L, const struct conf_account *a, size_t idx)
 		conf_lerr(L, ln[CONF_PASSWORD] > ln[CONF_PASSWORD_COMMAND] ?
 		    ln[CONF_PASSWORD] : ln[CONF_PASSWORD_COMMAND],
 		    "%s: set password or password_command, not both", who);
-	else if (ln[CONF_PASSWORD] == 0 && ln[CONF_PASSWORD_COMMAND] == 0)
+	else if (ln[CONF_PASSWORD] == 0 && ln[CONF_PASSWORD_COMMAND] == 0 &&
+	    a->auth != CONF_AUTH_OAUTH2)
 		conf_lerr(L, a->line, "%s: missing password or "
 		    "password_command", who);
+	conf_oauth2_check(L, a, who);
 	if (a->auth == CONF_AUTH_XOAUTH2 && ln[CONF_PASSWORD_COMMAND] == 0)
 		conf_lerr(L, ln[CONF_AUTH], "auth: \"xoauth2\" needs "
 		    "password_command (the token helper)");

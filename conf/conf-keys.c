@@ -24,7 +24,7 @@ line_of(const config_setting_t *s)
 /* The keys.                                                            */
 
 enum kind { K_STR, K_LIST, K_UINT, K_BOOL, K_TLS, K_AUTH, K_BOUNCE,
-	K_ACCOUNTS, K_LIMITS };
+	K_ACCOUNTS, K_LIMITS, K_OPROVIDER, K_OFLOW, K_OMECH };
 
 #define F_RAW		0x01	/* any bytes but NUL (secrets, commands) */
 #define F_EMPTYDEF	0x02	/* "" means the default (NULL) */
@@ -119,13 +119,35 @@ static const struct keydef account_keys[] = {
 	    10, 86400, 0 },
 	{ "ham", CONF_HAM, K_LIST, A(ham), 0, 0, 0 },
 	{ "idle_poll", CONF_IDLE_POLL, K_UINT, A(idle_poll), 0, 1740, 0 },
+	/* auth = "oauth2"; checked in conf-oauth2.c */
+	{ "oauth2_provider", CONF_OAUTH2_PROVIDER, K_OPROVIDER,
+	    A(oauth2.provider), 0, 0, 0 },
+	{ "oauth2_flow", CONF_OAUTH2_FLOW, K_OFLOW, A(oauth2.flow), 0, 0, 0 },
+	{ "oauth2_mechanism", CONF_OAUTH2_MECHANISM, K_OMECH,
+	    A(oauth2.mechanism), 0, 0, 0 },
+	{ "oauth2_client_id", CONF_OAUTH2_CLIENT_ID, K_STR,
+	    A(oauth2.client_id), 0, 0, F_LINE },
+	{ "oauth2_client_secret", CONF_OAUTH2_CLIENT_SECRET, K_STR,
+	    A(oauth2.client_secret), 0, 0, F_RAW | F_LINE },
+	{ "oauth2_scopes", CONF_OAUTH2_SCOPES, K_LIST, A(oauth2.scopes),
+	    0, 0, 0 },
+	{ "oauth2_authorization_endpoint", CONF_OAUTH2_AUTHORIZATION_ENDPOINT,
+	    K_STR, A(oauth2.authorization_endpoint), 0, 0, 0 },
+	{ "oauth2_token_endpoint", CONF_OAUTH2_TOKEN_ENDPOINT, K_STR,
+	    A(oauth2.token_endpoint), 0, 0, 0 },
+	{ "oauth2_device_endpoint", CONF_OAUTH2_DEVICE_ENDPOINT, K_STR,
+	    A(oauth2.device_endpoint), 0, 0, 0 },
+	{ "oauth2_ca_file", CONF_OAUTH2_CA_FILE, K_STR, A(oauth2.ca_file),
+	    0, 0, 0 },
+	{ "token_command", CONF_TOKEN_COMMAND, K_STR, A(oauth2.token_command),
+	    0, 0, F_RAW | F_NONBLANK },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 
 static const char *const tls_names[] = { "implicit", "starttls", "none",
 	NULL };
 static const char *const auth_names[] = { "login", "plain", "xoauth2",
-	NULL };
+	"oauth2", NULL };
 static const char *const bounce_names[] = { "keep", "backscatter", NULL };
 
 static const struct keydef *
@@ -299,13 +321,17 @@ get_enum(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 			if (strcmp(v, names[i]) == 0)
 				return i;
 	}
-	if (names[2] != NULL)
+	if (names[2] == NULL)
+		conf_lerr(L, line_of(s), "%s: expected \"%s\" or \"%s\"",
+		    kd->name, names[0], names[1]);
+	else if (names[3] == NULL)
 		conf_lerr(L, line_of(s),
 		    "%s: expected \"%s\", \"%s\" or \"%s\"", kd->name,
 		    names[0], names[1], names[2]);
 	else
-		conf_lerr(L, line_of(s), "%s: expected \"%s\" or \"%s\"",
-		    kd->name, names[0], names[1]);
+		conf_lerr(L, line_of(s),
+		    "%s: expected \"%s\", \"%s\", \"%s\" or \"%s\"",
+		    kd->name, names[0], names[1], names[2], names[3]);
 	return -1;
 }
 
@@ -363,6 +389,20 @@ get_value(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 	case K_BOUNCE:
 		if ((e = get_enum(L, kd, s, bounce_names)) >= 0)
 			*(enum conf_bounce *)p = (enum conf_bounce)e;
+		break;
+	case K_OPROVIDER:
+		if ((e = get_enum(L, kd, s, conf_oauth2_providers)) >= 0)
+			*(enum conf_oauth2_provider *)p =
+			    (enum conf_oauth2_provider)e;
+		break;
+	case K_OFLOW:
+		if ((e = get_enum(L, kd, s, conf_oauth2_flows)) >= 0)
+			*(enum conf_oauth2_flow *)p =
+			    (enum conf_oauth2_flow)(e + 1);
+		break;
+	case K_OMECH:
+		if ((e = get_enum(L, kd, s, conf_oauth2_mechs)) >= 0)
+			*(enum conf_oauth2_mech *)p = (enum conf_oauth2_mech)e;
 		break;
 	case K_ACCOUNTS:
 	case K_LIMITS:

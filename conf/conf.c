@@ -497,6 +497,7 @@ conf_free(struct conf **conf)
 		free(a->user);
 		secret_free(a->password);
 		secret_free(a->password_command);
+		conf_oauth2_free(&a->oauth2);
 		conf_list_free(&a->addresses);
 		conf_list_free(&a->watch);
 		conf_list_free(&a->sent);

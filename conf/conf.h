@@ -57,6 +57,18 @@ enum conf_key {
 	CONF_POLL_INTERVAL,
 	CONF_HARVEST_INTERVAL,
 	CONF_IDLE_POLL,
+	/* per account, auth = "oauth2" (conf-oauth2.c) */
+	CONF_OAUTH2_PROVIDER,
+	CONF_OAUTH2_FLOW,
+	CONF_OAUTH2_MECHANISM,
+	CONF_OAUTH2_CLIENT_ID,
+	CONF_OAUTH2_CLIENT_SECRET,
+	CONF_OAUTH2_SCOPES,
+	CONF_OAUTH2_AUTHORIZATION_ENDPOINT,
+	CONF_OAUTH2_TOKEN_ENDPOINT,
+	CONF_OAUTH2_DEVICE_ENDPOINT,
+	CONF_OAUTH2_CA_FILE,
+	CONF_TOKEN_COMMAND,
 	/* in the global limits group */
 	CONF_LIMITS,
 	CONF_MAX_PARSE_BYTES,
@@ -85,8 +97,29 @@ enum conf_tls {
 enum conf_auth {
 	CONF_AUTH_LOGIN,
 	CONF_AUTH_PLAIN,	/* AUTHENTICATE PLAIN */
-	CONF_AUTH_XOAUTH2	/* token from password_command */
+	CONF_AUTH_XOAUTH2,	/* token from password_command */
+	CONF_AUTH_OAUTH2	/* imapsift login; the oauth2_* keys */
 };
+
+/* auth = "oauth2": the authorization server and how to sign in.  The
+ * provider presets fill in what the file leaves out: endpoints, scopes,
+ * flow and mechanism (the agent's oauth2.c holds their values). */
+enum conf_oauth2_provider {
+	CONF_OAUTH2_GENERIC,	/* every endpoint from the file */
+	CONF_OAUTH2_GOOGLE,
+	CONF_OAUTH2_MICROSOFT
+};
+enum conf_oauth2_flow {
+	CONF_OAUTH2_FLOW_DEFAULT,	/* the provider's (generic: code if
+					 * an authorization endpoint) */
+	CONF_OAUTH2_FLOW_CODE,		/* RFC 6749 + PKCE, loopback */
+	CONF_OAUTH2_FLOW_DEVICE		/* RFC 8628 */
+};
+enum conf_oauth2_mech {
+	CONF_OAUTH2_MECH_XOAUTH2,
+	CONF_OAUTH2_MECH_OAUTHBEARER	/* RFC 7628 */
+};
+
 
 enum conf_bounce {
 	CONF_BOUNCE_KEEP,	/* a bounce of unknown origin stays put */
@@ -128,6 +161,20 @@ struct conf_list {
 #define CONF_NAME_MAX			64
 #define CONF_MAX_FILE_BYTES		16777216u	/* a bigger file is refused */
 
+struct conf_oauth2 {
+	enum conf_oauth2_provider provider;
+	enum conf_oauth2_flow flow;
+	enum conf_oauth2_mech mechanism;
+	char	*client_id;
+	char	*client_secret;		/* or NULL (public client) */
+	struct conf_list scopes;	/* empty: the provider's */
+	char	*authorization_endpoint;	/* NULL: the provider's */
+	char	*token_endpoint;
+	char	*device_endpoint;
+	char	*ca_file;		/* for the endpoints; NULL: system */
+	char	*token_command;		/* or NULL: the token file */
+};
+
 struct conf_account {
 	char	*name;		/* [A-Za-z0-9._@+-], not starting with '.' */
 	char	*host;
@@ -139,6 +186,7 @@ struct conf_account {
 	char	*password_command;	/* password_command is set; the
 				 * command is for /bin/sh, not yet run */
 	enum conf_auth auth;	/* default login */
+	struct conf_oauth2 oauth2;	/* auth = "oauth2" only */
 	struct conf_list addresses;	/* default { user } if it has '@' */
 	struct conf_list watch;	/* mailboxes, UTF-8; default { "INBOX" } */
 	struct conf_list sent;	/* empty: every \Sent mailbox */
@@ -280,6 +328,16 @@ void	conf_limits(struct conf_loader *L, struct conf *c,
 	    struct config_setting_t *s);
 /* Frees a list's strings and array and empties it.  (conf-keys.c) */
 void	conf_list_free(struct conf_list *l);
+/* The checks of the oauth2_* keys of account a, and the freeing of its
+ * oauth2 member.  (conf-oauth2.c) */
+void	conf_oauth2_check(struct conf_loader *L,
+	    const struct conf_account *a, const char *who);
+void	conf_oauth2_free(struct conf_oauth2 *o);
+/* The oauth2_provider, oauth2_flow and oauth2_mechanism value names, in
+ * enum order, NULL-terminated.  (conf-oauth2.c) */
+extern const char *const conf_oauth2_providers[];
+extern const char *const conf_oauth2_flows[];
+extern const char *const conf_oauth2_mechs[];
 /* Reads the accounts list s into c->accounts.  (conf-account.c) */
 void	conf_accounts(struct conf_loader *L, struct conf *c,
 	    struct config_setting_t *s);

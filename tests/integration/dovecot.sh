@@ -30,6 +30,11 @@
 #   --max-clients N   room for N concurrent client connections (default:
 #                     Dovecot's, about 100: each TLS connection keeps its
 #                     own imap-login process, default_process_limit 100)
+#   --oauth2 URL      also AUTHENTICATE XOAUTH2 and OAUTHBEARER, the token
+#                     checked by an oauth2 passdb that POSTs it to the
+#                     introspection endpoint URL (RFC 7662; credentials in
+#                     the URL, https verified against $CA_FILE); the login
+#                     name must be the introspection reply's "sub"
 #
 # It makes a private directory (mktemp -d) holding a throwaway CA, the
 # server certificates, dovecot.conf, a passwd-file (alice/secret,
@@ -308,12 +313,38 @@ service auth {
 }
 EOF
 	} >> "$DOVECOT_CONF"
+	[ -n "$_dv_oauth2" ] && _dv_oauth2_conf
 	if [ "$(id -u)" = 0 ]; then
 		# The mail processes run as nobody: they need the way down.
 		chmod 755 "$d" "$d/home" "$d/rawlog"
 		chown -R "$mu:$mg" "$d/home" "$d/rawlog"/*
 	fi
 )
+
+# _dv_oauth2_conf: --oauth2's passdb (after the passwd-file one, which
+# fails for a token and lets it through) and mechanisms.
+_dv_oauth2_conf() {
+	# The auth process (user dovecot as root) cannot enter tls/.
+	cp "$CA_FILE" "$DOVECOT_DIR/oauth2-ca.crt" &&
+	    chmod 644 "$DOVECOT_DIR/oauth2-ca.crt" || return 1
+	cat > "$DOVECOT_DIR/oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $_dv_oauth2
+force_introspection = yes
+username_attribute = sub
+active_attribute = active
+active_value = true
+tls_ca_cert_file = $DOVECOT_DIR/oauth2-ca.crt
+EOF
+	cat >> "$DOVECOT_CONF" <<EOF
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DOVECOT_DIR/oauth2.conf.ext
+}
+EOF
+}
 
 # _dv_launch: starts the master with the written config, waits for ports.
 _dv_launch() {
@@ -350,6 +381,7 @@ dovecot_start() {
 	_dv_nojunk= _dv_nosent= _dv_cert=server _dv_sep=/ _dv_maxclients=
 	_dv_prefix= _dv_junk=Junk _dv_sent=Sent _dv_extra= _dv_noidle=
 	_dv_nons= _dv_greeting='Dovecot (Debian) ready.'
+	_dv_oauth2=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--no-move) _dv_nomove=1 ;;
@@ -383,6 +415,7 @@ dovecot_start() {
 			''|*[!0-9]*) _dv_die "--max-clients N"; return 1 ;;
 			esac
 			_dv_maxclients=$2; shift ;;
+		--oauth2) _dv_oauth2=${2:?}; shift ;;
 		*) _dv_die "unknown option $1"; return 1 ;;
 		esac
 		shift
