@@ -18,7 +18,7 @@ WARN	+= -Werror
 endif
 # libetpan's pkg-config line asks for a non-PIE link spec we do not want:
 # link the libraries by name (see libetpan-notes.md section 0).
-LIBS	= -pthread -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3 -lconfig
+LIBS	= -pthread -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3 -lconfig -lcurl-gnutls
 DEFS	= -DIMAPSIFT_SHAREDIR='"$(SHAREDIR)"'
 
 BUILD	?= build
@@ -42,7 +42,7 @@ BIN		= $(BUILD)/imapsift
 # Debian packages for building, testing, benchmarking and the demo.
 DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
 		  libpcre2-dev libpsl-dev libidn2-dev libsqlite3-dev \
-		  libconfig-dev
+		  libconfig-dev libcurl4-gnutls-dev
 DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev dovecot-imapd openssl \
 		  python3
 DEB_BENCH	= $(DEB_TEST) spamassassin spamc rspamd imapfilter time \

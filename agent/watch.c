@@ -618,6 +618,8 @@ serve(struct watch *w)
 			status(w);
 			break;
 		default:
+			for (t = 0; t < w->g.n; t++)	/* due feeds */
+				feeds_refresh(w->g.c[t], 0);
 			t = all_rules_stamp(&w->g);
 			if (t != w->rules_stamp)
 				reload(w, "rule files changed");

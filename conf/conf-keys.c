@@ -53,6 +53,7 @@ static const struct keydef global_keys[] = {
 	    G(unknown_bounce), 0, 0, 0 },
 	{ "accounts", CONF_ACCOUNTS, K_ACCOUNTS, 0, 0, 0, 0 },
 	{ "limits", CONF_LIMITS, K_LIMITS, 0, 0, 0, 0 },
+	{ "feeds", CONF_FEEDS, K_ACCOUNTS, 0, 0, 0, 0 },	/* a list */
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 
