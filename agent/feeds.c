@@ -341,9 +341,8 @@ reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o)
 	}
 	while (len > 0) {
 		w = s;
-		wl = strcspn(s, " \t");
-		if (wl > len)
-			wl = len;
+		for (wl = 0; wl < len && s[wl] != ' ' && s[wl] != '\t'; wl++)
+			;	/* bounded: s is not NUL-ended at the line */
 		s += wl;
 		len -= wl;
 		while (len > 0 && (*s == ' ' || *s == '\t'))
