@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <gnutls/crypto.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct feed_state {
 	long long modified;	/* Last-Modified of the copy, time_t */
 	char	 etag[256];
 	char	 error[512];	/* the last attempt's problem, or "" */
+	char	 url[1024];	/* the copy's URL: validators are its own */
 };
 
 /* ------------------------------------------------------------------ */
@@ -103,6 +105,8 @@ state_read(const char *dir, const char *name, struct feed_state *fs)
 			snprintf(fs->etag, sizeof(fs->etag), "%s", v);
 		else if (strcmp(line, "error") == 0)
 			snprintf(fs->error, sizeof(fs->error), "%s", v);
+		else if (strcmp(line, "url") == 0)
+			snprintf(fs->url, sizeof(fs->url), "%s", v);
 	}
 	fclose(fp);
 }
@@ -139,14 +143,14 @@ write_atomic(const char *path, const char *data, size_t len)
 static void
 state_write(const char *dir, const char *name, const struct feed_state *fs)
 {
-	char	 p[4400], b[2048];
+	char	 p[4400], b[3072];
 	int	 n;
 
 	snprintf(p, sizeof(p), "%s/.state/%s.state", dir, name);
 	n = snprintf(b, sizeof(b), "fetched %lld\nok %lld\nchanged %lld\n"
-	    "entries %lld\nmodified %lld\netag %s\nerror %s\n", fs->fetched,
-	    fs->ok, fs->changed, fs->entries, fs->modified, fs->etag,
-	    fs->error);
+	    "entries %lld\nmodified %lld\netag %s\nerror %s\nurl %s\n",
+	    fs->fetched, fs->ok, fs->changed, fs->entries, fs->modified,
+	    fs->etag, fs->error, fs->url);
 	if (n > 0 && (size_t)n < sizeof(b) &&
 	    write_atomic(p, b, (size_t)n) == -1)
 		log_warn("%s", p);
@@ -204,8 +208,28 @@ on_header(char *p, size_t sz, size_t nm, void *arg)
 	return n;
 }
 
+/* Is a signal that watch blocks and waits for (TERM, INT, HUP) pending?
+ * Then a transfer stops at once: watch must answer within seconds. */
+static int
+signal_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGHUP) == 1);
+}
+
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)arg, (void)dt, (void)dn, (void)ut, (void)un;
+	return signal_pending();
+}
+
 /* Fetches f into d.  Returns 200 (new body), 304 (unchanged) or -1 with
- * err; *modified_r gets Last-Modified (or -1). */
+ * err, or -2 when a pending signal stopped it; *modified_r gets
+ * Last-Modified (or -1). */
 static int
 download(const struct conf_feed *f, const struct feed_state *fs,
     int have_copy, struct dl *d, long long *modified_r, char *err,
@@ -243,6 +267,8 @@ download(const struct conf_feed *f, const struct feed_state *fs,
 	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(cu, CURLOPT_HEADERDATA, d);
 	curl_easy_setopt(cu, CURLOPT_FILETIME, 1L);
+	curl_easy_setopt(cu, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(cu, CURLOPT_XFERINFOFUNCTION, on_progress);
 	if (have_copy && fs->etag[0] != '\0') {
 		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", fs->etag);
 		hl = curl_slist_append(hl, hdr);
@@ -266,6 +292,8 @@ download(const struct conf_feed *f, const struct feed_state *fs,
 		    f->max_bytes);
 		return -1;
 	}
+	if (r == CURLE_ABORTED_BY_CALLBACK)
+		return -2;
 	if (r == CURLE_OPERATION_TIMEDOUT) {	/* curl's text has ms in it */
 		snprintf(err, errlen, "timed out after %u s", f->timeout);
 		return -1;
@@ -562,10 +590,18 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 	snprintf(tmp, sizeof(tmp), "%s/.state/%s.%s", dir, f->name,
 	    feed_ext(f->kind));
 	have = stat(copy, &sb) == 0;
+	/* ETag and Last-Modified belong to the URL they came from: after
+	 * the URL changes, the first request is unconditional. */
+	if (strcmp(fs.url, f->url) != 0)
+		fs.etag[0] = '\0', fs.modified = 0;
 	memset(&d, 0, sizeof(d));
 	d.max = f->max_bytes;
 	fs.fetched = (long long)time(NULL);
 	r = download(f, &fs, have, &d, &mod, err, sizeof(err));
+	if (r == -2) {		/* stopped for a signal: tried again later */
+		free(d.body.p);
+		return 0;
+	}
 	if (r == 304) {
 		fs.ok = fs.fetched;
 		err[0] = '\0';
@@ -589,6 +625,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 				fs.modified = mod > 0 ? mod : 0;
 				snprintf(fs.etag, sizeof(fs.etag), "%s",
 				    d.etag);
+				snprintf(fs.url, sizeof(fs.url), "%s", f->url);
 				log_info("feed %s: %lld entries", f->name, n);
 			}
 		}
@@ -615,7 +652,7 @@ feeds_refresh(const struct conf *c, int force)
 
 	if (c->nfeeds == 0 || feeds_dir(c, dir, sizeof(dir)) == -1)
 		return 0;
-	for (i = 0; i < c->nfeeds; i++) {
+	for (i = 0; i < c->nfeeds && !signal_pending(); i++) {
 		state_read(dir, c->feeds[i].name, &fs);
 		if (!force && fs.fetched > 0 && fs.fetched <= now &&
 		    now - fs.fetched < (long long)c->feeds[i].interval)

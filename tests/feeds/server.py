@@ -13,7 +13,7 @@ KEY (the Dovecot harness's certificate for localhost).  Paths:
                    the connection closed
   /oversized/NAME  the file, then 1 MiB more of host names, no length
   /garbage/NAME    an HTML error page with status 200
-  /slow/NAME       waits 30 s before answering
+  /slow/NAME       waits 30 s before answering (logged when it starts)
   /status/N        answers status N
 
 Each request adds one line to LOGFILE: "METHOD PATH INM IMS STATUS"
@@ -43,8 +43,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f.write("%s %s %s %s %d\n" % (self.command, self.path,
                     inm.replace(" ", "_"), ims.replace(" ", "_"), status))
 
-    def send(self, status, body, extra=()):
-        self.note(status)
+    def send(self, status, body, extra=(), log=True):
+        if log:
+            self.note(status)
         self.send_response(status)
         for k, v in extra:
             self.send_header(k, v)
@@ -108,8 +109,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       b" again later.</p>\n</body></html>\n",
                       [("Content-Type", "text/html")])
         elif mode == "slow":
+            self.note(200)	# logged as it starts waiting
             time.sleep(30)
-            self.send(200, body)
+            try:
+                self.send(200, body, log=False)
+            except OSError:
+                pass
         else:
             self.send(404, b"not found\n")
 

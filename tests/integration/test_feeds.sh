@@ -292,5 +292,44 @@ kill -TERM "$wpid" 2>/dev/null
 wait "$wpid" 2>/dev/null
 wpid=
 
+# watch stuck in a slow feed's download still stops within 5 s of TERM.
+cp "$copy" "$tmp/last"
+conf "$base/slow/main" 'timeout = 60;'
+sed -i 's/^fetched .*/fetched 1000/' "$state/feeds/.state/main.state"
+s0=$(grep -c ' /slow/main ' "$tmp/http.log")
+: > "$tmp/wlog"
+"$IMAPSIFT" watch -f -c "$tmp/config" >> "$tmp/wlog" 2>&1 &
+wpid=$!
+slows() { grep -c ' /slow/main ' "$tmp/http.log"; }
+i=0
+while [ "$(slows)" -eq "$s0" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ "$(slows)" -gt "$s0" ]; then
+	kill -TERM "$wpid"
+	i=0
+	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$wpid" 2>/dev/null; then
+		no watch_term_during_fetch "still running 5 s after SIGTERM"
+		kill -KILL "$wpid"
+		wait "$wpid" 2>/dev/null
+	else
+		wait "$wpid"
+		rc=$?
+		[ "$rc" -eq 0 ] && cmp -s "$copy" "$tmp/last" &&
+		    ok watch_term_during_fetch ||
+		    no watch_term_during_fetch "exit $rc or copy changed: $(tail -n 4 "$tmp/wlog")"
+	fi
+else
+	no watch_term_during_fetch "no fetch: $(tail -n 5 "$tmp/wlog")"
+	kill -KILL "$wpid"
+	wait "$wpid" 2>/dev/null
+fi
+wpid=
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
