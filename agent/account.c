@@ -92,12 +92,16 @@ config_load_fd(int fd, const char *name, struct conf **conf_r)
 void
 config_rule_paths(const struct conf *c, struct strlist *out)
 {
+	char p[4096];
 	size_t i;
 
 	for (i = 0; i < c->rules.n; i++)
 		strlist_add(out, c->rules.v[i]);
 	if (c->rules.n == 0)
 		rules_default_paths(out);
+	/* Feed copies are ordinary list files (feeds.c). */
+	if (c->nfeeds > 0 && feeds_dir(c, p, sizeof(p)) == 0)
+		strlist_add(out, p);
 }
 
 struct rules_set *

@@ -642,6 +642,15 @@ int	watch_dir_files(const char *dir, struct strlist *out);
 int	cmd_log(int argc, char **argv);
 int	cmd_undo(int argc, char **argv);
 
+/* feeds.c: subscribed rule list feeds (config `feeds`).  feeds_dir: the
+ * directory of their copies, STORE/feeds (made 0700); -1 after a warning.
+ * feeds_refresh fetches every feed whose last fetch is older than its
+ * interval (all with force) and returns how many copies changed;
+ * failures are logged once and kept for `imapsift feeds`. */
+int	feeds_dir(const struct conf *c, char *dir, size_t dirsz);
+int	feeds_refresh(const struct conf *c, int force);
+int	cmd_feeds(int argc, char **argv);
+
 /*
  * Sweep internals, shared by sweep.c (fetching and judging) and
  * sweep-move.c (folders, moves and their log rows) only: the state of

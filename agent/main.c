@@ -31,6 +31,7 @@ static const struct command {
 	{ "watch", cmd_watch, "daemon: sort new mail as it arrives (IDLE)" },
 	{ "log", cmd_log, "list the moves sweep made, newest first" },
 	{ "undo", cmd_undo, "move logged messages back" },
+	{ "feeds", cmd_feeds, "show (--refresh: fetch) the subscribed feeds" },
 };
 
 static void

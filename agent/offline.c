@@ -167,9 +167,8 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 			return -1;
 		if (!cc_given)
 			o->cc = o->conf->country;
-		for (i = 0; o->rules.n == 0 && (size_t)i <
-		    o->conf->rules.n; i++)
-			strlist_add(&o->rules, o->conf->rules.v[i]);
+		if (o->rules.n == 0)	/* its rules, feed copies too */
+			config_rule_paths(o->conf, &o->rules);
 	}
 	if (o->rules.n == 0)
 		rules_default_paths(&o->rules);

@@ -870,6 +870,7 @@ cmd_sweep(int argc, char **argv)
 		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
 	else if (store_dir(c, dir, sizeof(dir)) == 0) {
 		sa.c = c;
+		feeds_refresh(c, 0);	/* those older than their interval */
 		sa.rs = config_rules(c);
 		sa.dir = dir;
 		if (sa.rs != NULL)

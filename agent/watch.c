@@ -966,6 +966,8 @@ serve(struct watch *w)
 		reap(w);
 		if (mono_now() >= check_at) {
 			check_at = mono_now() + 2;
+			for (t = 0; t < w->g->n; t++)	/* due feeds */
+				feeds_refresh(w->g->c[t], 0);
 			t = all_rules_stamp(w->g);
 			if (t != w->rules_stamp)
 				reload(w, "rule files changed");

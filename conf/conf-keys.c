@@ -57,6 +57,7 @@ static const struct keydef global_keys[] = {
 	{ "limits", CONF_LIMITS, K_LIMITS, 0, 0, 0, 0 },
 	{ "learn_expiry", CONF_LEARN_EXPIRY, K_UINT, G(learn_expiry), 0,
 	    36500, 0 },
+	{ "feeds", CONF_FEEDS, K_ACCOUNTS, 0, 0, 0, 0 },	/* a list */
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

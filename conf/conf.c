@@ -148,6 +148,9 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 		case CONF_LIMITS:
 			conf_limits(L, c, m);
 			break;
+		case CONF_FEEDS:
+			conf_feeds(L, c, m);
+			break;
 		default:
 			break;
 		}
@@ -506,6 +509,7 @@ conf_free(struct conf **conf)
 		free(a->backscatter);
 	}
 	free((*conf)->accounts);
+	conf_feeds_free(*conf);
 	conf_list_free(&(*conf)->rules);
 	free((*conf)->store);
 	free((*conf)->path);

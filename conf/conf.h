@@ -85,6 +85,7 @@ enum conf_key {
 	CONF_LEARN,
 	CONF_LEARN_INTERVAL,
 	CONF_HAM,
+	CONF_FEEDS,		/* the feeds list (conf-feeds.c) */
 	CONF_NKEYS
 };
 
@@ -227,6 +228,37 @@ struct conf_limits {
 	unsigned regex_depth_limit;	/* PCRE2 depth limit per rule */
 };
 
+/*
+ * Subscribed rule list feeds (the global `feeds = ( { ... } )` list,
+ * conf-feeds.c).  The agent fetches each into a list file of its kind.
+ */
+enum conf_feed_kind {
+	CONF_FEED_DOMAINS,	/* a .domains file */
+	CONF_FEED_HOSTS,	/* a hosts file: "0.0.0.0 name..." lines */
+	CONF_FEED_URLS,		/* one URL per line: reduced to its host */
+	CONF_FEED_PHONES,
+	CONF_FEED_PHRASES
+};
+#define CONF_DEF_FEED_INTERVAL	300		/* 60..604800 s */
+#define CONF_DEF_FEED_MAX_BYTES	67108864	/* 1024..1073741824 */
+#define CONF_DEF_FEED_TIMEOUT	60		/* 1..3600 s */
+
+struct conf_feed {
+	char	*name;		/* default: from the URL; [A-Za-z0-9._-] */
+	char	*url;		/* https://... or file:///... */
+	enum conf_feed_kind kind;
+	unsigned interval;	/* seconds between fetches */
+	double	 weight;	/* the list's @weight; default 1 */
+	char	*sha256;	/* or NULL: 64 lowercase hex digits */
+	char	*ca_file;	/* or NULL: the system trust store */
+	unsigned max_bytes;	/* larger downloads are refused */
+	unsigned timeout;	/* seconds for the whole transfer */
+	unsigned line;		/* where its group opens */
+};
+
+/* The kind's name as written ("domains", "hosts-file", ...). */
+const char *conf_feed_kind_name(enum conf_feed_kind kind);
+
 struct conf {
 	char	*path;		/* the file read, as given */
 	char	*store;		/* NULL (or "" in the file): agent default */
@@ -238,6 +270,8 @@ struct conf {
 	struct conf_limits limits;	/* lines in lines[CONF_MAX_...] */
 	struct conf_account *accounts;	/* in file order; may be none */
 	size_t	 naccounts;
+	struct conf_feed *feeds;	/* in file order; may be none */
+	size_t	 nfeeds;
 	unsigned lines[CONF_NKEYS];
 };
 
@@ -338,6 +372,10 @@ void	conf_oauth2_free(struct conf_oauth2 *o);
 extern const char *const conf_oauth2_providers[];
 extern const char *const conf_oauth2_flows[];
 extern const char *const conf_oauth2_mechs[];
+/* Reads the feeds list s into c->feeds; frees them.  (conf-feeds.c) */
+void	conf_feeds(struct conf_loader *L, struct conf *c,
+	    struct config_setting_t *s);
+void	conf_feeds_free(struct conf *c);
 /* Reads the accounts list s into c->accounts.  (conf-account.c) */
 void	conf_accounts(struct conf_loader *L, struct conf *c,
 	    struct config_setting_t *s);

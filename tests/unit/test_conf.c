@@ -616,6 +616,64 @@ test_key_names(void)
 	T_STREQ(conf_key_name(CONF_NKEYS), "?");
 }
 
+/* The feeds list: defaults, every key, the name from the URL, and each
+ * problem at its line. */
+static void
+test_feeds(void)
+{
+	struct conf *c;
+	char	 want[2048];
+	const char *path;
+
+	path = put("feeds.conf", "feeds = (\n"
+	    "  { url = \"https://lists.example/spam-hosts.txt\"; },\n"
+	    "  { name = \"ph\"; url = \"file:///srv/p\"; kind = \"phones\";\n"
+	    "    interval = 3600; weight = 2.5; max_bytes = 4096;\n"
+	    "    timeout = 5; ca_file = \"/etc/ca.pem\";\n"
+	    "    sha256 = \"" "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef" "\"; }\n);\n", 0600);
+	c = load_ok(path);
+	T_INTEQ(c->nfeeds, 2);
+	T_STREQ(c->feeds[0].name, "spam-hosts");
+	T_INTEQ(c->feeds[0].kind, CONF_FEED_DOMAINS);
+	T_INTEQ(c->feeds[0].interval, CONF_DEF_FEED_INTERVAL);
+	T_INTEQ(c->feeds[0].max_bytes, CONF_DEF_FEED_MAX_BYTES);
+	T_INTEQ(c->feeds[0].timeout, CONF_DEF_FEED_TIMEOUT);
+	T_ASSERT(c->feeds[0].weight == 1);
+	T_ASSERT(c->feeds[0].sha256 == NULL && c->feeds[0].ca_file == NULL);
+	T_INTEQ(c->feeds[0].line, 2);
+	T_STREQ(c->feeds[1].name, "ph");
+	T_INTEQ(c->feeds[1].kind, CONF_FEED_PHONES);
+	T_INTEQ(c->feeds[1].interval, 3600);
+	T_ASSERT(c->feeds[1].weight == 2.5);
+	T_INTEQ(c->feeds[1].max_bytes, 4096);
+	T_INTEQ(c->feeds[1].timeout, 5);
+	T_STREQ(c->feeds[1].ca_file, "/etc/ca.pem");
+	T_INTEQ(c->lines[CONF_FEEDS], 1);
+	T_STREQ(conf_key_name(CONF_FEEDS), "feeds");
+	T_STREQ(conf_feed_kind_name(CONF_FEED_HOSTS), "hosts-file");
+	conf_free(&c);
+
+	path = put("feeds-bad.conf", "feeds = (\n"
+	    "  { url = \"http://x.example/b\"; interval = 5; },\n"
+	    "  { name = \"a\"; url = \"https://x.example/a\"; kind = 3; },\n"
+	    "  { name = \"a\"; url = \"https://y.example/\"; sha256 = \"ab\";"
+	    " colour = 1; },\n"
+	    "  { kind = \"urls\"; weight = \"x\"; }\n);\n", 0600);
+	snprintf(want, sizeof(want),
+	    "%s:2: feed: interval: 5 is out of range (60..604800)\n"
+	    "%s:2: feed: url: must start with https:// or file:///\n"
+	    "%s:3: feed: kind: expected \"domains\", \"hosts-file\", "
+	    "\"urls\", \"phones\" or \"phrases\"\n"
+	    "%s:4: unknown setting \"colour\" in feed\n"
+	    "%s:4: feed: sha256: expected 64 lowercase hex digits\n"
+	    "%s:4: feed \"a\": duplicate name (first at line 3)\n"
+	    "%s:5: feed: weight: expected a number from 0 to 1000\n"
+	    "%s:5: feed: url is required\n",
+	    path, path, path, path, path, path, path, path);
+	load_bad(path, want);
+}
+
 int
 main(void)
 {
@@ -643,6 +701,7 @@ main(void)
 	T_RUN(test_prefixes);
 	T_RUN(test_fd);
 	T_RUN(test_key_names);
+	T_RUN(test_feeds);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("could not remove %s\n", tmpdir);

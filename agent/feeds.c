@@ -1,0 +1,748 @@
+/*
+ * feeds.c: subscribed rule list feeds (config `feeds`), fetched with
+ * libcurl into ordinary list files that the rule loader reads.
+ *
+ * Each feed NAME of kind K has its last good copy in STORE/feeds/NAME.EXT
+ * (EXT: domains, or phones, or phrases; hosts files and URL lists are
+ * reduced to one host per line as they are written) and its state in
+ * STORE/feeds/.state/NAME.state (the hidden directory is skipped by the
+ * rule loader and by watch's change detection).  A download is reduced,
+ * written to .state/NAME.EXT and loaded there with rules_load exactly as
+ * the classifier will load it; only a copy that loads (a few bad lines
+ * are dropped, more make the download broken) is renamed over the old
+ * one, so a truncated, oversized, slow or garbage download keeps the last
+ * good list, and the reason is logged once (when it changes) and kept
+ * in the state for `imapsift feeds`.  Files are written 0600 and renamed
+ * into place.  Requests are conditional (If-None-Match with the ETag,
+ * If-Modified-Since with Last-Modified) once a copy exists.
+ */
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gnutls/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conf/conf.h"
+#include "rules/rules.h"
+
+struct feed_state {
+	long long fetched;	/* last attempt, time_t; 0: never */
+	long long ok;		/* last answer that kept or made a copy */
+	long long changed;	/* last new copy */
+	long long entries;	/* in the copy */
+	long long modified;	/* Last-Modified of the copy, time_t */
+	char	 etag[256];
+	char	 error[512];	/* the last attempt's problem, or "" */
+	char	 url[1024];	/* the copy's URL: validators are its own */
+};
+
+/* ------------------------------------------------------------------ */
+/* Paths and the state file.                                            */
+
+static const char *
+feed_ext(enum conf_feed_kind k)
+{
+	return k == CONF_FEED_PHONES ? "phones" : k == CONF_FEED_PHRASES ?
+	    "phrases" : "domains";
+}
+
+/* STORE/feeds into dir (made 0700, and its .state); -1 after a warning. */
+int
+feeds_dir(const struct conf *c, char *dir, size_t dirsz)
+{
+	char	 st[4200];
+
+	if (store_dir(c, dir, dirsz) == -1)
+		return -1;
+	if (strlen(dir) + 16 >= dirsz)
+		return -1;
+	strcat(dir, "/feeds");
+	snprintf(st, sizeof(st), "%s/.state", dir);
+	if (mkdir_p(st, 0700) == -1) {
+		log_warn("%s", st);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+state_read(const char *dir, const char *name, struct feed_state *fs)
+{
+	char	 p[4400], line[1024], *v;
+	FILE	*fp;
+	size_t	 n;
+
+	memset(fs, 0, sizeof(*fs));
+	snprintf(p, sizeof(p), "%s/.state/%s.state", dir, name);
+	if ((fp = fopen(p, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if ((v = strchr(line, ' ')) == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "fetched") == 0)
+			fs->fetched = atoll(v);
+		else if (strcmp(line, "ok") == 0)
+			fs->ok = atoll(v);
+		else if (strcmp(line, "changed") == 0)
+			fs->changed = atoll(v);
+		else if (strcmp(line, "entries") == 0)
+			fs->entries = atoll(v);
+		else if (strcmp(line, "modified") == 0)
+			fs->modified = atoll(v);
+		else if (strcmp(line, "etag") == 0)
+			snprintf(fs->etag, sizeof(fs->etag), "%s", v);
+		else if (strcmp(line, "error") == 0)
+			snprintf(fs->error, sizeof(fs->error), "%s", v);
+		else if (strcmp(line, "url") == 0)
+			snprintf(fs->url, sizeof(fs->url), "%s", v);
+	}
+	fclose(fp);
+}
+
+/* Writes data to path through path.tmp (0600) and a rename. */
+static int
+write_atomic(const char *path, const char *data, size_t len)
+{
+	char	 tmp[4500];
+	ssize_t	 w;
+	size_t	 off = 0;
+	int	 fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	while (off < len) {
+		w = write(fd, data + off, len - off);
+		if (w <= 0) {
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+state_write(const char *dir, const char *name, const struct feed_state *fs)
+{
+	char	 p[4400], b[3072];
+	int	 n;
+
+	snprintf(p, sizeof(p), "%s/.state/%s.state", dir, name);
+	n = snprintf(b, sizeof(b), "fetched %lld\nok %lld\nchanged %lld\n"
+	    "entries %lld\nmodified %lld\netag %s\nerror %s\nurl %s\n",
+	    fs->fetched, fs->ok, fs->changed, fs->entries, fs->modified,
+	    fs->etag, fs->error, fs->url);
+	if (n > 0 && (size_t)n < sizeof(b) &&
+	    write_atomic(p, b, (size_t)n) == -1)
+		log_warn("%s", p);
+}
+
+/* ------------------------------------------------------------------ */
+/* The download.                                                        */
+
+struct dl {
+	struct buf body;
+	size_t	 max;
+	int	 over;
+	char	 etag[256];
+};
+
+static size_t
+on_body(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct dl *d = arg;
+	size_t	 n = sz * nm;
+
+	if (d->body.len + n > d->max) {
+		d->over = 1;
+		return 0;	/* aborts the transfer */
+	}
+	if (d->body.len + n + 1 > d->body.cap) {
+		d->body.cap = (d->body.len + n + 1) * 2;
+		d->body.p = xrealloc(d->body.p, d->body.cap);
+	}
+	memcpy(d->body.p + d->body.len, p, n);
+	d->body.len += n;
+	d->body.p[d->body.len] = '\0';
+	return n;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct dl *d = arg;
+	size_t	 n = sz * nm, k;
+
+	if (n > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+		p += 5;
+		k = n - 5;
+		while (k > 0 && (*p == ' ' || *p == '\t'))
+			p++, k--;
+		while (k > 0 && (p[k - 1] == '\r' || p[k - 1] == '\n' ||
+		    p[k - 1] == ' '))
+			k--;
+		if (k < sizeof(d->etag) && memchr(p, '\n', k) == NULL) {
+			memcpy(d->etag, p, k);
+			d->etag[k] = '\0';
+		}
+	}
+	return n;
+}
+
+/* Is a signal that watch blocks and waits for (TERM, INT, HUP) pending?
+ * Then a transfer stops at once: watch must answer within seconds. */
+static int
+signal_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGHUP) == 1);
+}
+
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)arg, (void)dt, (void)dn, (void)ut, (void)un;
+	return signal_pending();
+}
+
+/* Fetches f into d.  Returns 200 (new body), 304 (unchanged) or -1 with
+ * err, or -2 when a pending signal stopped it; *modified_r gets
+ * Last-Modified (or -1). */
+static int
+download(const struct conf_feed *f, const struct feed_state *fs,
+    int have_copy, struct dl *d, long long *modified_r, char *err,
+    size_t errlen)
+{
+	char	 ebuf[CURL_ERROR_SIZE] = "", hdr[300];
+	struct curl_slist *hl = NULL;
+	curl_off_t ft = -1;
+	long	 code = 0, unmet = 0;
+	CURLcode r;
+	CURL	*cu;
+
+	if ((cu = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "cannot start libcurl");
+		return -1;
+	}
+	curl_easy_setopt(cu, CURLOPT_URL, f->url);
+	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "https,file");
+	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (f->ca_file != NULL)
+		curl_easy_setopt(cu, CURLOPT_CAINFO, f->ca_file);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, (long)f->timeout);
+	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, (long)f->timeout);
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)f->max_bytes);
+	curl_easy_setopt(cu, CURLOPT_USERAGENT, "imapsift");
+	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, d);
+	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(cu, CURLOPT_HEADERDATA, d);
+	curl_easy_setopt(cu, CURLOPT_FILETIME, 1L);
+	curl_easy_setopt(cu, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(cu, CURLOPT_XFERINFOFUNCTION, on_progress);
+	if (have_copy && fs->etag[0] != '\0') {
+		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", fs->etag);
+		hl = curl_slist_append(hl, hdr);
+		curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hl);
+	}
+	if (have_copy && fs->modified > 0) {
+		curl_easy_setopt(cu, CURLOPT_TIMECONDITION,
+		    (long)CURL_TIMECOND_IFMODSINCE);
+		curl_easy_setopt(cu, CURLOPT_TIMEVALUE_LARGE,
+		    (curl_off_t)fs->modified);
+	}
+	r = curl_easy_perform(cu);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(cu, CURLINFO_FILETIME_T, &ft);
+	curl_easy_getinfo(cu, CURLINFO_CONDITION_UNMET, &unmet);
+	curl_easy_cleanup(cu);
+	curl_slist_free_all(hl);
+	*modified_r = ft;
+	if (d->over || r == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, errlen, "larger than max_bytes (%u)",
+		    f->max_bytes);
+		return -1;
+	}
+	if (r == CURLE_ABORTED_BY_CALLBACK)
+		return -2;
+	if (r == CURLE_OPERATION_TIMEDOUT) {	/* curl's text has ms in it */
+		snprintf(err, errlen, "timed out after %u s", f->timeout);
+		return -1;
+	}
+	if (r != CURLE_OK) {
+		snprintf(err, errlen, "%s", ebuf[0] != '\0' ? ebuf :
+		    curl_easy_strerror(r));
+		return -1;
+	}
+	if (unmet && have_copy)	/* If-Modified-Since said unchanged */
+		return 304;
+	if (strncasecmp(f->url, "file:", 5) == 0)
+		return 200;
+	if (code == 304)
+		return have_copy ? 304 : (snprintf(err, errlen, "304 without "
+		    "a copy"), -1);
+	if (code != 200) {
+		snprintf(err, errlen, "HTTP status %ld", code);
+		return -1;
+	}
+	return 200;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reduction and the check.                                             */
+
+static void
+put_host(struct buf *o, const char *h)
+{
+	size_t	 n = strlen(h);
+
+	if (o->len + n + 2 > o->cap) {
+		o->cap = (o->len + n + 2) * 2;
+		o->p = xrealloc(o->p, o->cap);
+	}
+	memcpy(o->p + o->len, h, n);
+	o->len += n;
+	o->p[o->len++] = '\n';
+	o->p[o->len] = '\0';
+}
+
+static int
+has_scheme(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i + 3 <= len; i++)
+		if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/')
+			return 1;
+	return 0;
+}
+
+/* One line (no comment, trimmed, len > 0) of a domains, hosts or urls
+ * feed into hosts in o; returns the hosts it gave. */
+static int
+reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o)
+{
+	char	 h[RULES_HOST_MAX + 8], u[2048];
+	const char *w;
+	size_t	 wl;
+	int	 n = 0, first = 1;
+
+	if (k == CONF_FEED_URLS) {
+		if (!has_scheme(s, len) && len + 8 < sizeof(u)) {
+			snprintf(u, sizeof(u), "http://%.*s", (int)len, s);
+			s = u;
+			len = strlen(u);
+		}
+		if (rules_url_host(s, len, h, sizeof(h)) == -1)
+			return 0;
+		put_host(o, h);
+		return 1;
+	}
+	while (len > 0) {
+		w = s;
+		for (wl = 0; wl < len && s[wl] != ' ' && s[wl] != '\t'; wl++)
+			;	/* bounded: s is not NUL-ended at the line */
+		s += wl;
+		len -= wl;
+		while (len > 0 && (*s == ' ' || *s == '\t'))
+			s++, len--;
+		if (wl == 0)
+			continue;
+		/* hosts-file: the address first, then names. */
+		if (k == CONF_FEED_HOSTS && first) {
+			first = 0;
+			continue;
+		}
+		if (k == CONF_FEED_DOMAINS && wl > 2 && w[0] == '*' &&
+		    w[1] == '.')
+			w += 2, wl -= 2;
+		else if (k == CONF_FEED_DOMAINS && wl > 1 && w[0] == '.')
+			w++, wl--;
+		if (rules_host_normalise(w, wl, h, sizeof(h)) == 0 &&
+		    strchr(h, '.') != NULL && strcmp(h, "localhost.localdomain")
+		    != 0 && strcmp(h, "0.0.0.0") != 0) {
+			put_host(o, h);
+			n++;
+		}
+		if (k == CONF_FEED_DOMAINS)
+			break;
+	}
+	return n;
+}
+
+/* The list file text of a download: "@weight W", then entries.  Returns
+ * the number of lines that gave nothing (garbage) in *bad_r. */
+static void
+reduce(const struct conf_feed *f, const char *p, size_t len, struct buf *o,
+    size_t *lines_r, size_t *bad_r)
+{
+	const char *e, *end = p + len;
+	size_t	 n;
+	char	 w[64];
+
+	snprintf(w, sizeof(w), "@weight %g", f->weight);
+	o->len = 0;
+	put_host(o, "# imapsift feed copy: replaced on each refresh");
+	put_host(o, w);
+	*lines_r = *bad_r = 0;
+	for (; p < end; p = e + 1) {
+		e = memchr(p, '\n', (size_t)(end - p));
+		if (e == NULL)
+			e = end;
+		n = (size_t)(e - p);
+		if (memchr(p, '#', n) != NULL)
+			n = (size_t)((const char *)memchr(p, '#', n) - p);
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
+		    p[n - 1] == '\r'))
+			n--;
+		if (n == 0 || p[0] == '@')
+			continue;	/* feeds do not set directives */
+		(*lines_r)++;
+		if (f->kind == CONF_FEED_PHONES || f->kind == CONF_FEED_PHRASES) {
+			char	 *l = xmalloc(n + 1);
+
+			memcpy(l, p, n);
+			l[n] = '\0';
+			if (memchr(l, '\0', n) != NULL)
+				(*bad_r)++;
+			else
+				put_host(o, l);
+			free(l);
+		} else if (memchr(p, '\0', n) != NULL ||
+		    reduce_line(f->kind, p, n, o) == 0)
+			(*bad_r)++;
+		if (e == end)
+			break;
+	}
+}
+
+/* Line numbers named in rules_load's errors about path. */
+static size_t
+bad_lines(const char *errs, const char *path, unsigned *v, size_t max)
+{
+	size_t	 n = 0, pl = strlen(path);
+	const char *p;
+
+	for (p = errs; p != NULL && *p != '\0' && n < max; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL)
+		if (strncmp(p, path, pl) == 0 && p[pl] == ':' &&
+		    atoi(p + pl + 1) > 0)
+			v[n++] = (unsigned)atoi(p + pl + 1);
+	return n;
+}
+
+/* Drops the numbered lines (sorted ascending, 1-based) from o. */
+static void
+drop_lines(struct buf *o, const unsigned *v, size_t nv)
+{
+	size_t	 r = 0, w = 0, i = 0;
+	unsigned line = 1;
+	char	*e;
+
+	while (r < o->len) {
+		e = memchr(o->p + r, '\n', o->len - r);
+		size_t n = e != NULL ? (size_t)(e - (o->p + r)) + 1 :
+		    o->len - r;
+
+		while (i < nv && v[i] < line)
+			i++;
+		if (i >= nv || v[i] != line) {
+			memmove(o->p + w, o->p + r, n);
+			w += n;
+		}
+		r += n;
+		line++;
+	}
+	o->len = w;
+	o->p[w] = '\0';
+}
+
+/* Writes o to tmp and loads it as the classifier would.  Returns the
+ * entries, or -1 with err. */
+static long long
+check_copy(const struct conf_feed *f, const char *tmp, struct buf *o,
+    size_t lines, char *err, size_t errlen)
+{
+	struct rules_opts opts = { 1, 0 };
+	struct rules_set *rs = NULL;
+	const char *paths[1] = { tmp };
+	char	*errs = NULL;
+	unsigned bad[1024];
+	size_t	 nb, allow, try;
+	long long n = -1;
+
+	allow = 10 + lines / 100;	/* a few bad lines are dropped */
+	for (try = 0; try < 2; try++) {
+		if (write_atomic(tmp, o->p, o->len) == -1) {
+			snprintf(err, errlen, "%.300s: %s", tmp,
+			    strerror(errno));
+			return -1;
+		}
+		errs = NULL;
+		if (rules_load(&rs, paths, 1, &opts, &errs) == 0)
+			break;
+		rules_free(&rs);
+		nb = bad_lines(errs, tmp, bad, sizeof(bad) / sizeof(bad[0]));
+		if (try == 1 || nb == 0 || nb > allow ||
+		    nb == sizeof(bad) / sizeof(bad[0])) {
+			snprintf(err, errlen, "does not load as a %s list: %.*s",
+			    feed_ext(f->kind), errs != NULL ?
+			    (int)strcspn(errs, "\n") : 0, errs != NULL ? errs :
+			    "");
+			free(errs);
+			unlink(tmp);
+			return -1;
+		}
+		free(errs);
+		qsort(bad, nb, sizeof(bad[0]), cmp_u32);
+		drop_lines(o, bad, nb);
+	}
+	free(errs);
+	if (rs != NULL) {
+		n = (long long)(rules_count(rs, RULES_DOMAIN) +
+		    rules_count(rs, RULES_PHONE) +
+		    rules_count(rs, RULES_PHRASE));
+		rules_free(&rs);
+	}
+	if (n <= 0) {
+		snprintf(err, errlen, "no entries");
+		unlink(tmp);
+		return -1;
+	}
+	return n;
+}
+
+static int
+sha256_ok(const struct conf_feed *f, const struct buf *b, char *err,
+    size_t errlen)
+{
+	unsigned char md[32];
+	char	 hex[65];
+	size_t	 i;
+
+	if (f->sha256 == NULL)
+		return 0;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, b->p != NULL ? b->p : "",
+	    b->len, md) != 0) {
+		snprintf(err, errlen, "cannot hash the download");
+		return -1;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (strcmp(hex, f->sha256) != 0) {
+		snprintf(err, errlen, "sha256 %s does not match", hex);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One feed.                                                            */
+
+/* Refreshes f; returns 1 when a new copy replaced the old, else 0. */
+static int
+feed_refresh(const char *dir, const struct conf_feed *f)
+{
+	struct feed_state fs;
+	struct dl d;
+	struct buf o = { NULL, 0, 0 };
+	struct stat sb;
+	char	 copy[4400], tmp[4400], err[512] = "", olderr[512];
+	long long mod = -1, n;
+	size_t	 lines, bad;
+	int	 r, have, changed = 0;
+
+	state_read(dir, f->name, &fs);
+	snprintf(olderr, sizeof(olderr), "%s", fs.error);
+	snprintf(copy, sizeof(copy), "%s/%s.%s", dir, f->name,
+	    feed_ext(f->kind));
+	snprintf(tmp, sizeof(tmp), "%s/.state/%s.%s", dir, f->name,
+	    feed_ext(f->kind));
+	have = stat(copy, &sb) == 0;
+	/* ETag and Last-Modified belong to the URL they came from: after
+	 * the URL changes, the first request is unconditional. */
+	if (strcmp(fs.url, f->url) != 0)
+		fs.etag[0] = '\0', fs.modified = 0;
+	memset(&d, 0, sizeof(d));
+	d.max = f->max_bytes;
+	fs.fetched = (long long)time(NULL);
+	r = download(f, &fs, have, &d, &mod, err, sizeof(err));
+	if (r == -2) {		/* stopped for a signal: tried again later */
+		free(d.body.p);
+		return 0;
+	}
+	if (r == 304) {
+		fs.ok = fs.fetched;
+		err[0] = '\0';
+	} else if (r == 200 && sha256_ok(f, &d.body, err, sizeof(err)) == 0) {
+		reduce(f, d.body.p != NULL ? d.body.p : "", d.body.len, &o,
+		    &lines, &bad);
+		if (lines > 0 && bad > 10 + lines / 100)
+			snprintf(err, sizeof(err), "%zu of %zu lines are not "
+			    "%s entries", bad, lines,
+			    conf_feed_kind_name(f->kind));
+		else if ((n = check_copy(f, tmp, &o, lines, err,
+		    sizeof(err))) >= 0) {
+			if (rename(tmp, copy) == -1) {
+				snprintf(err, sizeof(err), "%.300s: %s", copy,
+				    strerror(errno));
+				unlink(tmp);
+			} else {
+				changed = 1;
+				fs.ok = fs.changed = fs.fetched;
+				fs.entries = n;
+				fs.modified = mod > 0 ? mod : 0;
+				snprintf(fs.etag, sizeof(fs.etag), "%s",
+				    d.etag);
+				snprintf(fs.url, sizeof(fs.url), "%s", f->url);
+				log_info("feed %s: %lld entries", f->name, n);
+			}
+		}
+	}
+	snprintf(fs.error, sizeof(fs.error), "%s", err);
+	if (err[0] != '\0' && strcmp(err, olderr) != 0)
+		log_warnx("feed %s: %s%s", f->name, err, have ?
+		    ": keeping the last good copy" : "");
+	state_write(dir, f->name, &fs);
+	free(d.body.p);
+	free(o.p);
+	return changed;
+}
+
+int
+feeds_refresh(const struct conf *c, int force)
+{
+	static int inited;
+	struct feed_state fs;
+	char	 dir[4096];
+	long long now = (long long)time(NULL);
+	size_t	 i;
+	int	 n = 0;
+
+	if (c->nfeeds == 0 || feeds_dir(c, dir, sizeof(dir)) == -1)
+		return 0;
+	for (i = 0; i < c->nfeeds && !signal_pending(); i++) {
+		state_read(dir, c->feeds[i].name, &fs);
+		if (!force && fs.fetched > 0 && fs.fetched <= now &&
+		    now - fs.fetched < (long long)c->feeds[i].interval)
+			continue;
+		if (!inited) {
+			curl_global_init(CURL_GLOBAL_DEFAULT);
+			inited = 1;
+		}
+		n += feed_refresh(dir, &c->feeds[i]);
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* imapsift feeds                                                       */
+
+static void
+show_ago(const char *what, long long t, long long now)
+{
+	if (t <= 0)
+		printf("  %s: never\n", what);
+	else
+		printf("  %s: %lld s ago\n", what, now - t);
+}
+
+static int
+feeds_usage(FILE *f)
+{
+	fprintf(f, "usage: imapsift feeds [-c FILE] [--refresh]\n");
+	return f == stdout ? EXIT_OK : EXIT_CONFIG;
+}
+
+int
+cmd_feeds(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "refresh", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct feed_state fs;
+	struct conf *c = NULL;
+	const char *cpath = NULL;
+	char	 dir[4096];
+	long long now;
+	size_t	 i;
+	int	 ch, refresh = 0, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'R':
+			refresh = 1;
+			break;
+		case 'h':
+			return feeds_usage(stdout);
+		default:
+			return feeds_usage(stderr);
+		}
+	if (optind != argc)
+		return feeds_usage(stderr);
+	if ((rc = config_load(cpath, 0, &c)) != EXIT_OK)
+		return rc;
+	rc = EXIT_OK;
+	if (c->nfeeds == 0)
+		printf("no feeds configured\n");
+	else if (feeds_dir(c, dir, sizeof(dir)) == -1)
+		rc = EXIT_FAIL;
+	else {
+		if (refresh)
+			feeds_refresh(c, 1);
+		now = (long long)time(NULL);
+		for (i = 0; i < c->nfeeds; i++) {
+			state_read(dir, c->feeds[i].name, &fs);
+			printf("%s: %s %s\n", c->feeds[i].name,
+			    conf_feed_kind_name(c->feeds[i].kind),
+			    c->feeds[i].url);
+			show_ago("last fetch", fs.fetched, now);
+			printf("  entries: %lld\n", fs.entries);
+			show_ago("copy age", fs.changed, now);
+			printf("  last error: %s\n", fs.error[0] != '\0' ?
+			    fs.error : "none");
+			if (fs.error[0] != '\0')
+				rc = EXIT_FAIL;
+		}
+	}
+	conf_free(&c);
+	return rc;
+}
