@@ -118,6 +118,7 @@ static const struct keydef account_keys[] = {
 	{ "learn_interval", CONF_LEARN_INTERVAL, K_UINT, A(learn_interval),
 	    10, 86400, 0 },
 	{ "ham", CONF_HAM, K_LIST, A(ham), 0, 0, 0 },
+	{ "ham_grace", CONF_HAM_GRACE, K_UINT, A(ham_grace), 0, 36500, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

@@ -72,6 +72,7 @@ enum conf_key {
 	CONF_LEARN,
 	CONF_LEARN_INTERVAL,
 	CONF_HAM,
+	CONF_HAM_GRACE,
 	CONF_NKEYS
 };
 
@@ -124,6 +125,7 @@ struct conf_list {
 #define CONF_DEF_WATCH			"INBOX"
 #define CONF_DEF_LEARN_EXPIRY		90	/* 0..36500 days; 0: never */
 #define CONF_DEF_LEARN_INTERVAL		300	/* 10..86400 s */
+#define CONF_DEF_HAM_GRACE		7	/* 0..36500 days; 0: off */
 #define CONF_NAME_MAX			64
 #define CONF_MAX_FILE_BYTES		16777216u	/* a bigger file is refused */
 
@@ -154,6 +156,7 @@ struct conf_account {
 	int	 learn;		/* learn from Junk and kept mail; default 1 */
 	unsigned learn_interval;	/* seconds between Junk harvests */
 	struct conf_list ham;	/* folders whose mail is ham evidence */
+	unsigned ham_grace;	/* days kept in a watched mailbox: ham; 0 off */
 	unsigned line;		/* where the account's group opens */
 	unsigned lines[CONF_NKEYS];
 };
