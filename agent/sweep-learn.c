@@ -36,10 +36,39 @@ struct lctx {
 	size_t	 nwant;
 };
 
+static int	learn_one(struct lctx *, const struct imap_msg *);
+
+/* Each message in a transaction of its own, begun once it is all in
+ * (the fetch streams its batch): a server that stalls holds no lock of a
+ * store other accounts share. */
 static int
 on_learn(void *arg, const struct imap_msg *m)
 {
 	struct lctx *lc = arg;
+	char err[512];
+
+	if (bsearch(&m->uid, lc->want, lc->nwant, sizeof(*lc->want),
+	    cmp_u32) == NULL)
+		return 0;
+	if (store_begin(lc->sw->st, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		lc->failed = 1;
+		return 1;
+	}
+	if (learn_one(lc, m) != 0 || store_commit(lc->sw->st, err,
+	    sizeof(err)) == -1) {
+		if (!lc->failed)
+			log_warnx("%s", err);
+		store_rollback(lc->sw->st, NULL, 0);
+		lc->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+learn_one(struct lctx *lc, const struct imap_msg *m)
+{
 	struct sweep *sw = lc->sw;
 	struct rules_msg *msg = NULL;
 	struct rules_limits lim;
@@ -47,9 +76,6 @@ on_learn(void *arg, const struct imap_msg *m)
 	const char *id = NULL;
 	int manual = 0, r;
 
-	if (bsearch(&m->uid, lc->want, lc->nwant, sizeof(*lc->want),
-	    cmp_u32) == NULL)
-		return 0;
 	if (!lc->spam) {
 		if (learn_ham(&sw->learner, m->data, m->len, 0) == -1)
 			lc->failed = 1;
@@ -82,8 +108,10 @@ on_learn(void *arg, const struct imap_msg *m)
 }
 
 /* Reads uids[0..n) of the selected folder (only those: a range fetch
- * may hold others) as spam or ham and sets the state key to (uv, last)
- * in the same transaction; IMAP_*. */
+ * may hold others) as spam or ham, and then sets the state key to (uv,
+ * last).  After a failure the state stays, and the messages already
+ * learned are read again next time (spam counts once per Message-ID).
+ * IMAP_*. */
 static int
 learn_uids(struct sweep *sw, const char *folder, const char *key, int spam,
     const uint32_t *uids, size_t n, uint32_t uv, uint32_t last)
@@ -99,27 +127,20 @@ learn_uids(struct sweep *sw, const char *folder, const char *key, int spam,
 	lc.spam = spam;
 	lc.want = uids;
 	lc.nwant = n;
-	if (store_begin(sw->st, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		return IMAP_PERM;
-	}
 	for (i = 0; i < n && r == IMAP_OK && !lc.failed; i = j + 1) {
 		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
 		r = imap_uid_fetch(sw->s, uids[i], uids[j],
 		    sw->a->max_fetch_bytes, on_learn, &lc);
 	}
 	if (r != IMAP_OK || lc.failed) {
-		store_rollback(sw->st, NULL, 0);
 		if (r != IMAP_OK)
 			log_warnx("%s/%s: fetch: %s", sw->a->name, folder,
 			    imap_error(sw->s));
 		return r != IMAP_OK ? r : IMAP_PERM;
 	}
 	if (store_mailbox_set(sw->st, sw->a->name, key, uv, last, err,
-	    sizeof(err)) == -1 || store_commit(sw->st, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		store_rollback(sw->st, NULL, 0);
 		return IMAP_PERM;
 	}
 	if (lc.n > 0)
