@@ -365,6 +365,10 @@ int	imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
  * (the one below from that "*" may name is left out). */
 int	imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
 	    size_t *n_r);
+/* UID SEARCH UID from:* BEFORE <day of before> [SINCE <day of since>,
+ * when not 0] NOT KEYWORD $Junk: mail kept past a grace period. */
+int	imap_uid_search_kept(struct imap *s, uint32_t from, time_t since,
+	    time_t before, uint32_t **uids_r, size_t *n_r);
 
 /* Message flags from FETCH. */
 #define IMAP_FL_SEEN		0x0001
@@ -685,6 +689,7 @@ struct verdict {
 	size_t	 len;
 	char	**fp;		/* "kind<TAB>value" of the matched indicators */
 	size_t	 nfp;
+	int	 corr;		/* From a correspondent (rules_user) */
 };
 
 struct cand {			/* a backscatter verdict to confirm */
@@ -729,7 +734,9 @@ struct sweep {
 	/* learning (sweep-learn.c) */
 	struct learner learner;
 	int	 learner_ok, learned_loaded;
-	double	 learn_at;	/* next Junk harvest, monotonic */
+	double	 learn_at;	/* next look at Junk, monotonic */
+	double	 learn_full_at;	/* next full harvest (Sent, ham, Junk) */
+	int	 learn_kept_due;	/* a full harvest: count kept mail */
 	struct rules_set *learned;	/* the active set in use, or NULL */
 	int64_t	 learned_gen;
 	time_t	 learned_day;
@@ -790,6 +797,12 @@ void	verdict_free(struct verdict *v);
 int	sweep_learn(struct sweep *sw);
 void	sweep_unlearn(struct sweep *sw, const char *raw, size_t len);
 int	sweep_was_learned(struct sweep *sw, const char *msgid);
+/* After sweep judged mbox (still selected), in a pass that harvested:
+ * its mail kept past ham_grace days becomes ham evidence. */
+int	sweep_learn_kept(struct sweep *sw, const char *mbox);
+/* A message from a correspondent that sweep leaves in a watched mailbox:
+ * its indicators are ham evidence. */
+void	sweep_learn_corr(struct sweep *sw, const char *raw, size_t len);
 void	work_set_learned(struct sweep *sw, const struct rules_set *rs);
 
 /* sweep-move.c */

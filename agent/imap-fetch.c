@@ -86,6 +86,52 @@ imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
 	return imap_uid_search(s, key, from, "UID SEARCH", uids_r, n_r);
 }
 
+static struct mailimap_search_key *
+date_key(time_t t, int before)
+{
+	struct mailimap_search_key *key;
+	struct mailimap_date *d;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	d = mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
+	key = d == NULL ? NULL : before ? mailimap_search_key_new_before(d) :
+	    mailimap_search_key_new_since(d);
+	if (key == NULL)
+		fatalx("out of memory");
+	return key;
+}
+
+int
+imap_uid_search_kept(struct imap *s, uint32_t from, time_t since,
+    time_t before, uint32_t **uids_r, size_t *n_r)
+{
+	struct mailimap_search_key *key, *k;
+	struct mailimap_set *set;
+	char *kw;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if ((r = imap_ready(s)) != IMAP_OK)
+		return r;
+	if ((key = mailimap_search_key_new_multiple_empty()) == NULL ||
+	    (set = mailimap_set_new_interval(from, 0)) == NULL ||
+	    (k = mailimap_search_key_new_uid(set)) == NULL ||
+	    mailimap_search_key_multiple_add(key, k) != MAILIMAP_NO_ERROR ||
+	    mailimap_search_key_multiple_add(key, date_key(before, 1)) !=
+	    MAILIMAP_NO_ERROR ||
+	    (since != 0 && mailimap_search_key_multiple_add(key,
+	    date_key(since, 0)) != MAILIMAP_NO_ERROR) ||
+	    (kw = strdup("$Junk")) == NULL ||
+	    (k = mailimap_search_key_new_keyword(kw)) == NULL ||
+	    (k = mailimap_search_key_new_not(k)) == NULL ||
+	    mailimap_search_key_multiple_add(key, k) != MAILIMAP_NO_ERROR)
+		fatalx("out of memory");
+	return imap_uid_search(s, key, from, "UID SEARCH", uids_r, n_r);
+}
+
 static unsigned
 flag_bits(const struct mailimap_flag *f)
 {

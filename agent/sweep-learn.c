@@ -24,34 +24,51 @@
 #include "conf/conf.h"
 #include "store/store.h"
 
+#define LEARN_PEEK	60	/* seconds between STATUS Junk in watch */
+
 struct lctx {
 	struct sweep *sw;
 	const char *folder;
 	int	 spam;
 	int	 failed;
 	size_t	 n;
+	const uint32_t *want;	/* the UIDs to read, ascending */
+	size_t	 nwant;
 };
 
-/* Ends on_learn's transaction: committed, or rolled back on a failure
- * (the folder's mark then stays, and the message is read again). */
-static int
-learn_done(struct sweep *sw, struct lctx *lc)
-{
-	char err[512];
+static int	learn_one(struct lctx *, const struct imap_msg *);
 
-	if (!lc->failed && store_commit(sw->st, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		lc->failed = 1;
-	}
-	if (lc->failed)
-		store_rollback(sw->st, NULL, 0);
-	return lc->failed;
-}
-
+/* Each message in a transaction of its own, begun once it is all in
+ * (the fetch streams its batch): a server that stalls holds no lock of a
+ * store other accounts share. */
 static int
 on_learn(void *arg, const struct imap_msg *m)
 {
 	struct lctx *lc = arg;
+	char err[512];
+
+	if (bsearch(&m->uid, lc->want, lc->nwant, sizeof(*lc->want),
+	    cmp_u32) == NULL)
+		return 0;
+	if (store_begin(lc->sw->st, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		lc->failed = 1;
+		return 1;
+	}
+	if (learn_one(lc, m) != 0 || store_commit(lc->sw->st, err,
+	    sizeof(err)) == -1) {
+		if (!lc->failed)
+			log_warnx("%s", err);
+		store_rollback(lc->sw->st, NULL, 0);
+		lc->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+learn_one(struct lctx *lc, const struct imap_msg *m)
+{
 	struct sweep *sw = lc->sw;
 	struct rules_msg *msg = NULL;
 	struct rules_limits lim;
@@ -59,19 +76,11 @@ on_learn(void *arg, const struct imap_msg *m)
 	const char *id = NULL;
 	int manual = 0, r;
 
-	/* One transaction per message, taken and released here between
-	 * the network reads: the store's write lock is never held while the
-	 * server is waited for (another account may share the store). */
-	if (store_begin(sw->st, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		lc->failed = 1;
-		return 1;
-	}
 	if (!lc->spam) {
 		if (learn_ham(&sw->learner, m->data, m->len, 0) == -1)
 			lc->failed = 1;
 		lc->n++;
-		return learn_done(sw, lc);
+		return lc->failed;
 	}
 	/* Was it moved here by hand: seen in a watched mailbox, left there
 	 * by us? */
@@ -95,17 +104,59 @@ on_learn(void *arg, const struct imap_msg *m)
 		    manual ? " (moved to Junk by hand)" : "");
 		lc->n++;
 	}
-	return learn_done(sw, lc);
+	return lc->failed;
+}
+
+/* Reads uids[0..n) of the selected folder (only those: a range fetch
+ * may hold others) as spam or ham, and then sets the state key to (uv,
+ * last).  After a failure the state stays, and the messages already
+ * learned are read again next time (spam counts once per Message-ID).
+ * IMAP_*. */
+static int
+learn_uids(struct sweep *sw, const char *folder, const char *key, int spam,
+    const uint32_t *uids, size_t n, uint32_t uv, uint32_t last)
+{
+	struct lctx lc;
+	char err[512];
+	size_t i, j;
+	int r = IMAP_OK;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.sw = sw;
+	lc.folder = folder;
+	lc.spam = spam;
+	lc.want = uids;
+	lc.nwant = n;
+	for (i = 0; i < n && r == IMAP_OK && !lc.failed; i = j + 1) {
+		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
+		r = imap_uid_fetch(sw->s, uids[i], uids[j],
+		    sw->a->max_fetch_bytes, on_learn, &lc);
+	}
+	if (r != IMAP_OK || lc.failed) {
+		if (r != IMAP_OK)
+			log_warnx("%s/%s: fetch: %s", sw->a->name, folder,
+			    imap_error(sw->s));
+		return r != IMAP_OK ? r : IMAP_PERM;
+	}
+	if (store_mailbox_set(sw->st, sw->a->name, key, uv, last, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return IMAP_PERM;
+	}
+	if (lc.n > 0)
+		log_info("%s/%s: learned %zu %smessage%s as %s", sw->a->name,
+		    folder, lc.n, key[1] == 'k' ? "kept " : "",
+		    lc.n == 1 ? "" : "s", spam ? "spam" : "ham");
+	return IMAP_OK;
 }
 
 /* Learns the new mail of folder; IMAP_* (a missing folder is IMAP_OK). */
 static int
 learn_folder(struct sweep *sw, const char *folder, int spam)
 {
-	struct lctx lc;
 	char key[1024], err[512];
 	uint32_t uv = 0, uidnext = 0, suv, last, *uids = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0;
 	int known, r;
 
 	snprintf(key, sizeof(key), "\t%s\t%s", spam ? "learn" : "ham",
@@ -137,33 +188,74 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 		    imap_error(sw->s));
 		return r;
 	}
-	memset(&lc, 0, sizeof(lc));
-	lc.sw = sw;
-	lc.folder = folder;
-	lc.spam = spam;
-	for (i = 0; i < n && r == IMAP_OK && !lc.failed; i = j + 1) {
-		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
-		r = imap_uid_fetch(sw->s, uids[i], uids[j],
-		    sw->a->max_fetch_bytes, on_learn, &lc);
-	}
 	if (uidnext == 0)
 		uidnext = n > 0 ? uids[n - 1] + 1 : last + 1;
+	r = learn_uids(sw, folder, key, spam, uids, n, uv, uidnext - 1);
 	free(uids);
-	if (r != IMAP_OK || lc.failed) {
-		if (r != IMAP_OK)
-			log_warnx("%s/%s: fetch: %s", sw->a->name, folder,
-			    imap_error(sw->s));
-		return r != IMAP_OK ? r : IMAP_PERM;
-	}
-	if (store_mailbox_set(sw->st, sw->a->name, key, uv, uidnext - 1, err,
-	    sizeof(err)) == -1) {
+	return r;
+}
+
+/*
+ * Mail the user kept in a watched mailbox past ham_grace days (and did
+ * not flag $Junk) is ham evidence.  Run after sweep judged the mailbox,
+ * on its selection, once per full harvest: what sweep moved is gone and
+ * only what it judged counts (up to its state, below what it holds).  The
+ * state "\tkept\tMBOX" holds the highest UID counted, so each message is
+ * read once, when it crosses the grace (UID SEARCH UID last+1:* BEFORE
+ * <now - grace> NOT KEYWORD $Junk); a younger message below a counted one
+ * (an arrival out of order) is not counted.  A first look starts at the
+ * first message of the last first_run_days.
+ */
+int
+sweep_learn_kept(struct sweep *sw, const char *mbox)
+{
+	char key[1024], err[512];
+	uint32_t suv, last, muv, mlast, *uids = NULL;
+	size_t n = 0;
+	time_t now = time(NULL);
+	int known, r;
+
+	if (!sw->learn_kept_due || sw->a->ham_grace == 0 || sw->dry_run ||
+	    !sw->learner_ok)
+		return IMAP_OK;
+	if (store_mailbox_get(sw->st, sw->a->name, mbox, &muv, &mlast, err,
+	    sizeof(err)) != 1 || muv != sw->uv)
+		return IMAP_OK;			/* not judged yet */
+	if (sw->hold != 0 && sw->hold - 1 < mlast)
+		mlast = sw->hold - 1;
+	snprintf(key, sizeof(key), "\tkept\t%s", mbox);
+	known = store_mailbox_get(sw->st, sw->a->name, key, &suv, &last, err,
+	    sizeof(err));
+	if (known == -1) {
 		log_warnx("%s", err);
 		return IMAP_PERM;
 	}
-	if (lc.n > 0)
-		log_info("%s/%s: learned %zu message%s as %s", sw->a->name,
-		    folder, lc.n, lc.n == 1 ? "" : "s", spam ? "spam" : "ham");
-	return IMAP_OK;
+	if (known == 0 || suv != sw->uv) {
+		r = imap_uid_search_since(sw->s, now -
+		    (time_t)sw->a->first_run_days * 86400, &uids, &n);
+		if (r != IMAP_OK) {
+			log_warnx("%s/%s: search: %s", sw->a->name, mbox,
+			    imap_error(sw->s));
+			return r;
+		}
+		last = n > 0 ? uids[0] - 1 : mlast;
+		free(uids);
+	}
+	if (last >= mlast)
+		return IMAP_OK;
+	r = imap_uid_search_kept(sw->s, last + 1, 0, now -
+	    (time_t)sw->a->ham_grace * 86400, &uids, &n);
+	if (r != IMAP_OK) {
+		log_warnx("%s/%s: search: %s", sw->a->name, mbox,
+		    imap_error(sw->s));
+		return r;
+	}
+	while (n > 0 && uids[n - 1] > mlast)
+		n--;
+	r = learn_uids(sw, mbox, key, 0, uids, n, sw->uv,
+	    n > 0 ? uids[n - 1] : last);
+	free(uids);
+	return r;
 }
 
 /* Loads the active learned set when it changed, and hands it to the
@@ -198,6 +290,15 @@ reload_learned(struct sweep *sw)
 	log_debug("%s: %zu learned entries active", sw->a->name, n);
 }
 
+/* The next look at Junk: LEARN_PEEK seconds on, or the next full
+ * harvest when that comes first. */
+static double
+next_peek(const struct sweep *sw, double now)
+{
+	return now + LEARN_PEEK < sw->learn_full_at ? now + LEARN_PEEK :
+	    sw->learn_full_at;
+}
+
 int
 sweep_learn(struct sweep *sw)
 {
@@ -214,8 +315,17 @@ sweep_learn(struct sweep *sw)
 		sw->learner_ok = 1;
 	}
 	sw->learner.st = sw->st;	/* watch opens one per pass */
-	if (now >= sw->learn_at && !sw->dry_run) {
-		sw->learn_at = now + sw->a->learn_interval;
+	if (now >= sw->learn_at && !sw->dry_run && now < sw->learn_full_at) {
+		/* Between full harvests: one STATUS of Junk, and its new
+		 * mail only when UIDNEXT moved (a user's move). */
+		sw->learn_at = next_peek(sw, now);
+		r = learn_folder(sw, sw->dest[DEST_JUNK], 1);
+		if (r == IMAP_TEMP || !imap_alive(sw->s))
+			return IMAP_TEMP;
+	} else if (now >= sw->learn_at && !sw->dry_run) {
+		sw->learn_full_at = now + sw->a->learn_interval;
+		sw->learn_at = next_peek(sw, now);
+		sw->learn_kept_due = 1;	/* sweep_learn_kept, per mailbox */
 		/* Ham first: its evidence decides how spam hosts are
 		 * learned, and keeps what wanted mail carries out. */
 		for (i = 0; r != IMAP_TEMP && i < sw->sent.n; i++)
@@ -243,6 +353,17 @@ sweep_unlearn(struct sweep *sw, const char *raw, size_t len)
 	if (learn_ham(&sw->learner, raw, len, 0) == 0)
 		log_info("%s/%s: a rescued message: its indicators are "
 		    "unlearned", sw->a->name, sw->mbox);
+}
+
+void
+sweep_learn_corr(struct sweep *sw, const char *raw, size_t len)
+{
+	if (!sw->a->learn || !sw->learner_ok || sw->dry_run || raw == NULL)
+		return;
+	sw->learner.st = sw->st;
+	if (learn_ham(&sw->learner, raw, len, 0) == 0)
+		log_debug("%s/%s: a correspondent's message: ham evidence",
+		    sw->a->name, sw->mbox);
 }
 
 /* Was msgid learned from Junk (so a copy in a watched mailbox is the

@@ -113,6 +113,11 @@ verdict_make(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
 	    NULL;
 	v->msgid = msgid != NULL ? xstrdup(msgid) : NULL;
 	v->reasons = xstrdup(rv.reasons != NULL ? rv.reasons : "");
+	/* Only clean mail can be kept as a correspondent's: one lookup. */
+	v->corr = rv.cls == RULES_CLEAN && rv.msg != NULL &&
+	    rv.msg->from != NULL && user != NULL &&
+	    user->correspondent != NULL &&
+	    user->correspondent(user->ctx, rv.msg->from) == 1;
 	for (i = 0, n = 0; i < rv.nfound; i++)
 		n += rv.found[i].matched != 0;
 	if (n > 0)

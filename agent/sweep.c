@@ -216,6 +216,9 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 		add_move(sw, v->uid, dest, v->msgid, v->reasons);
 	else if (dest == -1 && v->msgid != NULL && sw->a->learn)
 		strlist_add(&sw->seen_ids, v->msgid);
+	/* Mail from someone the user writes to, left here: ham evidence. */
+	if (dest == -1 && v->corr && v->cls == RULES_CLEAN && !sw->rescan)
+		sweep_learn_corr(sw, v->raw, v->len);
 	verdict_free(v);
 }
 
@@ -630,12 +633,15 @@ sweep_pass(struct sweep *sw, int harvest_now)
 	/* The first watched mailbox last: it stays selected for IDLE. */
 	for (i = sw->a->watch.n; i-- > 0; ) {
 		r = sweep_mailbox(sw, sw->a->watch.v[i]);
+		if (r == IMAP_OK)
+			r = sweep_learn_kept(sw, sw->a->watch.v[i]);
 		progress(sw, 1);
 		if (r == IMAP_TEMP || !imap_alive(sw->s))
 			return r;
 		if (r != IMAP_OK)
 			sw->errors++;
 	}
+	sw->learn_kept_due = 0;
 	return sw->errors > errors ? IMAP_PERM : IMAP_OK;
 }
 

@@ -827,7 +827,7 @@ acct_same(const struct conf_account *a, const char *adir,
 	    (a->lines[CONF_IDLE_POLL] != 0) ==
 	    (b->lines[CONF_IDLE_POLL] != 0) &&
 	    a->learn == b->learn && a->learn_interval == b->learn_interval &&
-	    list_same(&a->ham, &b->ham) &&
+	    list_same(&a->ham, &b->ham) && a->ham_grace == b->ham_grace &&
 	    a->oauth2.provider == b->oauth2.provider &&
 	    a->oauth2.mechanism == b->oauth2.mechanism &&
 	    str_same(a->oauth2.client_id, b->oauth2.client_id) &&

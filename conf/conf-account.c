@@ -194,6 +194,7 @@ load_account(struct conf_loader *L, struct conf *c, config_setting_t *g,
 	a->harvest_interval = CONF_DEF_HARVEST_INTERVAL;
 	a->learn = 1;
 	a->learn_interval = CONF_DEF_LEARN_INTERVAL;
+	a->ham_grace = CONF_DEF_HAM_GRACE;
 	n = config_setting_length(g);
 	for (i = 0; i < (size_t)n; i++) {
 		conf_member(L, config_setting_get_elem(g, (unsigned)i),

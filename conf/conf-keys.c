@@ -142,6 +142,7 @@ static const struct keydef account_keys[] = {
 	    0, 0, 0 },
 	{ "token_command", CONF_TOKEN_COMMAND, K_STR, A(oauth2.token_command),
 	    0, 0, F_RAW | F_NONBLANK },
+	{ "ham_grace", CONF_HAM_GRACE, K_UINT, A(ham_grace), 0, 36500, 0 },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

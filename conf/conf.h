@@ -86,6 +86,7 @@ enum conf_key {
 	CONF_LEARN_INTERVAL,
 	CONF_HAM,
 	CONF_FEEDS,		/* the feeds list (conf-feeds.c) */
+	CONF_HAM_GRACE,
 	CONF_NKEYS
 };
 
@@ -159,6 +160,7 @@ struct conf_list {
 #define CONF_DEF_WATCH			"INBOX"
 #define CONF_DEF_LEARN_EXPIRY		90	/* 0..36500 days; 0: never */
 #define CONF_DEF_LEARN_INTERVAL		300	/* 10..86400 s */
+#define CONF_DEF_HAM_GRACE		7	/* 0..36500 days; 0: off */
 #define CONF_NAME_MAX			64
 #define CONF_MAX_FILE_BYTES		16777216u	/* a bigger file is refused */
 
@@ -207,6 +209,7 @@ struct conf_account {
 	unsigned idle_poll;	/* seconds between checks in IDLE; 0: none.
 				 * Unset (lines[CONF_IDLE_POLL] 0): the agent
 				 * picks (servers known to push late) */
+	unsigned ham_grace;	/* days kept in a watched mailbox: ham; 0 off */
 	unsigned line;		/* where the account's group opens */
 	unsigned lines[CONF_NKEYS];
 };

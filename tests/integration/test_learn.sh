@@ -13,6 +13,14 @@
 #      indicators: a similar message then stays in INBOX;
 #  (d) ham evidence wins: a URL and a number in Sent, also in two senders'
 #      spam in Junk, are never active; a message carrying them stays.
+#  (e) mail kept in INBOX past ham_grace (7 days; its INTERNALDATE set 20
+#      days back by APPEND) is ham evidence: its URL, then in two senders'
+#      spam in Junk, is never active; the same in mail of today, or in old
+#      mail flagged $Junk, is learned;
+#  (f) a correspondent's mail (alice wrote to them: Sent) in INBOX is ham
+#      evidence: its URL, then in two senders' spam, is never active;
+#  (b') watch with learn_interval 300: a user's move to Junk is learned
+#      within 90 s (a STATUS of Junk every minute; polled, not timed).
 # Environment: IMAPSIFT (the binary), TOP.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -42,6 +50,24 @@ msg() {
 	echo "$tmp/msg/$1.eml"
 }
 
+# append_dated BOX FILE DAYS [FLAGS]: APPENDs FILE to BOX with an
+# INTERNALDATE DAYS days back (doveadm save cannot set one).
+append_dated() {
+	"$_dv_py" - "$IMAPS_PORT" "$CA_FILE" "$@" <<'PY'
+import imaplib, ssl, sys, time
+port, ca, box, path, days = sys.argv[1:6]
+flags = sys.argv[6] if len(sys.argv) > 6 else None
+ctx = ssl.create_default_context(cafile=ca)
+m = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ctx)
+m.login("alice", "secret")
+data = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+t = time.time() - int(days) * 86400
+typ, _ = m.append(box, flags, imaplib.Time2Internaldate(t), data)
+m.logout()
+sys.exit(0 if typ == "OK" else 1)
+PY
+}
+
 # has BOX NAME: is <NAME@test.example> in BOX?
 has() { dv_list alice "$1" | grep -qxF "<$2@test.example>"; }
 
@@ -54,6 +80,13 @@ sweep() {
 state() {
 	"$IMAPSIFT" learned --store "$db" --kind "$1" 2>/dev/null |
 	    awk -F'\t' -v v="$2" '$3 == v { print $1 }'
+}
+
+# active_with DOMAIN: the active entries of DOMAIN or a host under it.
+active_with() {
+	"$IMAPSIFT" learned --store "$db" --active 2>/dev/null |
+	    awk -F'\t' -v d=".$1" '"." $3 == d ||
+	        substr($3, length($3) - length(d) + 1) == d'
 }
 
 if ! dovecot_start; then
@@ -120,6 +153,56 @@ s1=$(state url shared-venue.example) s2=$(state phone 12025550187)
 [ "$s1" != active ] && [ "$s2" != active ] && ok d_never_active ||
     no d_never_active "url '$s1', phone '$s2'"
 
+# --- (e) mail kept in INBOX past the grace is ham evidence ---------------
+append_dated INBOX "$(msg e-kept club@kept.example \
+    'Minutes of the meeting: http://old-kept.example/minutes')" 20 &&
+    ok e_appended_dated || no e_appended_dated "APPEND failed"
+append_dated INBOX "$(msg e-flagged club@kept.example \
+    'Read it at http://flag-kept.example/offer')" 20 '($Junk)'
+dv_append alice INBOX "$(msg e-young club@kept.example \
+    'Pictures: http://young-kept.example/pics')"
+sweep
+has INBOX e-kept && has INBOX e-young && ok e_kept_stay ||
+    no e_kept_stay "$(cat "$tmp/out")"
+for u in old-kept flag-kept young-kept; do
+	dv_append alice Junk "$(msg e-junk1-$u p@spam1.example \
+	    "Cheap pills http://www.$u.example/buy now")"
+	dv_append alice Junk "$(msg e-junk2-$u q@spam2.example \
+	    "Cheap pills http://shop.$u.example/buy today")"
+done
+sweep
+a1=$(active_with old-kept.example)
+[ -z "$a1" ] && ok e_kept_never_active || no e_kept_never_active "$a1"
+[ "$(state url young-kept.example)" = active ] && ok e_young_learned ||
+    no e_young_learned "state '$(state url young-kept.example)'"
+[ "$(state url flag-kept.example)" = active ] && ok e_flagged_learned ||
+    no e_flagged_learned "state '$(state url flag-kept.example)'"
+dv_append alice INBOX "$(msg e-new r@spam3.example \
+    'The minutes again http://new.old-kept.example/m')"
+sweep
+has INBOX e-new && ok e_kept_url_stays || no e_kept_url_stays "$(cat "$tmp/out")"
+
+# --- (f) a correspondent's mail is ham evidence -------------------------
+{
+	printf 'From: <alice@example.org>\nTo: <pal@corr.example>\n'
+	printf 'Subject: dinner\nDate: %s\n' "$(date -R)"
+	printf 'Message-ID: <f-sent@test.example>\nMIME-Version: 1.0\n'
+	printf 'Content-Type: text/plain; charset=us-ascii\n\nDinner on Friday?\n'
+} > "$tmp/msg/f-sent.eml"
+dv_append alice Sent "$tmp/msg/f-sent.eml"
+sweep
+dv_append alice INBOX "$(msg f-pal pal@corr.example \
+    'Yes! The table is booked: http://pal-club.example/booking')"
+sweep
+has INBOX f-pal && ok f_pal_stays || no f_pal_stays "$(cat "$tmp/out")"
+dv_append alice Junk "$(msg f-junk1 s@spam4.example \
+    'Win big http://win.pal-club.example/now')"
+dv_append alice Junk "$(msg f-junk2 t@spam5.example \
+    'Win more http://more.pal-club.example/now')"
+sweep
+a1=$(active_with pal-club.example)
+[ -z "$a1" ] && ok f_corr_never_active || no f_corr_never_active "$a1"
+
 # --- (b) watch learns the user's move ------------------------------------
 dv_append alice INBOX "$(msg b-first sales@eighth.example \
     'Limited stock at http://gadget-hand.example/buy while it lasts.')"
@@ -163,6 +246,44 @@ while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 wpid=
+
+# --- (b') watch, learn_interval 300: a move is learned within 90 s ------
+stop_watch() {
+	kill -TERM "$wpid"
+	i=0
+	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wpid=
+}
+dv_imapsift_conf "$tmp/config300" alice "$tmp/state" "$tmp/norules" \
+    'learn_interval = 300;'
+dv_append alice INBOX "$(msg b2-first sales@tenth.example \
+    'Fresh stock at http://gizmo-peek.example/buy while it lasts.')"
+"$IMAPSIFT" watch -f -c "$tmp/config300" > "$tmp/log" 2>&1 &
+wpid=$!
+until_ok grep -q 'alice: connected' "$tmp/log" ||
+    no b2_started "$(cat "$tmp/log")"
+until_ok b_seen || no b2_first_pass "$(cat "$tmp/log")"
+uid=$(dv_uids alice INBOX | awk -F'\t' '$2 == "<b2-first@test.example>" { print $1 }')
+imap_talk tls "$IMAPS_PORT" "$CA_FILE" localhost alice secret \
+    'SELECT INBOX' "UID MOVE $uid Junk" > "$tmp/talk" 2>&1 &&
+    ok b2_user_moved || no b2_user_moved "$(cat "$tmp/talk")"
+b2_active() { [ "$(state url gizmo-peek.example)" = active ]; }
+# until90 COMMAND...: polls COMMAND every 0.5 s, for 90 s at most.
+until90() {
+	i=0
+	while [ $i -lt 180 ]; do
+		"$@" && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+until90 b2_active && ok b2_learned_within_90s ||
+    no b2_learned_within_90s "$(tail -5 "$tmp/log")"
+stop_watch
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
