@@ -469,6 +469,9 @@ int	imap_ready(struct imap *s);
 /* Maps a libetpan code r from command what to IMAP_*, records the error
  * text (with the server's) and marks s dead when the stream is gone. */
 int	imap_fail(struct imap *s, int r, const char *what);
+/* The same for an optional command: a BAD answered in step (checked
+ * with a NOOP) leaves s alive and gives IMAP_PERM. */
+int	imap_fail_optional(struct imap *s, int r, const char *what);
 int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 	    size_t errlen);
 /* ": REASON" of this thread's last failed TLS handshake (what libetpan

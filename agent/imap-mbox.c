@@ -275,7 +275,7 @@ imap_namespace(struct imap *s, char **prefix_r, char *delim_r)
 	if (r != MAILIMAP_NO_ERROR) {
 		if (ns != NULL)
 			mailimap_namespace_data_free(ns);
-		return imap_fail(s, r, "NAMESPACE");
+		return imap_fail_optional(s, r, "NAMESPACE");
 	}
 	/* No personal namespace (NIL), or none at all: the empty prefix. */
 	ni = NULL;

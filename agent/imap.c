@@ -285,6 +285,33 @@ imap_fail(struct imap *s, int r, const char *what)
 	return ret;
 }
 
+/*
+ * As imap_fail, for a command the session can do without (NAMESPACE):
+ * a server that advertises it yet answers BAD (as to a command it does
+ * not know) must not cost the sweep.  libetpan reports a tagged BAD as
+ * PROTOCOL, like a reply with a wrong tag that leaves the stream out of
+ * step; a NOOP tells the two apart: answered in step, the session is
+ * fine and only the command was refused (IMAP_PERM, s stays alive).
+ */
+int
+imap_fail_optional(struct imap *s, int r, const char *what)
+{
+	char txt[200];
+	int r2;
+
+	if (r != MAILIMAP_ERROR_PROTOCOL || s->mi->imap_stream == NULL)
+		return imap_fail(s, r, what);
+	safe_copy(txt, sizeof(txt), s->mi->imap_response != NULL ?
+	    s->mi->imap_response : "");
+	if ((r2 = mailimap_noop(s->mi)) != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r2, what);
+	snprintf(s->err, sizeof(s->err), "%s: BAD %s", what,
+	    *txt != '\0' ? txt : code_text(r));
+	log_debug("%s: imap %s refused (BAD), session still in step: %s",
+	    s->account, what, s->err);
+	return IMAP_PERM;
+}
+
 static int
 is_ip_literal(const char *host)
 {

@@ -288,8 +288,10 @@ find_folders(struct sweep *sw)
 
 	if (imap_has(sw->s, "NAMESPACE") &&
 	    imap_namespace(sw->s, &prefix, &delim) != IMAP_OK) {
-		if (!imap_alive(sw->s))
+		if (!imap_alive(sw->s)) {
+			log_warnx("%s: %s", sw->a->name, imap_error(sw->s));
 			return IMAP_TEMP;
+		}
 		log_debug("%s: NAMESPACE: %s", sw->a->name,
 		    imap_error(sw->s));
 	}

@@ -10,6 +10,8 @@ Usage
 
   peer.py --port-file F [--tls CERT KEY | --starttls CERT KEY]
           [--no-starttls] [--no-move] [--no-uidplus] [--no-idle]
+          [--caps-add CAP]... [--caps-drop CAP]... [--unknown CMD]...
+          [--unknown-reply BAD|NO] [--no-uidnext]
           [--user alice --password secret]
           [--mailbox NAME[:\\Attr]]... [--load NAME:FILE.eml]...
           [--faults FILE.json] [--state F] [--log F] [--lifetime SECS]
@@ -21,6 +23,15 @@ Usage
   --starttls C K  plaintext; STARTTLS offered and done with C/K.
   --no-starttls   (with --starttls) STARTTLS neither advertised nor
                   accepted (BAD).  Without --tls/--starttls: plaintext.
+  --caps-add C    advertise capability C too (repeatable), whether or
+                  not the peer implements it (NAMESPACE, ID, ...: the
+                  command is then answered as --unknown says).
+  --caps-drop C   do not advertise C (e.g. SPECIAL-USE; the mailboxes'
+                  attributes are whatever --mailbox gives).
+  --unknown CMD   treat CMD as a command the peer does not know
+                  (repeatable; commands it has no handler for always are).
+  --unknown-reply BAD|NO   the reply to an unknown command (BAD).
+  --no-uidnext    SELECT/EXAMINE send no [UIDNEXT] and STATUS no UIDNEXT.
   --mailbox N:A   a mailbox with an optional special-use attribute, e.g.
                   "Junk:\\Junk", "Sent:\\Sent".  INBOX always exists.
   --load N:FILE   append FILE (an .eml; LF made CRLF) to mailbox N (made
@@ -436,6 +447,7 @@ class Conn:
 
     def caps(self):
         c = ["IMAP4rev1", "LITERAL+", "SPECIAL-USE", "ENABLE", "UNSELECT"]
+        c = [x for x in c if x not in ARGS.caps_drop] + ARGS.caps_add
         if not ARGS.no_idle:
             c.append("IDLE")
         if not ARGS.no_uidplus:
@@ -596,8 +608,9 @@ class Conn:
         if r and self.pre_fault(r, tag, name):
             return
         h = HANDLERS.get(name)
-        if h is None:
-            self.send("%s BAD unknown command %s\r\n" % (tag, name))
+        if h is None or name in ARGS.unknown:
+            self.send("%s %s unknown command %s\r\n" % (
+                tag, ARGS.unknown_reply, name))
             return
         need = NEEDS.get(name, 0)
         if need >= 1 and not self.authed:
@@ -716,8 +729,9 @@ class Conn:
         b = STATE.get(name)
         if b is None:
             return ["%s NO [NONEXISTENT] no such mailbox\r\n" % tag]
-        return ["* STATUS %s (MESSAGES %d UIDNEXT %d UIDVALIDITY %d "
-                "UNSEEN 0)\r\n" % (quote(b.name), len(b.msgs), b.uidnext,
+        nx = "" if ARGS.no_uidnext else "UIDNEXT %d " % b.uidnext
+        return ["* STATUS %s (MESSAGES %d %sUIDVALIDITY %d "
+                "UNSEEN 0)\r\n" % (quote(b.name), len(b.msgs), nx,
                                    b.uidvalidity),
                 "%s OK STATUS done\r\n" % tag]
 
@@ -739,7 +753,9 @@ class Conn:
                 "* %d EXISTS\r\n" % len(b.msgs),
                 "* 0 RECENT\r\n",
                 "* OK [UIDVALIDITY %d] UIDs valid\r\n" % b.uidvalidity,
+            ] + ([] if ARGS.no_uidnext else [
                 "* OK [UIDNEXT %d] Predicted next UID\r\n" % b.uidnext,
+            ]) + [
                 "%s OK [%s] %s done\r\n" % (
                     tag, "READ-ONLY" if readonly else "READ-WRITE",
                     "EXAMINE" if readonly else "SELECT")]
@@ -1193,6 +1209,13 @@ def main():
     p.add_argument("--no-move", action="store_true")
     p.add_argument("--no-uidplus", action="store_true")
     p.add_argument("--no-idle", action="store_true")
+    p.add_argument("--caps-add", action="append", default=[])
+    p.add_argument("--caps-drop", action="append", default=[])
+    p.add_argument("--unknown", action="append", default=[],
+                   type=str.upper)
+    p.add_argument("--unknown-reply", default="BAD",
+                   choices=["BAD", "NO"])
+    p.add_argument("--no-uidnext", action="store_true")
     p.add_argument("--user", default="alice")
     p.add_argument("--password", default="secret")
     p.add_argument("--mailbox", action="append", default=[])

@@ -204,7 +204,11 @@ def cmd(t, lit=None):
     if lit is None:
         s.sendall(tag + b" " + t + b"\r\n")
     else:
-        s.sendall(tag + b" " + t + b" {%d+}\r\n" % len(lit) + lit + b"\r\n")
+        # A synchronizing literal: Courier has no LITERAL+.
+        s.sendall(tag + b" " + t + b" {%d}\r\n" % len(lit))
+        if not f.readline().startswith(b"+"):
+            sys.exit("literal refused")
+        s.sendall(lit + b"\r\n")
     lines = []
     while True:
         l = f.readline()

@@ -16,6 +16,11 @@
 #             unpacked from its .debs, not installed): INBOX. namespace,
 #             INBOX.Junk and INBOX.Sent without special-use, IDLE that
 #             reports new mail only every 60 s
+#   courier   Debian's Courier-IMAP 5 itself (tests/integration/courier.sh:
+#             unpacked from its .debs, run in a private mount namespace):
+#             INBOX. namespace, INBOX.Junk and INBOX.Sent by name, no MOVE
+#             (UID COPY, STORE, UID EXPUNGE), IDLE that reports new mail
+#             only every 60 s (no FAM)
 # Per flavour a generated manifest (each message and the folder it must
 # end in) is checked after a sweep, after a second sweep (which moves
 # nothing), after a watch daemon caught new mail, and after undo (all
@@ -28,10 +33,11 @@ IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 fx=$TOP/tests/fixtures/sweep
 . "$TOP/tests/integration/dovecot.sh"
 . "$TOP/tests/integration/cyrus.sh"
+. "$TOP/tests/integration/courier.sh"
 tmp=$(mktemp -d)
 wpid=
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null; dovecot_stop
-    cyrus_stop
+    cyrus_stop; courier_stop
     rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 pass=0 fail=0
@@ -39,7 +45,8 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 no() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 
-# The server under test: srv=dv (Dovecot) or cy (Cyrus); s_* call its
+# The server under test: srv=dv (Dovecot), cy (Cyrus) or co (Courier);
+# s_* call its
 # helpers.
 srv=dv
 s_append() { ${srv}_append "$@"; }
@@ -51,19 +58,25 @@ s_rawlog() {
 	if [ $srv = dv ]; then
 		dv_rawlog "$1" | tr -d '\r' | sed 's/^[0-9.]* //'
 	else
-		cy_rawlog "$1"
+		${srv}_rawlog "$1"
 	fi
 }
 s_start() {
 	if [ "${1:-}" = cyrus ]; then
 		srv=cy
 		cyrus_start
+	elif [ "${1:-}" = courier ]; then
+		srv=co
+		courier_start
 	else
 		srv=dv
 		dovecot_start "$@"
 	fi
 }
-s_stop() { if [ $srv = dv ]; then dovecot_stop; else cyrus_stop; fi; }
+s_stop() {
+	case $srv in dv) dovecot_stop ;; cy) cyrus_stop ;; co) courier_stop ;;
+	esac
+}
 # s_conf LINE...: the imapsift config for alice on this server.
 s_conf() {
 	if [ $srv = dv ]; then
@@ -196,7 +209,7 @@ stop_watch() {
 }
 
 # flavour NAME JUNK SENT BS ALL MAILBOXES -- DOVECOT_OPTIONS: one server
-# ("-- cyrus": the Cyrus one)
+# ("-- cyrus", "-- courier": the Cyrus or Courier one)
 # shape, its Junk, Sent, Backscatter and All Mail ("" if none) as the
 # sweep must find or make them, and every mailbox it must end with
 # (space-separated, "|" for a space in a name).
@@ -244,9 +257,9 @@ flavour() {
 		i=$((i + 1))
 	done
 	expect "$fl/watch"
-	# Debian's Cyrus reports new mail in IDLE only every 60 s: the
-	# watch knows it by the greeting and checks with NOOP.
-	if [ $srv = cy ]; then
+	# Debian's Cyrus and Courier report new mail in IDLE only every
+	# 60 s: the watch knows them by the greeting and checks with NOOP.
+	if [ $srv != dv ]; then
 		i=0
 		while ! s_rawlog alice | grep -q ' NOOP$' && [ $i -lt 200 ]; do
 			sleep 0.1
@@ -310,6 +323,12 @@ flavour french 'Courrier indésirable' 'Éléments envoyés' Backscatter '' \
     --no-special-use --no-idle --no-move
 flavour cyrus INBOX.Junk INBOX.Sent INBOX.Backscatter '' \
     'INBOX INBOX.Junk INBOX.Sent INBOX.Backscatter' -- cyrus
+if [ "$(id -u)" = 0 ]; then
+	flavour courier INBOX.Junk INBOX.Sent INBOX.Backscatter '' \
+	    'INBOX INBOX.Junk INBOX.Sent INBOX.Backscatter' -- courier
+else
+	echo "ok courier # skip: needs root (unshare -m)"
+fi
 
 # --- IDLE checks (idle_poll) ----------------------------------------------
 # Stock Cyrus and Courier look for new mail only every 60 s while a
