@@ -50,7 +50,8 @@
 #
 # Needs (Debian): dovecot-imapd, openssl, imapfilter, time, python3.
 # SWEEP_MESSAGES (10000) and SWEEP_DOMAINS (20) change the sizes;
-# SWEEP_PIN=1 puts Dovecot on CPU 0 and the clients on CPU 1 (taskset).
+# SWEEP_PIN=1 puts Dovecot on CPU 0 and the clients on CPU 1 (taskset);
+# SWEEP_LEARN=false runs imapsift with learning off.
 set -u
 
 die() { echo "sweep.sh: $*" >&2; exit 1; }
@@ -372,9 +373,12 @@ EOF
 } > "$W/imapfilter.lua"
 
 # conf STORE: the imapsift config for one run (0600).
+# SWEEP_LEARN=false: the same sweep with learning off (what learning
+# costs the sweep).
 conf() {
 	dv_imapsift_conf "$W/imapsift.conf" bench "$1" "$W/rules" \
-	    'unknown_bounce = "backscatter";'
+	    'unknown_bounce = "backscatter";' \
+	    ${SWEEP_LEARN:+"learn = $SWEEP_LEARN;"}
 }
 
 # ------------------------------------------------------------ runs
