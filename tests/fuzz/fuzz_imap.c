@@ -90,6 +90,14 @@ imap_fail(struct imap *s, int r, const char *what)
 	}
 }
 
+/* imap.c's imap_fail_optional checks the stream with a NOOP after a BAD;
+ * here the fuzzed reply is all there is: a failure as imap_fail says. */
+int
+imap_fail_optional(struct imap *s, int r, const char *what)
+{
+	return imap_fail(s, r, what);
+}
+
 /* imap_select's record of the selected mailbox: nothing reads it here. */
 void
 imap_set_selected(struct imap *s, const char *name, int readonly)
