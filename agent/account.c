@@ -44,8 +44,8 @@ load_fd(int fd, const char *name, int mine, struct conf **conf_r)
 	char *errs = NULL;
 
 	/* It may hold a password; password_command's output will. */
-	no_core_dumps();
-	if (config_file_ok(fd, name, mine) == -1)
+	privsep_no_core_dumps();
+	if (privsep_config_file_ok(fd, name, mine) == -1)
 		return EXIT_CONFIG;
 	if (conf_load_fd(conf_r, fd, name, &errs) == -1) {
 		if (errs != NULL)
@@ -98,7 +98,7 @@ config_rule_paths(const struct conf *c, struct strlist *out)
 	for (i = 0; i < c->rules.n; i++)
 		strlist_add(out, c->rules.v[i]);
 	if (c->rules.n == 0)
-		rules_default_paths(out);
+		rulesdir_default_paths(out);
 	/* Feed copies are ordinary list files (feeds.c). */
 	if (c->nfeeds > 0 && feeds_dir(c, p, sizeof(p)) == 0)
 		strlist_add(out, p);
@@ -111,7 +111,7 @@ config_rules(const struct conf *c)
 	struct rules_set *rs;
 
 	config_rule_paths(c, &paths);
-	rs = load_rules(&paths, c->country, c->max_rule_file_bytes);
+	rs = rulesdir_load(&paths, c->country, c->max_rule_file_bytes);
 	strlist_free(&paths);
 	return rs;
 }
@@ -139,20 +139,20 @@ config_check(const char *path)
 }
 
 int
-store_dir(const struct conf *c, char *out, size_t outsz)
+account_store_dir(const struct conf *c, char *out, size_t outsz)
 {
 	const char *def;
 	char *slash;
 
 	if (c != NULL && c->store != NULL && c->store[0] != '\0') {
 		snprintf(out, outsz, "%s", c->store);
-		if (mkdir_p(out, 0700) == -1) {
+		if (util_mkdir_p(out, 0700) == -1) {
 			log_warn("%s", out);
 			return -1;
 		}
 		return 0;
 	}
-	def = default_store_path();	/* makes the directory */
+	def = import_store_path();	/* makes the directory */
 	snprintf(out, outsz, "%s", def);
 	slash = strrchr(out, '/');
 	if (slash != NULL)
@@ -161,7 +161,7 @@ store_dir(const struct conf *c, char *out, size_t outsz)
 }
 
 int
-store_open_dir(const char *dir, struct store **st_r)
+account_store_open(const char *dir, struct store **st_r)
 {
 	char path[4200], err[512];
 
@@ -253,7 +253,7 @@ account_lock(const struct conf_account *a, int kind, int *fd_r)
 	*fd_r = -1;
 	if (lock_dir(dir, sizeof(dir)) == -1)
 		return -1;
-	if (mkdir_p(dir, 0700) == -1) {
+	if (util_mkdir_p(dir, 0700) == -1) {
 		log_warn("%s", dir);
 		return -1;
 	}
@@ -307,7 +307,7 @@ run_secret(const struct conf_account *a)
 
 	fflush(NULL);
 	/* Not popen: the command gets no descriptor of ours but 0-2. */
-	if ((pid = spawn_sh(a->password_command, &fd)) == -1 ||
+	if ((pid = privsep_spawn_sh(a->password_command, &fd)) == -1 ||
 	    (f = fdopen(fd, "r")) == NULL) {
 		log_warn("%s: password_command", a->name);
 		if (pid != -1) {

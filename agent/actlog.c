@@ -20,7 +20,7 @@
 #define UNDO_WAIT	60
 
 int
-parse_duration(const char *s, time_t *secs_r)
+actlog_parse_duration(const char *s, time_t *secs_r)
 {
 	static const char units[] = "smhdw";
 	static const long long mul[] = { 1, 60, 3600, 86400, 7 * 86400 };
@@ -125,7 +125,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 			o->any = 1;
 			break;
 		case 's':
-			if (parse_duration(optarg, &d) == -1) {
+			if (actlog_parse_duration(optarg, &d) == -1) {
 				log_warnx("--since: \"%s\" is not a duration "
 				    "(30m, 2h, 3d, 1w)", optarg);
 				return -1;
@@ -144,7 +144,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 			o->any = 1;
 			break;
 		case 'w':
-			if (!undo || parse_duration(optarg, &d) == -1 ||
+			if (!undo || actlog_parse_duration(optarg, &d) == -1 ||
 			    d > 86400) {
 				log_warnx("--wait: \"%s\" is not a duration up "
 				    "to 1d", optarg);
@@ -174,9 +174,9 @@ actlog_open(const struct actlog_opts *o, struct conf **c_r,
 	rc = config_load(o->cpath, 1, c_r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (store_dir(*c_r, dir, sizeof(dir)) == -1)
+	if (account_store_dir(*c_r, dir, sizeof(dir)) == -1)
 		return EXIT_CONFIG;
-	return store_open_dir(dir, st_r);
+	return account_store_open(dir, st_r);
 }
 
 int
@@ -417,11 +417,11 @@ static int
 undo_lock(const struct conf_account *a, int wait, int *fd_r)
 {
 	char name[128];
-	double end = mono_now() + wait;
+	double end = util_mono_now() + wait;
 	int r, said = 0;
 
 	while ((r = account_lock(a, LOCK_WORK, fd_r)) == 1 &&
-	    mono_now() < end) {
+	    util_mono_now() < end) {
 		if (!said++)
 			log_info("%s: another imapsift is moving mail of "
 			    "%s@%s:%u: waiting up to %d s", a->name, a->user,
@@ -477,7 +477,7 @@ cmd_undo(int argc, char **argv)
 		goto done;
 	}
 	o.f.state = STORE_ACTION_DONE;
-	if (store_dir(c, dir, sizeof(dir)) == -1) {
+	if (account_store_dir(c, dir, sizeof(dir)) == -1) {
 		rc = EXIT_CONFIG;
 		goto done;
 	}

@@ -65,16 +65,16 @@ struct buf {
  * FIFO.  Returns the descriptor, or -1 with errno set (EISDIR for a
  * directory, EINVAL for a FIFO, device or socket) and *why_r the reason
  * to print ("not a regular file", or strerror's text). */
-int	open_regular(const char *path, const char **why_r);
+int	util_open_regular(const char *path, const char **why_r);
 /* Reads a whole regular file ("-" is stdin, whatever it is) into b,
  * reusing its memory.  Files over max bytes are read up to max and
- * *truncated_r set.  Returns -1 with errno and *why_r as open_regular. */
-int	read_file(const char *path, size_t max, struct buf *b,
+ * *truncated_r set.  Returns -1 with errno and *why_r as util_open_regular. */
+int	util_read_file(const char *path, size_t max, struct buf *b,
 	    int *truncated_r, const char **why_r);
 
 /* mkdir -p with mode for the directories it makes.  Returns -1 with
  * errno. */
-int	mkdir_p(const char *path, int mode);
+int	util_mkdir_p(const char *path, int mode);
 
 /* A growable list of strings (caller frees with strlist_free). */
 struct strlist {
@@ -86,39 +86,39 @@ void	strlist_free(struct strlist *l);
 /* Sorts l's strings by strcmp. */
 void	strlist_sort(struct strlist *l);
 /* qsort and bsearch comparators: uint32_t (UIDs), char * (strcmp). */
-int	cmp_u32(const void *a, const void *b);
-int	cmp_str(const void *a, const void *b);
+int	util_cmp_u32(const void *a, const void *b);
+int	util_cmp_str(const void *a, const void *b);
 /* Seconds on the monotonic clock. */
-double	mono_now(void);
+double	util_mono_now(void);
 
 /* Appends the regular files below path (path itself when it is a file),
  * sorted by name, skipping dotfiles, not following links below path, at
  * most 32 directories down (a deeper one is skipped with a warning).
  * Returns -1 with errno on a path that cannot be read. */
-int	walk_files(const char *path, struct strlist *out);
+int	util_walk_files(const char *path, struct strlist *out);
 
-/* privsep.c.  no_core_dumps: RLIMIT_CORE 0 (inherited by commands) and
- * not dumpable, for every process that holds credentials.  spawn_sh runs
+/* privsep.c.  privsep_no_core_dumps: RLIMIT_CORE 0 (inherited by commands) and
+ * not dumpable, for every process that holds credentials.  privsep_spawn_sh runs
  * /bin/sh -c cmd with its stdout on a pipe (*out_r, close-on-exec), no
  * other descriptor above 2, no signal blocked; its pid, or -1 with
- * errno.  config_file_ok checks the open config fd (name for messages):
+ * errno.  privsep_config_file_ok checks the open config fd (name for messages):
  * as root, a file not owned by root is refused; with mine set (watch
  * --config-fd) also one not owned by the effective user or writable by
  * group or others.  0, or -1 after one line. */
-void	no_core_dumps(void);
-pid_t	spawn_sh(const char *cmd, int *out_r);
-int	config_file_ok(int fd, const char *name, int mine);
+void	privsep_no_core_dumps(void);
+pid_t	privsep_spawn_sh(const char *cmd, int *out_r);
+int	privsep_config_file_ok(int fd, const char *name, int mine);
 
 /* rulesdir.c: the rule lists to load when none are named with -r, and
  * loading them with every error reported.  Returns NULL after printing
  * the errors. */
-void	rules_default_paths(struct strlist *out);
+void	rulesdir_default_paths(struct strlist *out);
 /* A shipped data file: PREFIX/share/imapsift/installed, or, for a binary
  * run from its build tree, the source tree's source path.  Returns 0 with
  * the path in out, or -1 when neither exists. */
-int	shipped_path(const char *installed, const char *source, char *out,
+int	rulesdir_shipped_path(const char *installed, const char *source, char *out,
 	    size_t outsz);
-struct rules_set *load_rules(const struct strlist *paths, unsigned cc,
+struct rules_set *rulesdir_load(const struct strlist *paths, unsigned cc,
 	    size_t max_file);	/* bytes per list file; 0: the default */
 
 /* sentdb.c: "did I send this Message-ID?" from the store and/or a file of
@@ -195,7 +195,7 @@ void	learn_explain_sources(struct store *st, const char *kind,
 
 /* import.c: $XDG_STATE_HOME/imapsift/imapsift.db, its directory made on
  * the way (dies when it cannot be). */
-const char *default_store_path(void);
+const char *import_store_path(void);
 
 /*
  * IMAP sessions (imap*.c): the only users of libetpan's IMAP half.
@@ -401,7 +401,7 @@ struct imap_msg {
 int	imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
 	    size_t max_bytes, int (*cb)(void *, const struct imap_msg *),
 	    void *arg);
-/* Same for the Sent harvest: UID FETCH from:* (UID BODY.PEEK[HEADER.FIELDS
+/* Same for the Sent scan: UID FETCH from:* (UID BODY.PEEK[HEADER.FIELDS
  * (Message-ID To Cc Date)]); m->data is those header lines. */
 int	imap_fetch_headers(struct imap *s, uint32_t uid_from,
 	    int (*cb)(void *, const struct imap_msg *), void *arg);
@@ -519,15 +519,15 @@ const char *config_default_path(void);
  * with *conf_r NULL. */
 int	config_load(const char *path, int optional, struct conf **conf_r);
 /* The same for an open descriptor (watch --config-fd): name is for the
- * messages; the file must be the effective user's (config_file_ok). */
+ * messages; the file must be the effective user's (privsep_config_file_ok). */
 int	config_load_fd(int fd, const char *name, struct conf **conf_r);
 /* `imapsift check -c FILE`: the config and its rule lists. */
 int	config_check(const char *path);
 /* The store directory (config store, else $XDG_STATE_HOME/imapsift),
  * made 0700; -1 after a warning. */
-int	store_dir(const struct conf *c, char *out, size_t outsz);
+int	account_store_dir(const struct conf *c, char *out, size_t outsz);
 /* Opens DIR/imapsift.db read-write; EXIT_OK or EXIT_FAIL (warned). */
-int	store_open_dir(const char *dir, struct store **st_r);
+int	account_store_open(const char *dir, struct store **st_r);
 /* The account locks, keyed by the server mailbox (lower-case host,
  * port, user) in the user's one lock directory ($XDG_STATE_HOME/imapsift/
  * locks, else ~/.local/state/imapsift/locks; account.c).  LOCK_OWNER is
@@ -542,12 +542,12 @@ int	store_open_dir(const char *dir, struct store **st_r);
 int	account_lock(const struct conf_account *a, int kind, int *fd_r);
 void	account_lock_name(const struct conf_account *a, char *out,
 	    size_t outsz);
-/* The rule set for c (its rules, else rules_default_paths); NULL after
+/* The rule set for c (its rules, else rulesdir_default_paths); NULL after
  * printing the errors. */
 struct rules_set *config_rules(const struct conf *c);
 /* The rule files and directories of c (its rules, else the defaults). */
 void	config_rule_paths(const struct conf *c, struct strlist *out);
-void	config_limits(const struct conf *c, struct rules_limits *lim);
+void	limits_from_config(const struct conf *c, struct rules_limits *lim);
 /* Runs password_command if any (auth = "oauth2": takes the access token
  * from the token store in dir, the store directory) and imap_open()s the
  * account.  Returns EXIT_OK with *s_r, or EXIT_AUTH, EXIT_TEMP, EXIT_FAIL
@@ -628,14 +628,14 @@ char	*oauth2_escape(const char *s);	/* URL-encoded, malloc'd */
 char	*oauth2_base64(const void *data, size_t n, int url);
 int	cmd_login(int argc, char **argv);
 
-/* sent.c: harvests the n Sent mailboxes of account into st (incremental,
+/* sent.c: scans the n Sent mailboxes of account into st (incremental,
  * per-mailbox state under "sent:NAME").  The session's selection is lost.
  * Returns IMAP_OK, or the failing IMAP_* (store errors: IMAP_PERM). */
-int	sent_harvest(struct imap *s, struct store *st, const char *account,
+int	sent_scan(struct imap *s, struct store *st, const char *account,
 	    char *const *mboxes, size_t n);
 
 /* actlog.c: "30m", "2h", "3d", "1w" or seconds; -1 when unreadable. */
-int	parse_duration(const char *s, time_t *secs_r);
+int	actlog_parse_duration(const char *s, time_t *secs_r);
 
 int	cmd_sweep(int argc, char **argv);
 /* watch.c, watch-super.c: `imapsift watch`; as root with --config-dir,
@@ -713,8 +713,8 @@ struct sweep {
 	struct work *work;	/* the classifier (sweep-work.c) */
 	struct strlist addrs, sent;
 	char	*dest[NDEST];
-	int	 dry_run, all, reharvested, rescan, tty;
-	int	 harvest_failed;	/* bounces are held, not judged */
+	int	 dry_run, all, sent_rescanned, rescan, tty;
+	int	 sent_failed;	/* bounces are held, not judged */
 	int	 news;		/* more mail came in during the pass */
 	uint32_t hold;		/* lowest UID held (0: none): not passed */
 	size_t	 held;
@@ -751,7 +751,7 @@ struct sweep {
  * st and rules rs stay the caller's; threaded: classify beside the
  * reader).  sweep_new_session hands it a new session s (the folders are
  * looked up again).  sweep_pass runs over the session: LIST once per
- * session, Sent when harvest_now is set (and before any backscatter
+ * session, Sent when scan_sent is set (and before any backscatter
  * verdict), then the new mail of every watched mailbox (the first one
  * last: it stays selected).  Returns IMAP_*.  sw->news is set when mail
  * was seen arriving during the pass (see imap_news). */
@@ -765,17 +765,17 @@ void	sweep_rebind(struct sweep *sw, const struct conf *c,
 	    const struct conf_account *a, struct rules_set *rs);
 /* The store handle to use from now on (watch opens one per pass). */
 void	sweep_set_store(struct sweep *sw, struct store *st);
-int	sweep_pass(struct sweep *sw, int harvest_now);
+int	sweep_pass(struct sweep *sw, int scan_sent);
 void	sweep_free(struct sweep *sw);
 
 /* sweep-work.c: classifies pushed messages in a second thread (threaded
  * set) or at once.  work_start copies sw's rules, limits and user (set
  * them first) and opens its own handle on the store in dir; work_sync
- * hands it sw->db's coverage after a harvest (only with nothing pending).
+ * hands it sw->db's coverage after a Sent scan (only with nothing pending).
  * work_push copies the message and returns 1 when it handed messages
  * over (verdicts may be ready), 0 when it holds it for the next hand-off;
  * it waits while 8 MiB are queued.  work_next returns the next verdict in
- * push order (caller frees with verdict_free), or NULL: none ready, or
+ * push order (caller frees with work_verdict_free), or NULL: none ready, or
  * (wait set: everything pushed is handed over first) none pending. */
 int	work_start(struct sweep *sw, const char *dir, int threaded);
 void	work_sync(struct sweep *sw);
@@ -786,10 +786,10 @@ int	work_push(struct sweep *sw, uint32_t uid, const char *raw,
 struct verdict *work_next(struct sweep *sw, int wait);
 void	work_stop(struct sweep *sw);
 /* Classifies raw (malloc'd, NUL-terminated; taken) for uid. */
-struct verdict *verdict_make(uint32_t uid, char *raw, size_t len,
+struct verdict *work_verdict(uint32_t uid, char *raw, size_t len,
 	    const struct rules_set *rs, const struct rules_limits *lim,
 	    const struct rules_user *user);
-void	verdict_free(struct verdict *v);
+void	work_verdict_free(struct verdict *v);
 
 /* sweep-learn.c: sweep_learn harvests Junk (spam), Sent and the ham
  * folders once per learn_interval and reloads the active learned set when
@@ -809,23 +809,23 @@ void	sweep_learn_corr(struct sweep *sw, const char *raw, size_t len);
 void	work_set_learned(struct sweep *sw, const struct rules_set *rs);
 
 /* sweep-move.c */
-void	add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
+void	sweep_move_add(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
 	    const char *reasons);
-void	clear_moves(struct sweep *sw);
+void	sweep_moves_clear(struct sweep *sw);
 /* Logs the batch's moves as pending and holds them, the mailbox to be
  * advanced to hi once they are made; makes every held move when
  * SWEEP_FLUSH are held or none is (dry run: only says what would move).
  * Returns IMAP_*. */
-int	do_moves(struct sweep *sw, uint32_t hi);
+int	sweep_moves_do(struct sweep *sw, uint32_t hi);
 /* Makes the held moves, completes their rows, advances the mailbox to
- * the hi of the last do_moves().  Returns IMAP_*. */
-int	flush_moves(struct sweep *sw);
+ * the hi of the last sweep_moves_do().  Returns IMAP_*. */
+int	sweep_moves_flush(struct sweep *sw);
 /* A batch failed with r: drops its moves (not logged yet); makes those
  * held from the batches before it if the mailbox is still selected and
  * the session usable, else logs them failed.  Returns r. */
-int	abort_moves(struct sweep *sw, int r, int selected);
+int	sweep_moves_abort(struct sweep *sw, int r, int selected);
 /* LIST: the Junk and Sent mailboxes; creates missing destinations. */
-int	find_folders(struct sweep *sw);
+int	sweep_find_folders(struct sweep *sw);
 
 /*
  * folders.c: which mailboxes are Junk, Sent and Backscatter.  The

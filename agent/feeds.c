@@ -61,13 +61,13 @@ feeds_dir(const struct conf *c, char *dir, size_t dirsz)
 {
 	char	 st[4200];
 
-	if (store_dir(c, dir, dirsz) == -1)
+	if (account_store_dir(c, dir, dirsz) == -1)
 		return -1;
 	if (strlen(dir) + 16 >= dirsz)
 		return -1;
 	strcat(dir, "/feeds");
 	snprintf(st, sizeof(st), "%s/.state", dir);
-	if (mkdir_p(st, 0700) == -1) {
+	if (util_mkdir_p(st, 0700) == -1) {
 		log_warn("%s", st);
 		return -1;
 	}
@@ -525,7 +525,7 @@ check_copy(const struct conf_feed *f, const char *tmp, struct buf *o,
 			return -1;
 		}
 		free(errs);
-		qsort(bad, nb, sizeof(bad[0]), cmp_u32);
+		qsort(bad, nb, sizeof(bad[0]), util_cmp_u32);
 		drop_lines(o, bad, nb);
 	}
 	free(errs);

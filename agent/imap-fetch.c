@@ -37,7 +37,7 @@ imap_uid_search(struct imap *s, struct mailimap_search_key *key,
 		    *(uint32_t *)clist_content(it) >= from)
 			v[n++] = *(uint32_t *)clist_content(it);
 	mailimap_search_result_free(res);
-	qsort(v, n, sizeof(*v), cmp_u32);
+	qsort(v, n, sizeof(*v), util_cmp_u32);
 	if (n == 0) {
 		free(v);
 		v = NULL;

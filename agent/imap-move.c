@@ -94,7 +94,7 @@ imap_uid_present(struct imap *s, const uint32_t *uids, size_t n,
 		return r;
 	for (i = 0; i < n; i++)
 		present[i] = nfound > 0 && bsearch(&uids[i], found, nfound,
-		    sizeof(*found), cmp_u32) != NULL;
+		    sizeof(*found), util_cmp_u32) != NULL;
 	free(found);
 	return IMAP_OK;
 }

@@ -741,7 +741,7 @@ imap_uidset(const uint32_t *uids, size_t n)
 
 	v = xcalloc(n, sizeof(*v));
 	memcpy(v, uids, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_u32);
+	qsort(v, n, sizeof(*v), util_cmp_u32);
 	if ((set = mailimap_set_new_empty()) == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < n; i = j) {

@@ -32,7 +32,7 @@ _Static_assert(CONF_DEF_REGEX_DEPTH_LIMIT == RULES_DEF_REGEX_DEPTH,
  * defaults.
  */
 void
-config_limits(const struct conf *c, struct rules_limits *lim)
+limits_from_config(const struct conf *c, struct rules_limits *lim)
 {
 	const struct conf_limits *l;
 

@@ -475,7 +475,7 @@ cmd_login(int argc, char **argv)
 	else if (L.a->auth != CONF_AUTH_OAUTH2)
 		log_warnx("%s:%u: account \"%s\" does not use auth = "
 		    "\"oauth2\"", c->path, L.a->line, L.a->name);
-	else if (store_dir(c, dir, sizeof(dir)) == 0) {
+	else if (account_store_dir(c, dir, sizeof(dir)) == 0) {
 		L.dir = dir;
 		oauth2_endpoints(L.a, &L.ep);
 		if (flow != NULL)

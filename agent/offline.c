@@ -171,7 +171,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 			config_rule_paths(o->conf, &o->rules);
 	}
 	if (o->rules.n == 0)
-		rules_default_paths(&o->rules);
+		rulesdir_default_paths(&o->rules);
 	/* Kept as named: a directory is expanded when its turn comes, so a
 	 * plain file costs one open, and an unreadable path fails with its
 	 * reason in its place in the output. */
@@ -200,15 +200,15 @@ judge_path(struct run *r, const char *path)
 {
 	struct strlist sub = { NULL, 0, 0 };
 	struct rules_verdict v;
-	double t = r->stats ? mono_now() : 0;
+	double t = r->stats ? util_mono_now() : 0;
 	const char *why;
 	size_t i;
 	int trunc;
 
 	/* One byte past the parse cap tells message.c it was cut. */
-	if (read_file(path, r->lim.max_parse_bytes + 1, &r->buf,
+	if (util_read_file(path, r->lim.max_parse_bytes + 1, &r->buf,
 	    &trunc, &why) == -1) {
-		if (errno == EISDIR && walk_files(path, &sub) == 0) {
+		if (errno == EISDIR && util_walk_files(path, &sub) == 0) {
 			for (i = 0; i < sub.n; i++)
 				judge_path(r, sub.v[i]);
 			strlist_free(&sub);
@@ -222,7 +222,7 @@ judge_path(struct run *r, const char *path)
 	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, r->user,
 	    &v) == -1)
 		fatalx("%s: out of memory", path);
-	if (r->stats && (t = mono_now() - t) > r->worst) {
+	if (r->stats && (t = util_mono_now() - t) > r->worst) {
 		r->worst = t;
 		free(r->worst_path);
 		r->worst_path = xstrdup(path);
@@ -261,8 +261,8 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		user.ctx = &db;
 	}
 	user.unknown_backscatter = o->unknown_backscatter;
-	t0 = mono_now();
-	rs = load_rules(&o->rules, o->cc, o->conf != NULL ?
+	t0 = util_mono_now();
+	rs = rulesdir_load(&o->rules, o->cc, o->conf != NULL ?
 	    o->conf->max_rule_file_bytes : 0);
 	if (rs == NULL) {
 		sentdb_close(&db);
@@ -283,7 +283,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		user.learned = learned;
 		explain_store = db.st;
 	}
-	t1 = mono_now();
+	t1 = util_mono_now();
 	if (o->stats)
 		fprintf(stderr, "rules: %zu entries loaded in %.3f s\n",
 		    rules_count(rs, RULES_DOMAIN) + rules_count(rs,
@@ -295,12 +295,12 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	r.user = &user;
 	r.out = out;
 	r.stats = o->stats;
-	config_limits(o->conf, &r.lim);
+	limits_from_config(o->conf, &r.lim);
 	for (i = 0; i < o->files.n; i++)
 		judge_path(&r, o->files.v[i]);
 	if (o->stats) {
 		fprintf(stderr, "classified: %zu messages, %zu bytes in "
-		    "%.3f s\n", r.n, r.bytes, mono_now() - t1);
+		    "%.3f s\n", r.n, r.bytes, util_mono_now() - t1);
 		if (r.worst_path != NULL)
 			fprintf(stderr, "slowest: %s in %.3f ms\n",
 			    r.worst_path, r.worst * 1e3);
@@ -482,7 +482,7 @@ cmd_check(int argc, char **argv)
 		free_offline(&o);
 		return r == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
-	rs = load_rules(&o.rules, o.cc, o.conf != NULL ?
+	rs = rulesdir_load(&o.rules, o.cc, o.conf != NULL ?
 	    o.conf->max_rule_file_bytes : 0);
 	if (rs == NULL) {
 		free_offline(&o);

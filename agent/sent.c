@@ -1,7 +1,7 @@
 /*
- * sent.c: the incremental Sent harvest.  Each Sent mailbox is EXAMINEd
- * (after a STATUS showed new UIDs, once it was harvested before) and
- * only the header fields of UIDs above the last harvested one are
+ * sent.c: the incremental Sent scan.  Each Sent mailbox is EXAMINEd
+ * (after a STATUS showed new UIDs, once it was scanned before) and
+ * only the header fields of UIDs above the last scanned one are
  * fetched; Message-IDs, dates and correspondents go into the store in one
  * batch with the new state (account, "sent:NAME"), so a failure leaves
  * nothing half recorded.  The header lines are held in memory until the
@@ -21,7 +21,7 @@ struct hdr {
 	size_t	 len;
 };
 
-struct harvest {
+struct scan {
 	struct store *st;
 	const char *source;
 	uint32_t last, max;
@@ -34,7 +34,7 @@ struct harvest {
 static void
 add_corr(void *ctx, const char *addr)
 {
-	struct harvest *h = ctx;
+	struct scan *h = ctx;
 	char err[256];
 
 	if (store_correspondent_add(h->st, addr, h->date, err,
@@ -45,7 +45,7 @@ add_corr(void *ctx, const char *addr)
 static int
 fetched_one(void *arg, const struct imap_msg *m)
 {
-	struct harvest *h = arg;
+	struct scan *h = arg;
 	struct hdr *x;
 
 	if (m->uid <= h->last)
@@ -64,7 +64,7 @@ fetched_one(void *arg, const struct imap_msg *m)
 }
 
 static void
-drop_hdrs(struct harvest *h)
+drop_hdrs(struct scan *h)
 {
 	size_t i;
 
@@ -77,7 +77,7 @@ drop_hdrs(struct harvest *h)
 
 /* Stores one message's header fields; -1 when they cannot be read. */
 static int
-harvest_one(struct harvest *h, const struct hdr *m)
+scan_one(struct scan *h, const struct hdr *m)
 {
 	struct rules_msg *msg;
 	const char *id;
@@ -105,10 +105,10 @@ harvest_one(struct harvest *h, const struct hdr *m)
 }
 
 static int
-harvest_mbox(struct imap *s, struct store *st, const char *account,
+scan_mbox(struct imap *s, struct store *st, const char *account,
     const char *name)
 {
-	struct harvest h;
+	struct scan h;
 	char key[1100], source[1200], err[512];
 	const char *sel;
 	uint32_t uv, last, suv, unext, exists;
@@ -160,7 +160,7 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 		log_warnx("%s", err);
 		return IMAP_PERM;
 	}
-	for (i = 0; i < h.n && harvest_one(&h, &h.v[i]) == 0; i++)
+	for (i = 0; i < h.n && scan_one(&h, &h.v[i]) == 0; i++)
 		;
 	drop_hdrs(&h);
 	if (store_mailbox_set(st, account, key, suv, h.max, err,
@@ -175,14 +175,14 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 }
 
 int
-sent_harvest(struct imap *s, struct store *st, const char *account,
+sent_scan(struct imap *s, struct store *st, const char *account,
     char *const *mboxes, size_t n)
 {
 	size_t i;
 	int r, rc = IMAP_OK;
 
 	for (i = 0; i < n; i++) {
-		r = harvest_mbox(s, st, account, mboxes[i]);
+		r = scan_mbox(s, st, account, mboxes[i]);
 		if (r == IMAP_TEMP || (r != IMAP_OK && !imap_alive(s)))
 			return r;
 		if (rc == IMAP_OK)

@@ -48,7 +48,7 @@ on_learn(void *arg, const struct imap_msg *m)
 	char err[512];
 
 	if (bsearch(&m->uid, lc->want, lc->nwant, sizeof(*lc->want),
-	    cmp_u32) == NULL)
+	    util_cmp_u32) == NULL)
 		return 0;
 	if (store_begin(lc->sw->st, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
@@ -302,7 +302,7 @@ next_peek(const struct sweep *sw, double now)
 int
 sweep_learn(struct sweep *sw)
 {
-	double now = mono_now();
+	double now = util_mono_now();
 	size_t i;
 	int r = IMAP_OK;
 

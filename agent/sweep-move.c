@@ -13,7 +13,7 @@
 #include "store/store.h"
 
 void
-add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
+sweep_move_add(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
     const char *reasons)
 {
 	struct move *m;
@@ -46,7 +46,7 @@ drop_moves(struct sweep *sw, size_t from)
 }
 
 void
-clear_moves(struct sweep *sw)
+sweep_moves_clear(struct sweep *sw)
 {
 	drop_moves(sw, 0);
 }
@@ -214,14 +214,14 @@ make_moves(struct sweep *sw)
 		}
 	}
 	d = finish_batch(sw, w, unknown, sw->hi);
-	clear_moves(sw);
+	sweep_moves_clear(sw);
 	if (r[0] != IMAP_OK || r[1] != IMAP_OK)
 		return r[r[0] != IMAP_OK ? 0 : 1];
 	return d == -1 ? IMAP_PERM : IMAP_OK;
 }
 
 int
-do_moves(struct sweep *sw, uint32_t hi)
+sweep_moves_do(struct sweep *sw, uint32_t hi)
 {
 	size_t i;
 
@@ -232,11 +232,11 @@ do_moves(struct sweep *sw, uint32_t hi)
 			sw->moved[sw->mv[i].dest]++;
 			say_move(sw, &sw->mv[i], "would move");
 		}
-		clear_moves(sw);
+		sweep_moves_clear(sw);
 		return IMAP_OK;
 	}
 	if (sw->nmv > sw->nlog && log_pending(sw) == -1)
-		return abort_moves(sw, IMAP_PERM, 1);
+		return sweep_moves_abort(sw, IMAP_PERM, 1);
 	sw->hi = hi;
 	if (sw->nmv == 0 || sw->nmv >= SWEEP_FLUSH)
 		return make_moves(sw);
@@ -244,7 +244,7 @@ do_moves(struct sweep *sw, uint32_t hi)
 }
 
 int
-flush_moves(struct sweep *sw)
+sweep_moves_flush(struct sweep *sw)
 {
 	if (sw->dry_run || sw->nmv == 0)
 		return IMAP_OK;
@@ -252,7 +252,7 @@ flush_moves(struct sweep *sw)
 }
 
 int
-abort_moves(struct sweep *sw, int r, int selected)
+sweep_moves_abort(struct sweep *sw, int r, int selected)
 {
 	static const char *const why[NDEST] = { "a later batch failed",
 	    "a later batch failed" };
@@ -268,7 +268,7 @@ abort_moves(struct sweep *sw, int r, int selected)
 		for (i = 0; i < sw->nmv; i++)
 			sw->mv[i].state = IMAP_MV_NOT;
 		(void)finish_batch(sw, why, known, sw->hi);
-		clear_moves(sw);
+		sweep_moves_clear(sw);
 	}
 	return r;
 }
@@ -279,7 +279,7 @@ abort_moves(struct sweep *sw, int r, int selected)
  * creates the missing destinations.
  */
 int
-find_folders(struct sweep *sw)
+sweep_find_folders(struct sweep *sw)
 {
 	struct imap_mailbox *mb;
 	char why[1024], *prefix = NULL, delim = '\0';

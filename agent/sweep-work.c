@@ -80,7 +80,7 @@ struct work {
 };
 
 void
-verdict_free(struct verdict *v)
+work_verdict_free(struct verdict *v)
 {
 	size_t i;
 
@@ -96,7 +96,7 @@ verdict_free(struct verdict *v)
 }
 
 struct verdict *
-verdict_make(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
+work_verdict(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
     const struct rules_limits *lim, const struct rules_user *user)
 {
 	struct rules_verdict rv;
@@ -200,7 +200,7 @@ work_main(void *arg)
 		bytes = 0;
 		while ((j = mine) != NULL) {
 			mine = j->next;
-			v = verdict_make(j->uid, j->raw, j->len, w->rs,
+			v = work_verdict(j->uid, j->raw, j->len, w->rs,
 			    &w->lim, &t->user);
 			v->seq = j->seq;
 			v->next = done;
@@ -373,7 +373,7 @@ work_push(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
 	memcpy(copy, raw, len);
 	copy[len] = '\0';
 	if (!w->threaded) {
-		struct verdict *v = verdict_make(uid, copy, len, w->rs,
+		struct verdict *v = work_verdict(uid, copy, len, w->rs,
 		    &w->lim, &w->user);
 
 		v->seq = w->seq_in++;
@@ -460,7 +460,7 @@ work_stop(struct sweep *sw)
 	}
 	while ((v = w->rh) != NULL) {
 		w->rh = v->next;
-		verdict_free(v);
+		work_verdict_free(v);
 	}
 	free(w);
 	sw->work = NULL;

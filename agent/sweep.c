@@ -1,5 +1,5 @@
 /*
- * sweep.c: `imapsift sweep`, once over every account: harvest Sent, then
+ * sweep.c: `imapsift sweep`, once over every account: scan Sent, then
  * per watched mailbox fetch the UIDs above the last one swept in batches,
  * classify each message and move junk and backscatter out (the moves and
  * folders are in sweep-move.c).  Every move is logged as pending after
@@ -22,7 +22,7 @@
 static void
 progress(struct sweep *sw, int done)
 {
-	double t = mono_now(), dt = t - sw->t0;
+	double t = util_mono_now(), dt = t - sw->t0;
 
 	if (!sw->tty)
 		return;
@@ -65,7 +65,7 @@ drop_cands(struct sweep *sw)
 	sw->ncd = 0;
 }
 
-/* Without a complete Sent harvest a bounce cannot be judged for good:
+/* Without a complete Sent scan a bounce cannot be judged for good:
  * the mailbox is not advanced to it, so the next run judges it again. */
 static void
 hold(struct sweep *sw, uint32_t uid)
@@ -173,7 +173,7 @@ rescued(struct sweep *sw, const struct verdict *v)
 }
 
 /* Acts on one message's verdict (and frees it); with confirm unset, a
- * backscatter verdict is held back until Sent has been harvested again. */
+ * backscatter verdict is held back until Sent has been scanned again. */
 static void
 decide(struct sweep *sw, struct verdict *v, int confirm)
 {
@@ -184,11 +184,11 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 		dest = DEST_JUNK;
 		break;
 	case RULES_BACKSCATTER:
-		if (sw->harvest_failed) {	/* judged again next time */
+		if (sw->sent_failed) {	/* judged again next time */
 			hold(sw, v->uid);
 			break;
 		}
-		if (!confirm && !sw->reharvested) {
+		if (!confirm && !sw->sent_rescanned) {
 			add_cand(sw, v->uid, v->raw, v->len);
 			v->raw = NULL;
 			break;
@@ -197,7 +197,7 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 		break;
 	case RULES_BOUNCE:
 	case RULES_BOUNCE_UNKNOWN:
-		if (sw->harvest_failed)
+		if (sw->sent_failed)
 			hold(sw, v->uid);
 		else
 			sw->kept++;
@@ -213,13 +213,13 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 			dest = -1;
 	}
 	if (dest != -1 && !rescued(sw, v))
-		add_move(sw, v->uid, dest, v->msgid, v->reasons);
+		sweep_move_add(sw, v->uid, dest, v->msgid, v->reasons);
 	else if (dest == -1 && v->msgid != NULL && sw->a->learn)
 		strlist_add(&sw->seen_ids, v->msgid);
 	/* Mail from someone the user writes to, left here: ham evidence. */
 	if (dest == -1 && v->corr && v->cls == RULES_CLEAN && !sw->rescan)
 		sweep_learn_corr(sw, v->raw, v->len);
-	verdict_free(v);
+	work_verdict_free(v);
 }
 
 /* Takes the verdicts the classifier has ready (wait: all of them). */
@@ -240,7 +240,7 @@ on_msg(void *arg, const struct imap_msg *m)
 	if (m->uid <= sw->last)
 		return 0;
 	if (sw->want != NULL && bsearch(&m->uid, sw->want, sw->nwant,
-	    sizeof(*sw->want), cmp_u32) == NULL)
+	    sizeof(*sw->want), util_cmp_u32) == NULL)
 		return 0;
 	if (m->uid > sw->maxseen)
 		sw->maxseen = m->uid;
@@ -255,17 +255,17 @@ on_msg(void *arg, const struct imap_msg *m)
 	return 0;
 }
 
-/* Harvests Sent and takes the store's coverage as reaching up to now. */
+/* Scans Sent and takes the store's coverage as reaching up to now. */
 static int
-harvest(struct sweep *sw)
+sent_rescan(struct sweep *sw)
 {
 	char err[512];
 	int complete, r;
 	time_t oldest, newest;
 
-	r = sent_harvest(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
-	if (r != IMAP_OK && !sw->harvest_failed) {
-		sw->harvest_failed = 1;
+	r = sent_scan(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
+	if (r != IMAP_OK && !sw->sent_failed) {
+		sw->sent_failed = 1;
 		sw->errors++;
 		log_warnx("%s: Sent not harvested: bounces are left for the "
 		    "next run", sw->a->name);
@@ -273,8 +273,8 @@ harvest(struct sweep *sw)
 	if (store_coverage(sw->st, &oldest, &newest, &complete, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		if (!sw->harvest_failed) {	/* bounces wait, as above */
-			sw->harvest_failed = 1;
+		if (!sw->sent_failed) {	/* bounces wait, as above */
+			sw->sent_failed = 1;
 			sw->errors++;
 		}
 		return IMAP_PERM;
@@ -289,7 +289,7 @@ harvest(struct sweep *sw)
 	return r;
 }
 
-/* Backscatter held back: harvest Sent again, re-select, judge again. */
+/* Backscatter held back: scan Sent again, re-select, judge again. */
 static int
 confirm_cands(struct sweep *sw)
 {
@@ -300,8 +300,8 @@ confirm_cands(struct sweep *sw)
 
 	if (sw->ncd == 0)
 		return IMAP_OK;
-	sw->reharvested = 1;
-	r = harvest(sw);
+	sw->sent_rescanned = 1;
+	r = sent_rescan(sw);
 	if (r == IMAP_TEMP)
 		return r;
 	news = imap_news(sw->s);	/* the SELECT below clears it */
@@ -324,7 +324,7 @@ confirm_cands(struct sweep *sw)
 		return r != IMAP_OK ? r : IMAP_TEMP;
 	}
 	for (i = 0; i < sw->ncd; i++) {	/* the classifier is idle */
-		decide(sw, verdict_make(sw->cd[i].uid, sw->cd[i].raw,
+		decide(sw, work_verdict(sw->cd[i].uid, sw->cd[i].raw,
 		    sw->cd[i].len, sw->rs, &sw->lim, &sw->user), 1);
 		sw->cd[i].raw = NULL;
 	}
@@ -375,19 +375,19 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	if (r != IMAP_OK) {
 		log_warnx("%s/%s: fetch: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
-		return abort_moves(sw, r, 1);
+		return sweep_moves_abort(sw, r, 1);
 	}
 	r = confirm_cands(sw);		/* may leave another mailbox selected */
 	if (r != IMAP_OK)
-		return abort_moves(sw, r, 0);
+		return sweep_moves_abort(sw, r, 0);
 	if ((r = remove_leftovers(sw)) != IMAP_OK)
-		return abort_moves(sw, r, 1);
+		return sweep_moves_abort(sw, r, 1);
 	hi = to;
 	if (to == 0 || (sw->uidnext != 0 && hi >= sw->uidnext))
 		hi = sw->uidnext != 0 ? sw->uidnext - 1 : sw->maxseen;
 	if (hi < sw->last)
 		hi = sw->last;
-	return do_moves(sw, hi);
+	return sweep_moves_do(sw, hi);
 }
 
 /*
@@ -422,7 +422,7 @@ searched(struct sweep *sw, int first)
 	sw->want = NULL;
 	free(uids);
 	if (r == IMAP_OK)
-		r = do_moves(sw, sw->uidnext > 0 ? sw->uidnext - 1 :
+		r = sweep_moves_do(sw, sw->uidnext > 0 ? sw->uidnext - 1 :
 		    sw->maxseen);
 	return r;
 }
@@ -525,7 +525,7 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	sw->mbox = name;
 	sw->hold = 0;
 	sw->nrm = 0;
-	clear_moves(sw);	/* what a failed batch of the last one left */
+	sweep_moves_clear(sw);	/* what a failed batch of the last one left */
 	drop_cands(sw);
 	r = imap_select(sw->s, name, 0, &sw->uv, &sw->uidnext, &exists);
 	if (r != IMAP_OK) {
@@ -566,10 +566,10 @@ sweep_mailbox(struct sweep *sw, const char *name)
 			    UINT32_MAX ? (uint32_t)(from + SWEEP_BATCH - 1) :
 			    UINT32_MAX);
 		if (r == IMAP_OK && (known == 0 || sw->rescan))
-			r = do_moves(sw, sw->uidnext - 1);
+			r = sweep_moves_do(sw, sw->uidnext - 1);
 	}
 	if (r == IMAP_OK)
-		r = flush_moves(sw);
+		r = sweep_moves_flush(sw);
 	save_seen(sw);
 	return r;
 }
@@ -589,7 +589,7 @@ summary(struct sweep *sw)
 	if (sw->held > 0)
 		fprintf(stderr, "%zu left for the next run, ", sw->held);
 	fprintf(stderr, "%zu error%s in %.1f s\n", sw->errors,
-	    sw->errors == 1 ? "" : "s", mono_now() - sw->t0);
+	    sw->errors == 1 ? "" : "s", util_mono_now() - sw->t0);
 }
 
 static int
@@ -603,14 +603,14 @@ imap_exit(int r)
 }
 
 int
-sweep_pass(struct sweep *sw, int harvest_now)
+sweep_pass(struct sweep *sw, int scan_sent)
 {
 	char err[512];
 	size_t i, errors = sw->errors;
 	int r;
 
-	sw->reharvested = 0;
-	sw->harvest_failed = 0;
+	sw->sent_rescanned = 0;
+	sw->sent_failed = 0;
 	sw->news = 0;
 	sw->first_id = 0;	/* a watch daemon's earlier passes moved
 				   before: a copy back in INBOX is a rescue */
@@ -618,10 +618,10 @@ sweep_pass(struct sweep *sw, int harvest_now)
 	 * and each lookup would cost a query (thousands on a first run). */
 	sw->log_empty = store_action_any(sw->st, sw->a->name, err,
 	    sizeof(err)) == 0;
-	if (sw->dest[DEST_JUNK] == NULL && (r = find_folders(sw)) != IMAP_OK)
+	if (sw->dest[DEST_JUNK] == NULL && (r = sweep_find_folders(sw)) != IMAP_OK)
 		return r;
-	if (harvest_now) {
-		r = harvest(sw);
+	if (scan_sent) {
+		r = sent_rescan(sw);
 		if (r == IMAP_TEMP || !imap_alive(sw->s))
 			return r;
 	}
@@ -673,7 +673,7 @@ user_init(struct sweep *sw)
 		for (p = sw->addrs.v[i]; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
-	config_limits(sw->conf, &sw->lim);
+	limits_from_config(sw->conf, &sw->lim);
 	sw->user.addrs = (const char *const *)sw->addrs.v;
 	sw->user.naddrs = sw->addrs.n;
 	sw->user.sent = sentdb_sent;
@@ -688,7 +688,7 @@ sweep_free(struct sweep *sw)
 {
 	work_stop(sw);
 	free(sw->rm);
-	clear_moves(sw);
+	sweep_moves_clear(sw);
 	free(sw->mv);
 	drop_cands(sw);
 	free(sw->cd);
@@ -713,7 +713,7 @@ sweep_setup(struct sweep *sw, const struct conf *c,
 	sw->st = st;
 	sw->rs = rs;
 	sw->dry_run = a->dry_run;
-	sw->t0 = mono_now();
+	sw->t0 = util_mono_now();
 	user_init(sw);
 	work_start(sw, dir, threaded);
 }
@@ -838,7 +838,7 @@ sweep_all(const struct conf *c, struct sweep_args *sa)
 	size_t i;
 	int rc, r;
 
-	rc = store_open_dir(sa->dir, &sa->st);
+	rc = account_store_open(sa->dir, &sa->st);
 	if (rc != EXIT_OK)
 		return rc;
 	for (i = 0; i < c->naccounts; i++) {
@@ -874,7 +874,7 @@ cmd_sweep(int argc, char **argv)
 		log_warnx("%s: no account to sweep", c->path);
 	else if (sa.only != NULL && conf_account(c, sa.only) == NULL)
 		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
-	else if (store_dir(c, dir, sizeof(dir)) == 0) {
+	else if (account_store_dir(c, dir, sizeof(dir)) == 0) {
 		sa.c = c;
 		feeds_refresh(c, 0);	/* those older than their interval */
 		sa.rs = config_rules(c);

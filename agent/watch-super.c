@@ -334,7 +334,7 @@ watch_supervise(const char *dir, int fg, int sl, int v)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	verbose = v;
 	/* Nothing here holds a secret, but the limit is inherited. */
-	no_core_dumps();
+	privsep_no_core_dumps();
 	if (scan(dir) == -1)
 		return EXIT_CONFIG;
 	if (nkids == 0) {

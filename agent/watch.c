@@ -117,7 +117,7 @@ struct watch {
 	const char	*cdir;		/* --config-dir, read again on HUP */
 	int		 cfd;		/* --config-fd, or -1 */
 	struct strlist	 cur;		/* base + the files of cdir */
-	uint64_t	 rules_stamp;
+	uint64_t	 stamp_rules;
 };
 
 static void
@@ -192,17 +192,17 @@ backoff(unsigned failures, double base, double cap)
 }
 
 /* The wait in ms until the next IDLE refresh, check (every poll seconds
- * from tick_at; poll 0: none) or Sent harvest is due. */
+ * from tick_at; poll 0: none) or a Sent scan is due. */
 static int
-idle_ms(const struct conf_account *a, double idle_at, double harvest_at,
+idle_ms(const struct conf_account *a, double idle_at, double sent_at,
     unsigned poll, double tick_at)
 {
-	double t = idle_at + a->idle_refresh, now = mono_now();
+	double t = idle_at + a->idle_refresh, now = util_mono_now();
 
 	if (poll > 0 && tick_at + poll < t)
 		t = tick_at + poll;
-	if (harvest_at < t)
-		t = harvest_at;
+	if (sent_at < t)
+		t = sent_at;
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;
 }
 
@@ -287,7 +287,7 @@ idle_poll(const struct conf_account *a, const struct imap *s)
  * so an idle account holds no file of it: libetpan cannot wait on a
  * descriptor past 1023, and a store takes three. */
 static int
-pass(struct acct *ac, struct sweep *sw, int harvest_now)
+pass(struct acct *ac, struct sweep *sw, int scan_sent)
 {
 	int r, fd, waited = 0;
 
@@ -303,12 +303,12 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 		if (nap(ac, 0.5))
 			return IMAP_OK;
 	}
-	if (ac->st == NULL && store_open_dir(ac->dir, &ac->st) != EXIT_OK) {
+	if (ac->st == NULL && account_store_open(ac->dir, &ac->st) != EXIT_OK) {
 		close(fd);
 		return IMAP_TEMP;
 	}
 	sweep_set_store(sw, ac->st);
-	r = sweep_pass(sw, harvest_now);
+	r = sweep_pass(sw, scan_sent);
 	sweep_set_store(sw, NULL);
 	if (!ac->keep_store)
 		store_close(&ac->st);
@@ -325,10 +325,10 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 static int
 session(struct acct *ac, struct sweep *sw)
 {
-	double harvest_at = 0, idle_at, tick_at, due;
+	double sent_at = 0, idle_at, tick_at, due;
 	size_t moved;
 	unsigned poll;
-	int idle, had, harvest_now, w, r;
+	int idle, had, scan_sent, w, r;
 
 	idle = imap_has(sw->s, "IDLE");
 	poll = idle_poll(ac->a, sw->s);
@@ -343,9 +343,9 @@ session(struct acct *ac, struct sweep *sw)
 	for (;;) {
 		adopt(ac, sw);
 		moved = sw->moved[0] + sw->moved[1];
-		if ((harvest_now = mono_now() >= harvest_at))
-			harvest_at = mono_now() + ac->a->harvest_interval;
-		r = pass(ac, sw, harvest_now);
+		if ((scan_sent = util_mono_now() >= sent_at))
+			sent_at = util_mono_now() + ac->a->harvest_interval;
+		r = pass(ac, sw, scan_sent);
 		pthread_mutex_lock(&ac->w->mu);
 		ac->moved += sw->moved[0] + sw->moved[1] - moved;
 		ac->seen = sw->seen;
@@ -366,9 +366,9 @@ session(struct acct *ac, struct sweep *sw)
 				return r;
 			continue;
 		}
-		idle_at = mono_now();
+		idle_at = util_mono_now();
 again:
-		tick_at = mono_now();
+		tick_at = util_mono_now();
 		/* A reload stopping this thread cancels the connection
 		 * while it idles (acct_stop): nothing is in flight. */
 		pthread_mutex_lock(&ac->w->mu);
@@ -391,8 +391,8 @@ again:
 			continue;
 		}
 		/* Woken for the next Junk harvest too (sweep-learn.c). */
-		due = ac->a->learn && sw->learn_at < harvest_at ?
-		    sw->learn_at : harvest_at;
+		due = ac->a->learn && sw->learn_at < sent_at ?
+		    sw->learn_at : sent_at;
 		w = had ? 1 : imap_idle_wait(sw->s, ac->w->stopfd[0],
 		    idle_ms(ac->a, idle_at, due, poll, tick_at));
 		pthread_mutex_lock(&ac->w->mu);
@@ -411,8 +411,8 @@ again:
 		 * server announced nothing: NOOP makes it look, and unless
 		 * that brings news, back into IDLE without a pass. */
 		if (w == 0 && poll > 0 && !imap_news(sw->s) &&
-		    mono_now() < idle_at + ac->a->idle_refresh &&
-		    mono_now() < due) {
+		    util_mono_now() < idle_at + ac->a->idle_refresh &&
+		    util_mono_now() < due) {
 			if ((r = imap_noop(sw->s)) != IMAP_OK)
 				return r;
 			if (!imap_news(sw->s))
@@ -493,7 +493,7 @@ acct_main(void *arg)
 			log_info("%s: connection back", ac->a->name);
 		last[0] = '\0';
 		authfails = 0;
-		t0 = mono_now();
+		t0 = util_mono_now();
 		sweep_new_session(&sw, s);
 		r = session(ac, &sw);
 		snprintf(why, sizeof(why), "%s: connection lost: %s",
@@ -510,7 +510,7 @@ acct_main(void *arg)
 		pthread_mutex_lock(&ac->w->mu);
 		ac->reconnects++;
 		pthread_mutex_unlock(&ac->w->mu);
-		if (mono_now() - t0 >= STABLE_SECS)
+		if (util_mono_now() - t0 >= STABLE_SECS)
 			fails = 0;
 		set_state(ac, "reconnecting", why);
 		log_warnx("%s", why);
@@ -539,7 +539,7 @@ acct_main(void *arg)
  * modification times (nanoseconds) and sizes, so that a change, an
  * added or a removed file all change it. */
 static uint64_t
-rules_stamp(const struct conf *c)
+stamp_rules(const struct conf *c)
 {
 	struct strlist paths = { 0 };
 	struct stat sb;
@@ -571,13 +571,13 @@ rules_stamp(const struct conf *c)
 }
 
 static uint64_t
-all_rules_stamp(const struct gen *g)
+stamp_all_rules(const struct gen *g)
 {
 	uint64_t t = 0;
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		t += rules_stamp(g->c[i]);
+		t += stamp_rules(g->c[i]);
 	return t;
 }
 
@@ -603,11 +603,11 @@ gen_load(struct watch *w)
 		    &g->c[i]) : config_load(w->paths[i], 0, &g->c[i])) !=
 		    EXIT_OK)
 			goto fail;
-		if (store_dir(g->c[i], dir, sizeof(dir)) == -1)
+		if (account_store_dir(g->c[i], dir, sizeof(dir)) == -1)
 			goto fail;
 		g->dir[i] = xstrdup(dir);
 		/* Created (or migrated) here, once, before any thread. */
-		if (store_open_dir(dir, &st) != EXIT_OK)
+		if (account_store_open(dir, &st) != EXIT_OK)
 			goto fail;
 		store_close(&st);
 		if ((g->rs[i] = config_rules(g->c[i])) == NULL)
@@ -667,7 +667,7 @@ acct_stop(struct acct *ac, int reload)
 	if (ac->stop)
 		return;
 	ac->stop = 1;
-	ac->stop_at = reload ? mono_now() : HUGE_VAL;
+	ac->stop_at = reload ? util_mono_now() : HUGE_VAL;
 	pthread_cond_broadcast(&ac->w->napcv);
 	if (reload && ac->idling && ac->live != NULL)
 		imap_cancel(ac->live);
@@ -679,7 +679,7 @@ static void
 reap(struct watch *w)
 {
 	struct acct **pp, *ac;
-	double now = mono_now();
+	double now = util_mono_now();
 
 	pthread_mutex_lock(&w->mu);
 	for (pp = &w->list; (ac = *pp) != NULL; ) {
@@ -725,7 +725,7 @@ stop_all(struct watch *w, double deadline)
 	(void)!write(w->stopfd[1], "x", 1);
 	while (w->running > 0 && !late) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		t = deadline - mono_now();
+		t = deadline - util_mono_now();
 		if (t <= 0) {
 			late = 1;
 			break;
@@ -854,7 +854,7 @@ reload(struct watch *w, const char *why)
 	if (config_files(w) == -1 || (g = gen_load(w)) == NULL) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and rules");
-		w->rules_stamp = all_rules_stamp(w->g);
+		w->stamp_rules = stamp_all_rules(w->g);
 		return;
 	}
 	/* The threads running now (the main thread alone adds to the
@@ -912,7 +912,7 @@ reload(struct watch *w, const char *why)
 	old = w->g;
 	w->g = g;
 	gen_unref(w, old);
-	w->rules_stamp = all_rules_stamp(w->g);
+	w->stamp_rules = stamp_all_rules(w->g);
 	log_info("reloaded: %zu account%s: %zu kept running (the new rules "
 	    "from their next pass), %zu restarted, %zu started, %zu stopped",
 	    g->nacct, g->nacct == 1 ? "" : "s", kept, restarted, started,
@@ -926,7 +926,7 @@ serve(struct watch *w)
 	struct timespec ts = { 1, 0 };
 	sigset_t set;
 	uint64_t t;
-	double check_at = mono_now() + 2;
+	double check_at = util_mono_now() + 2;
 	int sig;
 
 	sigemptyset(&set);
@@ -941,7 +941,7 @@ serve(struct watch *w)
 		case SIGINT:
 			log_info("stopping (%s)", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
-			if (stop_all(w, mono_now() + STOP_GRACE) == -1) {
+			if (stop_all(w, util_mono_now() + STOP_GRACE) == -1) {
 				log_warnx("stopping: some accounts were still "
 				    "busy; their unfinished moves stay "
 				    "pending and are settled on the next "
@@ -964,12 +964,12 @@ serve(struct watch *w)
 			break;
 		}
 		reap(w);
-		if (mono_now() >= check_at) {
-			check_at = mono_now() + 2;
+		if (util_mono_now() >= check_at) {
+			check_at = util_mono_now() + 2;
 			for (t = 0; t < w->g->n; t++)	/* due feeds */
 				feeds_refresh(w->g->c[t], 0);
-			t = all_rules_stamp(w->g);
-			if (t != w->rules_stamp)
+			t = stamp_all_rules(w->g);
+			if (t != w->stamp_rules)
 				reload(w, "rule files changed");
 		}
 	}
@@ -1176,7 +1176,7 @@ cmd_watch(int argc, char **argv)
 		log_syslog(1);
 	log_info("watching %zu account%s", w.g->nacct, w.g->nacct == 1 ?
 	    "" : "s");
-	w.rules_stamp = all_rules_stamp(w.g);
+	w.stamp_rules = stamp_all_rules(w.g);
 	for (i = 0; i < w.g->n; i++)
 		for (j = 0; j < w.g->c[i]->naccounts; j++)
 			acct_start(&w, w.g, i, j);
