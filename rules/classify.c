@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 struct cls {
 	const struct rules_set *rs;

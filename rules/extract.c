@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define HOST_RAW_MAX	1024	/* host bytes before decoding and IDNA */
 #define DNS_NAME_MAX	253

@@ -35,7 +35,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define HE_BLOCK	0x01	/* ends the line when opened or closed */
 #define HE_CELL		0x02	/* leaves a space */

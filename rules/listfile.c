@@ -75,7 +75,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 #define QUOTE		"\"%.80s\""
 #define LINE_MAX_BYTES	4096	/* longest line of a list file */

@@ -37,7 +37,8 @@
 
 #include <libetpan/libetpan.h>
 
-#include "rules/rules.h"
+#include "rules/charset.h"
+#include "rules/rules-private.h"
 
 #define MSG_MAX_HDRS	1024	/* header fields kept */
 #define MSG_NOTE_MAX	256	/* bytes of notes kept */

@@ -65,7 +65,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define PH_GROUPS	8	/* digit groups read in one run */
 #define PH_DIGITS	24	/* digits read in one run */

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 #define RX_HEAP_KIB	16384u	/* interpreter backtracking memory */
 
