@@ -17,8 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/feeds.h"
+#include "agent/imap.h"
+#include "agent/import.h"
+#include "agent/log.h"
+#include "agent/oauth2.h"
+#include "agent/privsep.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 const char *

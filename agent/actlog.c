@@ -12,8 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/actlog.h"
+#include "agent/cmd.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 /* Seconds undo waits by default for a sweep or watch pass to end. */

@@ -30,7 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/feeds.h"
+#include "agent/log.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
 

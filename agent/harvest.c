@@ -22,7 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/harvest.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 
 /* Indicators of one message, before sort and uniq. */
 struct collect {

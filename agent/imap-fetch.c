@@ -11,7 +11,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 int
 imap_uid_search(struct imap *s, struct mailimap_search_key *key,

@@ -15,7 +15,7 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
 
 int
 imap_idle_start(struct imap *s, int *had_data_r)

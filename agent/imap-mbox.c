@@ -9,7 +9,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 /* Encodes name for the wire, or records the error and returns NULL. */
 static char *

@@ -11,7 +11,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 struct copyuid {
 	struct mailimap_set	*src, *dst;

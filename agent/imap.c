@@ -22,7 +22,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 #define IMAP_DEFAULT_TIMEOUT	60

@@ -19,7 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/import.h"
+#include "agent/log.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 struct import {

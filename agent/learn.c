@@ -23,7 +23,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/harvest.h"
+#include "agent/import.h"
+#include "agent/learn.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 #define SPAM_PHRASES	32	/* mined phrases learned per spam message */
@@ -38,8 +45,8 @@ learner_init(struct learner *L, struct store *st, unsigned cc)
 	memset(L, 0, sizeof(*L));
 	L->st = st;
 	L->cc = cc != 0 ? cc : 1;
-	if (rulesdir_shipped_path("harvest-skip.list", "rules/harvest-skip.list",
-	    shipped, sizeof(shipped)) == 0 &&
+	if (rulesdir_shipped_path("harvest-skip.list",
+	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
 	    harvest_read_skip(shipped, &L->skip) == -1)
 		return -1;
 	strlist_sort(&L->skip);

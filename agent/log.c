@@ -13,7 +13,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
 
 static int log_verbose;
 static int log_to_syslog;

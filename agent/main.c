@@ -2,14 +2,15 @@
  * main.c: imapsift's command dispatcher.
  *
  * imapsift COMMAND [options] [args]: each command parses its own options
- * (getopt_long) and returns an exit code from agent.h.  Every command
+ * (getopt_long) and returns an exit code from cmd.h.  Every command
  * answers -h/--help with its usage on stdout (exit 0); imapsift --help or
  * imapsift help lists the commands, imapsift help COMMAND is COMMAND --help.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
 
 #define IMAPSIFT_VERSION "0.1"
 

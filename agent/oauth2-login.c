@@ -32,7 +32,11 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
+#include "agent/oauth2-private.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 #define LOGIN_TIMEOUT	300	/* s to wait for the browser or approval */

@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/oauth2-private.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 static const struct preset {

@@ -16,8 +16,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/learn.h"
+#include "agent/limits.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/sentdb.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 
 struct offline_opts {
 	struct strlist rules;	/* -r paths */

@@ -23,7 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/privsep.h"
+#include "agent/util.h"
 
 void
 privsep_no_core_dumps(void)

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 
 #ifndef IMAPSIFT_SHAREDIR
 #define IMAPSIFT_SHAREDIR "/usr/local/share/imapsift"

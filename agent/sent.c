@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/sent.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 struct hdr {

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/sentdb.h"
+#include "agent/util.h"
 #include "store/store.h"
 
 int

@@ -20,7 +20,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/sweep-private.h"
 #include "conf/conf.h"
 #include "store/store.h"
 

@@ -23,7 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/sweep-private.h"
 #include "store/store.h"
 
 /* Bytes of messages read but not yet classified, at most: the reader

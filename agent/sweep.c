@@ -15,7 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/feeds.h"
+#include "agent/imap.h"
+#include "agent/limits.h"
+#include "agent/log.h"
+#include "agent/sent.h"
+#include "agent/sweep-private.h"
 #include "conf/conf.h"
 #include "store/store.h"
 
@@ -618,7 +625,8 @@ sweep_pass(struct sweep *sw, int scan_sent)
 	 * and each lookup would cost a query (thousands on a first run). */
 	sw->log_empty = store_action_any(sw->st, sw->a->name, err,
 	    sizeof(err)) == 0;
-	if (sw->dest[DEST_JUNK] == NULL && (r = sweep_find_folders(sw)) != IMAP_OK)
+	if (sw->dest[DEST_JUNK] == NULL &&
+	    (r = sweep_find_folders(sw)) != IMAP_OK)
 		return r;
 	if (scan_sent) {
 		r = sent_rescan(sw);
@@ -683,7 +691,7 @@ user_init(struct sweep *sw)
 	    sw->a->unknown_bounce == CONF_BOUNCE_BACKSCATTER;
 }
 
-void
+static void
 sweep_free(struct sweep *sw)
 {
 	work_stop(sw);
@@ -702,7 +710,7 @@ sweep_free(struct sweep *sw)
 	free(sw->folders_said);
 }
 
-void
+static void
 sweep_setup(struct sweep *sw, const struct conf *c,
     const struct conf_account *a, struct store *st, struct rules_set *rs,
     const char *dir, int threaded)
@@ -730,6 +738,63 @@ sweep_rebind(struct sweep *sw, const struct conf *c,
 	user_init(sw);
 	work_rebind(sw);
 	sweep_new_session(sw, sw->s);	/* dest[], sent: from the old one */
+}
+
+struct sweep *
+sweep_new(const struct conf *c, const struct conf_account *a,
+    struct store *st, struct rules_set *rs, const char *dir, int threaded)
+{
+	struct sweep *sw;
+
+	sw = xmalloc(sizeof(*sw));
+	sweep_setup(sw, c, a, st, rs, dir, threaded);
+	return sw;
+}
+
+void
+sweep_destroy(struct sweep **sw)
+{
+	if (*sw == NULL)
+		return;
+	sweep_free(*sw);
+	free(*sw);
+	*sw = NULL;
+}
+
+void
+sweep_end_session(struct sweep *sw)
+{
+	sw->s = NULL;
+}
+
+struct imap *
+sweep_session(const struct sweep *sw)
+{
+	return sw->s;
+}
+
+int
+sweep_news(const struct sweep *sw)
+{
+	return sw->news;
+}
+
+size_t
+sweep_seen(const struct sweep *sw)
+{
+	return sw->seen;
+}
+
+size_t
+sweep_moved(const struct sweep *sw)
+{
+	return sw->moved[DEST_JUNK] + sw->moved[DEST_BS];
+}
+
+double
+sweep_learn_at(const struct sweep *sw)
+{
+	return sw->learn_at;
 }
 
 struct sweep_args {

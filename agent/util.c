@@ -13,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 void *
 xmalloc(size_t n)

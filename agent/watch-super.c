@@ -33,7 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
+#include "agent/privsep.h"
+#include "agent/util.h"
+#include "agent/watch.h"
 
 #define CHILD_STABLE	60	/* seconds alive that reset the backoff */
 #define CHILD_BACKOFF_MAX 300

@@ -45,8 +45,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/feeds.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/oauth2.h"
+#include "agent/sweep.h"
+#include "agent/util.h"
+#include "agent/watch.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 /* Seconds a stop may take before the process exits regardless. */
@@ -329,9 +338,10 @@ session(struct acct *ac, struct sweep *sw)
 	size_t moved;
 	unsigned poll;
 	int idle, had, scan_sent, w, r;
+	struct imap *s = sweep_session(sw);
 
-	idle = imap_has(sw->s, "IDLE");
-	poll = idle_poll(ac->a, sw->s);
+	idle = imap_has(s, "IDLE");
+	poll = idle_poll(ac->a, s);
 	log_info("%s: connected to %s:%u, %s", ac->a->name, ac->a->host,
 	    ac->a->port, idle ? "waiting in IDLE" : "IDLE not offered: "
 	    "polling");
@@ -342,27 +352,27 @@ session(struct acct *ac, struct sweep *sw)
 		    "every 60 s");
 	for (;;) {
 		adopt(ac, sw);
-		moved = sw->moved[0] + sw->moved[1];
+		moved = sweep_moved(sw);
 		if ((scan_sent = util_mono_now() >= sent_at))
 			sent_at = util_mono_now() + ac->a->harvest_interval;
 		r = pass(ac, sw, scan_sent);
 		pthread_mutex_lock(&ac->w->mu);
-		ac->moved += sw->moved[0] + sw->moved[1] - moved;
-		ac->seen = sw->seen;
+		ac->moved += sweep_moved(sw) - moved;
+		ac->seen = sweep_seen(sw);
 		pthread_mutex_unlock(&ac->w->mu);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
+		if (r == IMAP_TEMP || !imap_alive(s))
 			return r != IMAP_OK ? r : IMAP_TEMP;
 		if (stopping(ac))
 			return IMAP_OK;
 		/* Mail that came in during the pass was announced then,
 		 * and will not be again in IDLE. */
-		if (imap_news(sw->s) | sw->news)
+		if (imap_news(s) | sweep_news(sw))
 			continue;
 		set_state(ac, idle ? "idle" : "polling", "");
 		if (!idle) {
 			if (nap(ac, ac->a->poll_interval))
 				return IMAP_OK;
-			if ((r = imap_noop(sw->s)) != IMAP_OK)
+			if ((r = imap_noop(s)) != IMAP_OK)
 				return r;
 			continue;
 		}
@@ -378,22 +388,22 @@ again:
 		}
 		ac->idling = 1;
 		pthread_mutex_unlock(&ac->w->mu);
-		r = imap_idle_start(sw->s, &had);
+		r = imap_idle_start(s, &had);
 		if (r != IMAP_OK) {
 			pthread_mutex_lock(&ac->w->mu);
 			ac->idling = 0;
 			pthread_mutex_unlock(&ac->w->mu);
-			if (!imap_alive(sw->s))
+			if (!imap_alive(s))
 				return r;
 			log_warnx("%s: IDLE refused (%s): polling",
-			    ac->a->name, imap_error(sw->s));
+			    ac->a->name, imap_error(s));
 			idle = 0;
 			continue;
 		}
 		/* Woken for the next Junk harvest too (sweep-learn.c). */
-		due = ac->a->learn && sw->learn_at < sent_at ?
-		    sw->learn_at : sent_at;
-		w = had ? 1 : imap_idle_wait(sw->s, ac->w->stopfd[0],
+		due = ac->a->learn && sweep_learn_at(sw) < sent_at ?
+		    sweep_learn_at(sw) : sent_at;
+		w = had ? 1 : imap_idle_wait(s, ac->w->stopfd[0],
 		    idle_ms(ac->a, idle_at, due, poll, tick_at));
 		pthread_mutex_lock(&ac->w->mu);
 		ac->idling = 0;
@@ -401,7 +411,7 @@ again:
 		pthread_mutex_unlock(&ac->w->mu);
 		if (had)		/* cancelled by a reload */
 			return IMAP_OK;
-		if ((r = imap_idle_done(sw->s)) != IMAP_OK)
+		if ((r = imap_idle_done(s)) != IMAP_OK)
 			return r;
 		if (w == -1)
 			return IMAP_TEMP;
@@ -410,12 +420,12 @@ again:
 		/* A check is due, not the refresh or a harvest, and the
 		 * server announced nothing: NOOP makes it look, and unless
 		 * that brings news, back into IDLE without a pass. */
-		if (w == 0 && poll > 0 && !imap_news(sw->s) &&
+		if (w == 0 && poll > 0 && !imap_news(s) &&
 		    util_mono_now() < idle_at + ac->a->idle_refresh &&
 		    util_mono_now() < due) {
-			if ((r = imap_noop(sw->s)) != IMAP_OK)
+			if ((r = imap_noop(s)) != IMAP_OK)
 				return r;
-			if (!imap_news(sw->s))
+			if (!imap_news(s))
 				goto again;
 		}
 	}
@@ -437,7 +447,7 @@ static void *
 acct_main(void *arg)
 {
 	struct acct *ac = arg;
-	struct sweep sw;
+	struct sweep *sw = NULL;
 	struct imap *s;
 	char why[1024], last[1024] = "";
 	unsigned fails = 0, authfails = 0, tries = 0;
@@ -460,9 +470,9 @@ acct_main(void *arg)
 	}
 	last[0] = '\0';
 	if (lockfd != -1)
-		sweep_setup(&sw, ac->c, ac->a, NULL, ac->rs, ac->dir, 0);
+		sw = sweep_new(ac->c, ac->a, NULL, ac->rs, ac->dir, 0);
 	while (lockfd != -1 && !stopping(ac)) {
-		adopt(ac, &sw);
+		adopt(ac, sw);
 		set_state(ac, "connecting", NULL);
 		rc = account_open(ac->a, ac->dir, &s, why, sizeof(why));
 		if (rc != EXIT_OK) {
@@ -494,8 +504,8 @@ acct_main(void *arg)
 		last[0] = '\0';
 		authfails = 0;
 		t0 = util_mono_now();
-		sweep_new_session(&sw, s);
-		r = session(ac, &sw);
+		sweep_new_session(sw, s);
+		r = session(ac, sw);
 		snprintf(why, sizeof(why), "%s: connection lost: %s",
 		    ac->a->name, imap_error(s)[0] != '\0' ? imap_error(s) :
 		    r == IMAP_TEMP ? "temporary failure" : "server error");
@@ -504,7 +514,7 @@ acct_main(void *arg)
 			imap_close(&s);
 		else
 			imap_drop(&s);
-		sw.s = NULL;
+		sweep_end_session(sw);
 		if (stopping(ac))
 			break;
 		pthread_mutex_lock(&ac->w->mu);
@@ -518,7 +528,7 @@ acct_main(void *arg)
 		nap(ac, backoff(++fails, 1, BACKOFF_MAX));
 	}
 	if (lockfd != -1) {
-		sweep_free(&sw);
+		sweep_destroy(&sw);
 		close(lockfd);
 	}
 	if (ac->st != NULL)

@@ -41,7 +41,8 @@
 #include <libetpan/libetpan.h>
 #include <sanitizer/lsan_interface.h>
 
-#include "agent/agent.h"
+#include "agent/imap-private.h"
+#include "agent/imap.h"
 #include "tests/fuzz/fuzz.h"
 
 struct imap {
