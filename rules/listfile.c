@@ -90,27 +90,6 @@ struct lfile {
 	int	 seen_entry;
 };
 
-int
-rules_grow(void **p, size_t *cap, size_t need, size_t elsz)
-{
-	size_t	 ncap;
-	void	*np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap != 0 ? *cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elsz)
-		return -1;
-	np = realloc(*p, ncap * elsz);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Small text helpers.                                                  */
 

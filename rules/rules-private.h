@@ -75,6 +75,36 @@ void	rules_find_phones(const char *text, size_t len, unsigned default_cc,
  */
 size_t	rules_fold(const char *in, size_t len, char *out);
 
+/* ASCII classes of one byte, the same in any locale (extract.c, html.c,
+ * phone.c), and the value of a hex digit or -1 (extract.c, html.c,
+ * message.c). */
+static inline int
+rules_is_alpha(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static inline int
+rules_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int
+rules_is_alnum(unsigned char c)
+{
+	return rules_is_alpha(c) || rules_is_digit(c);
+}
+
+static inline int
+rules_hexval(unsigned char c)
+{
+	if (rules_is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* ASCII lowercase of one byte (others unchanged), for the scanners' hot
  * loops (extract.c, bounce-words.c): inline, and the same in any locale. */
 static inline unsigned char
@@ -85,7 +115,8 @@ rules_lower(unsigned char c)
 
 /* Eight bytes at a time (phone.c, message.c, fold.c, charset.c): a byte
  * of ones and of high bits, and whether the 8 bytes at s are all ASCII
- * (memcpy: s need not be aligned). */
+ * (memcpy: s need not be aligned; message.c's text_ascii8 also refuses
+ * NUL and CR). */
 #define RULES_ONES	0x0101010101010101ULL
 #define RULES_HIGHS	0x8080808080808080ULL
 
@@ -224,9 +255,25 @@ struct rules_loader {
 	size_t	 max_file;	/* bytes per list file */
 };
 
-/* Makes room for need elements of elsz bytes in *p (capacity *cap,
- * doubled from 256); returns 0, or -1 when out of memory. (listfile.c) */
-int	rules_grow(void **p, size_t *cap, size_t need, size_t elsz);
+/* Makes room for need elements of elsz bytes in *p (capacity *cap, in
+ * elements): the first allocation has room for first elements, and the
+ * capacity doubles until need fits.  Returns 0, or -1 when out of memory
+ * (*p and *cap unchanged).  rules_grow starts at 256.  (grow.c) */
+int	rules_grow_slow(void **p, size_t *cap, size_t need, size_t elsz,
+	    size_t first);
+
+static inline int
+rules_grow_from(void **p, size_t *cap, size_t need, size_t elsz,
+    size_t first)
+{
+	return need <= *cap ? 0 : rules_grow_slow(p, cap, need, elsz, first);
+}
+
+static inline int
+rules_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+	return rules_grow_from(p, cap, need, elsz, 256);
+}
 /* Appends "path:line: message\n" (or "path: message\n" for line 0) to the
  * loader's errors and marks the load failed.  (listfile.c) */
 void	rules_lerr(struct rules_loader *L, const char *path, unsigned line,
