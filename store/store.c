@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -32,6 +33,7 @@ struct store {
 	int		 flags;
 	int		 busy_ms;
 	int		 full;	/* a write met a full disk: checkpoint */
+	int		 busy;	/* the last failure was SQLITE_BUSY */
 	sqlite3_stmt	*stmt[STORE_SQL_COUNT];
 };
 
@@ -154,6 +156,7 @@ store_sql_changes(struct store *st)
 int
 store_sql_fail(struct store *st, char *err, size_t errlen)
 {
+	st->busy = (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY;
 	return fail_db(st, sqlite3_errmsg(st->db), err, errlen);
 }
 
@@ -429,8 +432,19 @@ static int
 check_schema(struct store *st, char *err, size_t errlen)
 {
 	int64_t v;
+	int r;
 
-	if (schema_version(st, &v, err, errlen) == -1)
+	/* One read transaction: the mark, the version and the tables read
+	 * from one snapshot.  Read one by one, a second process committing
+	 * a new store's first migration in between made a new store look
+	 * like "tables but no imapsift mark". */
+	if (once(st, "BEGIN", NULL, NULL, 0, err, errlen) == -1)
+		return -1;
+	r = schema_version(st, &v, err, errlen);
+	if (once(st, "COMMIT", NULL, NULL, 0, r == -1 ? NULL : err,
+	    r == -1 ? 0 : errlen) == -1)
+		r = -1;
+	if (r == -1)
 		return -1;
 	if (v == SCHEMA_VERSION)
 		return 0;
@@ -472,6 +486,42 @@ configure(struct store *st, int busy_ms, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * configure() and check_schema(), tried again while they meet SQLITE_BUSY
+ * for up to the busy timeout.  Processes opening one new store at once
+ * (three sweeps of a new config) race to switch it to WAL and to create
+ * its tables, and SQLite answers some of those steps "database is locked"
+ * at once rather than calling the busy handler.
+ */
+static int
+open_schema(struct store *st, int busy_ms, char *err, size_t errlen)
+{
+	struct timespec t0, now, nap = { 0, 0 };
+	long waited;
+	int tries = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		st->busy = 0;
+		if (configure(st, busy_ms, err, errlen) == 0 &&
+		    check_schema(st, err, errlen) == 0)
+			return 0;
+		if (!st->busy)
+			return -1;
+		if (!sqlite3_get_autocommit(st->db))
+			once(st, "ROLLBACK", NULL, NULL, 0, NULL, 0);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (waited >= st->busy_ms)
+			return -1;
+		/* 1, 2, 4 ... 64 ms, so the openers fall out of step */
+		nap.tv_nsec = (1L << (tries < 6 ? tries : 6)) * 1000000L;
+		tries++;
+		nanosleep(&nap, NULL);
+	}
+}
+
 int
 store_open(struct store **st_r, const char *path, int flags, int busy_ms,
     char *err, size_t errlen)
@@ -505,8 +555,7 @@ store_open(struct store **st_r, const char *path, int flags, int busy_ms,
 		store_close(&st);
 		return -1;
 	}
-	if (configure(st, busy_ms, err, errlen) == -1 ||
-	    check_schema(st, err, errlen) == -1) {
+	if (open_schema(st, busy_ms, err, errlen) == -1) {
 		store_close(&st);
 		return -1;
 	}

@@ -8,6 +8,28 @@ passed=0 failed=0 bad=
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# Under make check, sanitizer reports go to files (a test that keeps only
+# a command's last line would show just "ABORTING"); each script's reports
+# are printed after it.  Children run as throwaway users write here too.
+san=
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]; then
+	san=$tmp/san
+	mkdir "$san" && chmod 1733 "$san"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$san/asan"
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$san/ubsan"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
+# reports NAME: prints and removes the sanitizer reports NAME left.
+reports() {
+	[ -n "$san" ] || return 0
+	for _r in "$san"/*; do
+		[ -f "$_r" ] || continue
+		echo "sanitizer report of $1 ($(basename "$_r")):"
+		head -n 80 "$_r"
+		rm -f "$_r"
+	done
+}
+
 tally() {	# name logfile rc
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
 	if [ -z "$last" ]; then
@@ -28,6 +50,7 @@ for t in "$top/$build"/tests/test_*; do
 	echo "== $n"
 	"$t" > "$tmp/$n.log" 2>&1; rc=$?
 	grep -v '^ok ' "$tmp/$n.log"
+	reports "$n"
 	tally "$n" "$tmp/$n.log" $rc
 done
 # End-to-end tests of the binary, and integration tests against a private
@@ -39,6 +62,7 @@ for t in "$top"/tests/cli/*.sh "$top"/tests/integration/test_*.sh; do
 	IMAPSIFT="$top/$build/imapsift" TOP="$top" sh "$t" > "$tmp/$n.log" 2>&1
 	rc=$?
 	grep -v '^ok ' "$tmp/$n.log"
+	reports "$n"
 	tally "$n" "$tmp/$n.log" $rc
 done
 [ -n "$bad" ] && echo "failing:$bad"

@@ -8,6 +8,7 @@
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -1069,6 +1070,62 @@ out:
 	(void)rmdir(mnt);
 }
 
+/*
+ * Several processes opening one new store at once (three sweeps of a new
+ * config): every one opens it.  Reading the mark, the version and the
+ * tables one by one, a process could see another's first migration half
+ * way ("tables but no imapsift mark").  Each round releases OPENERS
+ * children together through a pipe; a child exits 0 if its open worked.
+ */
+#define OPENERS	6
+#define OPEN_ROUNDS 40
+
+static void
+test_concurrent_create(void)
+{
+	char p[256], name[32];
+	int fds[2], round, i, st_, bad = 0;
+	pid_t pid[OPENERS];
+	char c;
+
+	for (round = 0; round < OPEN_ROUNDS; round++) {
+		snprintf(name, sizeof(name), "race%d.db", round);
+		PATH(p, name);
+		if (pipe(fds) == -1) {
+			T_FAILF("pipe: %s", strerror(errno));
+			return;
+		}
+		for (i = 0; i < OPENERS; i++) {
+			pid[i] = fork();
+			if (pid[i] == 0) {
+				struct store *st = NULL;
+
+				close(fds[1]);
+				if (read(fds[0], &c, 1) == -1)
+					_exit(3);
+				if (store_open(&st, p, 0, 0, err,
+				    sizeof(err)) == -1) {
+					printf("  round %d: %s\n", round, err);
+					fflush(stdout);
+					_exit(1);
+				}
+				store_close(&st);
+				_exit(0);
+			}
+		}
+		close(fds[0]);
+		close(fds[1]);	/* every child's read returns now */
+		for (i = 0; i < OPENERS; i++) {
+			if (pid[i] == -1 || waitpid(pid[i], &st_, 0) == -1 ||
+			    !WIFEXITED(st_) || WEXITSTATUS(st_) != 0)
+				bad++;
+		}
+	}
+	if (bad > 0)
+		T_FAILF("%d of %d opens of a new store failed", bad,
+		    OPENERS * OPEN_ROUNDS);
+}
+
 int
 main(void)
 {
@@ -1092,6 +1149,7 @@ main(void)
 	T_RUN(test_learned);
 	T_RUN(test_migrate_v1);
 	T_RUN(test_locked);
+	T_RUN(test_concurrent_create);
 	T_RUN(test_unwritable_dir);
 	T_RUN(test_disk_full);
 	cleanup();
