@@ -200,7 +200,7 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 /*
  * Mail the user kept in a watched mailbox past ham_grace days (and did
  * not flag $Junk) is ham evidence.  Run after sweep judged the mailbox,
- * on its selection, once per full harvest: what sweep moved is gone and
+ * on its selection, once per full round: what sweep moved is gone and
  * only what it judged counts (up to its state, below what it holds).  The
  * state "\tkept\tMBOX" holds the highest UID counted, so each message is
  * read once, when it crosses the grace (UID SEARCH UID last+1:* BEFORE
@@ -293,7 +293,7 @@ reload_learned(struct sweep *sw)
 }
 
 /* The next look at Junk: LEARN_PEEK seconds on, or the next full
- * harvest when that comes first. */
+ * round (Sent, ham, Junk) when that comes first. */
 static double
 next_peek(const struct sweep *sw, double now)
 {
@@ -318,7 +318,7 @@ sweep_learn(struct sweep *sw)
 	}
 	sw->learner.st = sw->st;	/* watch opens one per pass */
 	if (now >= sw->learn_at && !sw->dry_run && now < sw->learn_full_at) {
-		/* Between full harvests: one STATUS of Junk, and its new
+		/* Between full rounds: one STATUS of Junk, and its new
 		 * mail only when UIDNEXT moved (a user's move). */
 		sw->learn_at = next_peek(sw, now);
 		r = learn_folder(sw, sw->dest[DEST_JUNK], 1);

@@ -91,8 +91,8 @@ struct sweep {
 	struct learner learner;
 	int	 learner_ok, learned_loaded;
 	double	 learn_at;	/* next look at Junk, monotonic */
-	double	 learn_full_at;	/* next full harvest (Sent, ham, Junk) */
-	int	 learn_kept_due;	/* a full harvest: count kept mail */
+	double	 learn_full_at;	/* next full round (Sent, ham, Junk) */
+	int	 learn_kept_due;	/* a full round: count kept mail */
 	struct rules_set *learned;	/* the active set in use, or NULL */
 	int64_t	 learned_gen;
 	time_t	 learned_day;
@@ -123,16 +123,17 @@ struct verdict *work_verdict(uint32_t uid, char *raw, size_t len,
 	    const struct rules_user *user);
 void	work_verdict_free(struct verdict *v);
 
-/* sweep-learn.c: sweep_learn harvests Junk (spam), Sent and the ham
- * folders once per learn_interval and reloads the active learned set when
- * it changed; sweep_unlearn records a rescued message as ham evidence;
+/* sweep-learn.c: sweep_learn learns from Junk (spam), Sent and the ham
+ * folders in a full round once per learn_interval (between rounds: Junk's
+ * new mail) and reloads the active learned set when it changed;
+ * sweep_unlearn records a rescued message as ham evidence;
  * sweep_was_learned: was msgid learned from Junk?  work_set_learned
  * (sweep-work.c) hands the classifier a new learned set (nothing may be
  * pending). */
 int	sweep_learn(struct sweep *sw);
 void	sweep_unlearn(struct sweep *sw, const char *raw, size_t len);
 int	sweep_was_learned(struct sweep *sw, const char *msgid);
-/* After sweep judged mbox (still selected), in a pass that harvested:
+/* After sweep judged mbox (still selected), in a pass with a full round:
  * its mail kept past ham_grace days becomes ham evidence. */
 int	sweep_learn_kept(struct sweep *sw, const char *mbox);
 /* A message from a correspondent that sweep leaves in a watched mailbox:

@@ -132,7 +132,7 @@ work_verdict(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
 		sprintf(v->fp[v->nfp++], "%s\t%s", kind, rv.found[i].value);
 	}
 	rules_verdict_free(&rv);
-	/* Kept: backscatter is judged again after a harvest; the rest is
+	/* Kept: backscatter is judged again after a Sent scan; the rest is
 	 * freed by whoever frees the verdict (the reader, which allocated
 	 * it: a classifier thread freeing it would contend for the
 	 * reader's malloc arena). */

@@ -159,8 +159,8 @@ int	rules_match_allow(const struct rules_set *rs, const char *addr,
 /*
  * Internal to ruleset.c, listfile.c, phrase.c and regex.c; callers use
  * the functions above.  Entries remember the list file (an index kept by
- * ruleset.c) and line they came from; look-ups hand back a rules_origin, which ruleset.c
- * turns into a rules_hit.
+ * ruleset.c) and line they came from; look-ups hand back a
+ * rules_origin, which ruleset.c turns into a rules_hit.
  */
 struct rules_strset;
 struct rules_phrases;
@@ -215,7 +215,8 @@ size_t	rules_regexes_count(const struct rules_regexes *rx);
  * under lim's regex limits (NULL: the defaults). */
 void	rules_regexes_run(const struct rules_regexes *rx,
 	    const struct rules_msg *msg, const char *raw, size_t rawlen,
-	    const struct rules_limits *lim, void (*fn)(void *ctx, const struct rules_origin *o,
+	    const struct rules_limits *lim,
+	    void (*fn)(void *ctx, const struct rules_origin *o,
 	    const char *match, size_t mlen), void *ctx);
 
 /*

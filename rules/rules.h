@@ -70,7 +70,7 @@ void	rules_limits_default(struct rules_limits *lim);
 void	rules_limits_fill(struct rules_limits *lim);
 
 /* ------------------------------------------------------------------ */
-/* The message view (message.c, html.c).                               */
+/* The message view (message.c, header.c).                             */
 
 /* One header field of the top-level message, in order of appearance. */
 struct rules_header {
