@@ -26,6 +26,12 @@
 #define EXIT_LOCKED	4	/* undo: the account stayed locked */
 #define EXIT_TEMP	75	/* EX_TEMPFAIL: try again later */
 
+/* The exit code of an outcome (outcome.h): OUT_OK EXIT_OK, OUT_TEMP
+ * EXIT_TEMP, OUT_AUTH EXIT_AUTH, OUT_PERM EXIT_FAIL.  A command that
+ * means another code for OUT_PERM (EXIT_CONFIG) says so itself.
+ * (main.c) */
+int	cmd_exit(int outcome);
+
 int	cmd_classify(int argc, char **argv);	/* offline.c */
 int	cmd_explain(int argc, char **argv);	/* offline.c */
 int	cmd_check(int argc, char **argv);	/* offline.c */

@@ -34,6 +34,7 @@
 #include "agent/cmd.h"
 #include "agent/feeds.h"
 #include "agent/log.h"
+#include "agent/outcome.h"
 #include "agent/util.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
@@ -722,8 +723,8 @@ cmd_feeds(int argc, char **argv)
 		}
 	if (optind != argc)
 		return feeds_usage(stderr);
-	if ((rc = config_load(cpath, 0, &c)) != EXIT_OK)
-		return rc;
+	if (config_load(cpath, 0, &c) != OUT_OK)
+		return EXIT_CONFIG;
 	rc = EXIT_OK;
 	if (c->nfeeds == 0)
 		printf("no feeds configured\n");

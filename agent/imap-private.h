@@ -20,7 +20,7 @@ struct _mailstream_low;
 void	imap_set_selected(struct imap *s, const char *name, int readonly);
 
 /* UID SEARCH key (taken, freed): the UIDs of at least from, ascending;
- * what names the command in the error.  On IMAP_OK *uids_r is malloc'd
+ * what names the command in the error.  On OUT_OK *uids_r is malloc'd
  * (caller frees; NULL when *n_r is 0).  imap.h's imap_uid_search_*
  * use it. */
 int	imap_uid_search(struct imap *s, struct mailimap_search_key *key,
@@ -28,13 +28,13 @@ int	imap_uid_search(struct imap *s, struct mailimap_search_key *key,
 
 struct mailimap *imap_mi(struct imap *s);
 const char *imap_host(const struct imap *s);
-/* IMAP_OK when s is alive, else IMAP_TEMP. */
+/* OUT_OK when s is alive, else OUT_TEMP. */
 int	imap_ready(struct imap *s);
-/* Maps a libetpan code r from command what to IMAP_*, records the error
+/* Maps a libetpan code r from command what to OUT_*, records the error
  * text (with the server's) and marks s dead when the stream is gone. */
 int	imap_fail(struct imap *s, int r, const char *what);
 /* The same for an optional command: a BAD answered in step (checked
- * with a NOOP) leaves s alive and gives IMAP_PERM. */
+ * with a NOOP) leaves s alive and gives OUT_PERM. */
 int	imap_fail_optional(struct imap *s, int r, const char *what);
 int	imap_tls_verify(struct imap *s, const char *ca_file, char *err,
 	    size_t errlen);

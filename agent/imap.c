@@ -2,7 +2,7 @@
  * imap.c: an IMAP session over libetpan: connect (implicit TLS, STARTTLS
  * or loopback plaintext), certificate check (imap-tls.c) before any
  * credential, capabilities, authentication, and the mapping of libetpan's
- * MAILIMAP_* codes to IMAP_OK / IMAP_TEMP / IMAP_PERM / IMAP_AUTH.
+ * MAILIMAP_* codes to outcomes (OUT_OK, OUT_TEMP, OUT_PERM, OUT_AUTH).
  * libetpan-notes.md explains the traps avoided here.
  */
 #include <sys/socket.h>
@@ -35,7 +35,7 @@ struct imap {
 	char		*host;
 	char		*account;
 	int		 dead;
-	int		 dead_rc;	/* IMAP_* of what ended the session */
+	int		 dead_rc;	/* OUT_* of what ended the session */
 	char		 err[512];
 	char		 alert[400];	/* the last [ALERT] shown */
 	char		*sel;		/* the mailbox selected, or NULL */
@@ -103,7 +103,7 @@ imap_ready(struct imap *s)
 
 	if (imap_alive(s)) {
 		s->err[0] = '\0';
-		return IMAP_OK;
+		return OUT_OK;
 	}
 	/* Keep the cause: later calls must not blame themselves. */
 	if (s->err[0] == '\0')
@@ -114,7 +114,7 @@ imap_ready(struct imap *s)
 		snprintf(s->err, sizeof(s->err),
 		    "session closed earlier (%s)", why);
 	}
-	return s->dead_rc != 0 ? s->dead_rc : IMAP_TEMP;
+	return s->dead_rc != 0 ? s->dead_rc : OUT_TEMP;
 }
 
 /* Copies server text into dst, replacing control bytes. */
@@ -236,7 +236,7 @@ imap_fail(struct imap *s, int r, const char *what)
 	show_alert(s);
 	switch (r) {
 	case MAILIMAP_NO_ERROR:
-		return IMAP_OK;
+		return OUT_OK;
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_FATAL:
 	case MAILIMAP_ERROR_MEMORY:
@@ -244,28 +244,28 @@ imap_fail(struct imap *s, int r, const char *what)
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
 	case MAILIMAP_ERROR_SSL:
 		s->dead = 1;
-		ret = IMAP_TEMP;
+		ret = OUT_TEMP;
 		break;
 	case MAILIMAP_ERROR_PARSE:
 		if (peer_closed(s))
 			r = MAILIMAP_ERROR_STREAM;
 		s->dead = 1;
-		ret = r == MAILIMAP_ERROR_STREAM ? IMAP_TEMP : IMAP_PERM;
+		ret = r == MAILIMAP_ERROR_STREAM ? OUT_TEMP : OUT_PERM;
 		break;
 	case MAILIMAP_ERROR_BAD_STATE:
 		s->dead = 1;
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		break;
 	case MAILIMAP_ERROR_INVAL:	/* refused before sending */
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		break;
 	case MAILIMAP_ERROR_PROTOCOL:
 		s->dead = 1;
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		txt = s->mi->imap_response;
 		break;
 	default:			/* a per-command NO */
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		txt = s->mi->imap_response;
 		break;
 	}
@@ -293,7 +293,7 @@ imap_fail(struct imap *s, int r, const char *what)
  * not know) must not cost the sweep.  libetpan reports a tagged BAD as
  * PROTOCOL, like a reply with a wrong tag that leaves the stream out of
  * step; a NOOP tells the two apart: answered in step, the session is
- * fine and only the command was refused (IMAP_PERM, s stays alive).
+ * fine and only the command was refused (OUT_PERM, s stays alive).
  */
 int
 imap_fail_optional(struct imap *s, int r, const char *what)
@@ -311,7 +311,7 @@ imap_fail_optional(struct imap *s, int r, const char *what)
 	    *txt != '\0' ? txt : code_text(r));
 	log_debug("%s: imap %s refused (BAD), session still in step: %s",
 	    s->account, what, s->err);
-	return IMAP_PERM;
+	return OUT_PERM;
 }
 
 static int
@@ -492,9 +492,9 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	 * between libetpan's parser and the server for the greeting. */
 	fd = tcp_connect(s, o->port, tmo, o->tls == IMAP_TLS_NONE);
 	if (fd == -2)
-		return IMAP_PERM;	/* plaintext to a non-loopback address */
+		return OUT_PERM;	/* plaintext to a non-loopback address */
 	if (fd == -1)
-		return IMAP_TEMP;	/* every connect failure may pass */
+		return OUT_TEMP;	/* every connect failure may pass */
 	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	low = o->tls == IMAP_TLS_IMPLICIT ?
 	    mailstream_low_ssl_open_with_callback_timeout(fd, tmo, sni_cb, s) :
@@ -506,7 +506,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		snprintf(s->err, sizeof(s->err), "%s%s", o->tls ==
 		    IMAP_TLS_IMPLICIT ? "TLS handshake failed" :
 		    "cannot set up the connection", why);
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	}
 	mailstream_low_set_timeout(low, tmo);
 	if ((guard = imap_guard_wrap(low)) == NULL ||
@@ -516,7 +516,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
 		(void)imap_fail(s, r, "connect");
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	}
 	*preauth_r = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
 	/* Stock Cyrus (without idled) and Courier (without FAM) look for
@@ -530,21 +530,21 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	}
 	set_keepalive(s);
 	if (o->tls != IMAP_TLS_STARTTLS)
-		return IMAP_OK;
+		return OUT_OK;
 	if (*preauth_r) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err), "server sent PREAUTH: "
 		    "STARTTLS impossible, refusing plaintext");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (!mailimap_has_extension(s->mi, "STARTTLS") &&
-	    (r = refresh_caps(s)) != IMAP_OK)
+	    (r = refresh_caps(s)) != OUT_OK)
 		return r;
 	if (!mailimap_has_extension(s->mi, "STARTTLS")) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err),
 		    "server does not offer STARTTLS");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	r = mailimap_socket_starttls_with_callback(s->mi, sni_cb, s);
@@ -559,7 +559,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	}
 	if (imap_guard_install(s->mi) != 0)	/* the TLS stream is new */
 		fatalx("out of memory");
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 static int
@@ -574,7 +574,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (mailimap_has_extension(s->mi, "LOGINDISABLED")) {
 			snprintf(s->err, sizeof(s->err),
 			    "server disables LOGIN; try auth = plain");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = mailimap_login(s->mi, u, p);
 		break;
@@ -582,7 +582,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (!mailimap_has_authentication(s->mi, "PLAIN")) {
 			snprintf(s->err, sizeof(s->err),
 			    "server does not offer AUTH=PLAIN");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = mailimap_authenticate(s->mi, "PLAIN", s->host, NULL, NULL,
 		    "", u, p, NULL);
@@ -591,7 +591,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (!mailimap_has_xoauth2(s->mi)) {
 			snprintf(s->err, sizeof(s->err),
 			    "server does not offer AUTH=XOAUTH2");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = mailimap_oauth2_authenticate(s->mi, u, p);
 		break;
@@ -599,13 +599,13 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (!mailimap_has_authentication(s->mi, "OAUTHBEARER")) {
 			snprintf(s->err, sizeof(s->err),
 			    "server does not offer AUTH=OAUTHBEARER");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = imap_oauthbearer(s, u, p, o->port);
 		break;
 	default:
 		snprintf(s->err, sizeof(s->err), "unknown auth method");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (r == MAILIMAP_ERROR_LOGIN) {
 		if (s->mi->imap_response != NULL &&
@@ -615,7 +615,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 			snprintf(s->err, sizeof(s->err), "login: refused "
 			    "(no server text; for PLAIN is libsasl2-modules "
 			    "installed?)");
-		return IMAP_AUTH;
+		return OUT_AUTH;
 	}
 	return imap_fail(s, r, "login");
 }
@@ -628,28 +628,28 @@ imap_open1(struct imap *s, const struct imap_opts *o)
 	if (o->tls == IMAP_TLS_NONE && !conf_host_loopback(o->host)) {
 		snprintf(s->err, sizeof(s->err), "tls = none is only allowed "
 		    "to a loopback host, not %s", o->host);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (o->port == 0) {
 		snprintf(s->err, sizeof(s->err), "port 0");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if ((s->mi = mailimap_new(0, NULL)) == NULL)
 		fatalx("out of memory");
 	mailimap_set_timeout(s->mi, o->timeout > 0 ? o->timeout :
 	    IMAP_DEFAULT_TIMEOUT);
-	if ((r = imap_connect(s, o, &preauth)) != IMAP_OK)
+	if ((r = imap_connect(s, o, &preauth)) != OUT_OK)
 		return r;
 	if (o->tls != IMAP_TLS_NONE &&
 	    imap_tls_verify(s, o->ca_file, s->err, sizeof(s->err)) != 0) {
 		s->dead = 1;
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
-	if ((r = refresh_caps(s)) != IMAP_OK)
+	if ((r = refresh_caps(s)) != OUT_OK)
 		return r;
 	if (preauth)
-		return IMAP_OK;
-	if ((r = imap_auth(s, o)) != IMAP_OK)
+		return OUT_OK;
+	if ((r = imap_auth(s, o)) != OUT_OK)
 		return r;
 	return refresh_caps(s);
 }
@@ -667,7 +667,7 @@ imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
 	s->account = xstrdup(opts->account != NULL ? opts->account :
 	    s->host);
 	r = imap_open1(s, opts);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		if (errlen > 0)
 			snprintf(err, errlen, "%s", s->err);
 		imap_drop(&s);
@@ -676,7 +676,7 @@ imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
 	s->err[0] = '\0';
 	log_debug("%s: imap session to %s open", s->account, s->host);
 	*s_r = s;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 void

@@ -11,7 +11,7 @@
  * One struct imap per connection, used by one thread at a time.  The
  * caller must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before imap_open
  * and should block other signals in the thread that uses the session: a
- * signal during a blocking read fails the command (IMAP_TEMP).  Each
+ * signal during a blocking read fails the command (OUT_TEMP).  Each
  * network read or write waits at most opts.timeout seconds (DNS is not
  * bounded); TCP keepalive is on.
  *
@@ -19,21 +19,21 @@
  * const char * arguments are borrowed, never kept.  Nothing is logged
  * but names and reasons (log_debug); never credentials or bodies.
  *
- * Every function returning int returns one of:
- *   IMAP_OK	done.
- *   IMAP_TEMP	network error, timeout, connection closed, server BYE or
+ * Every function returning int returns an outcome (outcome.h):
+ *   OUT_OK	done.
+ *   OUT_TEMP	network error, timeout, connection closed, server BYE or
  *		out of memory (libetpan STREAM, FATAL, MEMORY, SSL, connect
  *		failures).  The session is dead: imap_alive() is 0 and every
- *		later command returns IMAP_TEMP at once; imap_drop() it and
+ *		later command returns OUT_TEMP at once; imap_drop() it and
  *		try again later with a new session.
- *   IMAP_PERM	retrying will not help.  Either the server refused this
+ *   OUT_PERM	retrying will not help.  Either the server refused this
  *		command with NO (the session stays usable and alive), or
  *		the session is dead and must not be retried as is: TLS
  *		verification failed, STARTTLS not offered, PREAUTH in
  *		STARTTLS mode, plaintext to a non-loopback host, a tagged
  *		BAD or a reply libetpan could not parse (PROTOCOL, PARSE;
  *		the stream is desynced).  Check imap_alive().
- *   IMAP_AUTH	imap_open only: the server refused the credentials.
+ *   OUT_AUTH	imap_open only: the server refused the credentials.
  * imap_error() describes the last failure in one line (the server's own
  * text when there is one).
  */
@@ -44,10 +44,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define IMAP_OK		0
-#define IMAP_TEMP	1
-#define IMAP_PERM	2
-#define IMAP_AUTH	3
+#include "agent/outcome.h"
 
 #define IMAP_TLS_IMPLICIT	0	/* TLS from the first byte (993) */
 #define IMAP_TLS_STARTTLS	1	/* plaintext, then STARTTLS (143) */
@@ -78,11 +75,11 @@ struct imap;
  * name or IP address, server-auth key purpose; SNI sent for names) before
  * any credential is sent, re-reads the capabilities after STARTTLS and
  * after login, and authenticates.  Nothing in opts is kept (the secret is
- * not copied).  On IMAP_OK *s_r is a session in the authenticated state;
+ * not copied).  On OUT_OK *s_r is a session in the authenticated state;
  * on failure *s_r is NULL and err (errlen > 0) holds one line: for
- * IMAP_AUTH the server's text.  IMAP_PERM besides the cases above: the
+ * OUT_AUTH the server's text.  OUT_PERM besides the cases above: the
  * chosen mechanism is not offered (no AUTH=PLAIN, no AUTH=XOAUTH2,
- * LOGINDISABLED).  IMAP_TEMP: DNS, connect, handshake or greeting failed
+ * LOGINDISABLED).  OUT_TEMP: DNS, connect, handshake or greeting failed
  * or timed out.
  */
 int	imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
@@ -93,7 +90,7 @@ void	imap_close(struct imap **s);
 /* Closes the connection without LOGOUT and frees; *s becomes NULL. */
 void	imap_drop(struct imap **s);
 /* Cuts s's connection from another thread: the network wait in progress
- * and every later command on s fail (IMAP_TEMP, the session dead).  The
+ * and every later command on s fail (OUT_TEMP, the session dead).  The
  * caller must make sure s is neither closed nor freed meanwhile. */
 void	imap_cancel(struct imap *s);
 /* 1 while the connection is usable, 0 once a command killed it. */
@@ -103,7 +100,7 @@ int	imap_alive(const struct imap *s);
  * without FAM): the watch checks with NOOP more often (idle_poll). */
 int	imap_pushes_late(const struct imap *s);
 /* Why the last command on s failed, one line ("" when it succeeded;
- * after an IMAP_OK imap_move, a logged cleanup failure).  Valid until
+ * after an OUT_OK imap_move, a logged cleanup failure).  Valid until
  * the next call on s. */
 const char *imap_error(const struct imap *s);
 /* 1 when the server advertised cap ("MOVE", "UIDPLUS", "SPECIAL-USE",
@@ -129,7 +126,7 @@ struct imap_mailbox {
 	unsigned	 flags;		/* IMAP_MBOX_* */
 };
 
-/* LIST "" "*".  On IMAP_OK *mb_r is an array of *n_r mailboxes (caller
+/* LIST "" "*".  On OUT_OK *mb_r is an array of *n_r mailboxes (caller
  * frees with imap_list_free); names the server sent in invalid modified
  * UTF-7 are skipped (log_debug).  On failure *mb_r is NULL, *n_r 0. */
 int	imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r);
@@ -139,10 +136,10 @@ void	imap_list_free(struct imap_mailbox *mb, size_t n);
  * none) and hierarchy delimiter ('\0' if none).  On failure *prefix_r
  * is NULL. */
 int	imap_namespace(struct imap *s, char **prefix_r, char *delim_r);
-/* CREATE name.  A mailbox that already exists is IMAP_OK. */
+/* CREATE name.  A mailbox that already exists is OUT_OK. */
 int	imap_create(struct imap *s, const char *name);
 /* SELECT name, or EXAMINE when readonly.  Any out pointer may be NULL;
- * a value the server did not send is 0.  On NO (no such mailbox: IMAP_PERM)
+ * a value the server did not send is 0.  On NO (no such mailbox: OUT_PERM)
  * nothing is selected any more. */
 int	imap_select(struct imap *s, const char *name, int readonly,
 	    uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint32_t *exists_r);
@@ -160,7 +157,7 @@ int	imap_status(struct imap *s, const char *name,
 int	imap_news(struct imap *s);
 
 /* UID SEARCH SINCE <date of since, UTC>: the selected mailbox's UIDs with
- * an internal date on or after that day, ascending.  On IMAP_OK *uids_r
+ * an internal date on or after that day, ascending.  On OUT_OK *uids_r
  * is malloc'd (caller frees; NULL when *n_r is 0). */
 int	imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 	    size_t *n_r);
@@ -198,8 +195,8 @@ struct imap_msg {
  * reply then fails, cb has already seen the messages before the failure.
  * Unsolicited FETCH lines (no UID) and UIDs outside the range are
  * skipped.  cb must not use s; when it returns non-zero the remaining
- * messages are skipped and imap_uid_fetch still returns IMAP_OK.  No
- * message in the range is IMAP_OK.
+ * messages are skipped and imap_uid_fetch still returns OUT_OK.  No
+ * message in the range is OUT_OK.
  */
 int	imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
 	    size_t max_bytes, int (*cb)(void *, const struct imap_msg *),
@@ -222,10 +219,10 @@ int	imap_fetch_headers(struct imap *s, uint32_t uid_from,
  * still there: remove it later with imap_remove), IMAP_MV_NOT (not
  * moved, or not known to be) or IMAP_MV_GONE (neither moved nor there
  * any more).  new_uids_r (NULL or room for n) receives the UID each got
- * in dest, from COPYUID (only with UIDPLUS; else 0).  Returns IMAP_OK when
+ * in dest, from COPYUID (only with UIDPLUS; else 0).  Returns OUT_OK when
  * every command succeeded, else the failure (state_r still holds what is
  * known: after a COPY answered OK, IMAP_MV_COPIED).  dest not valid
- * UTF-8: IMAP_PERM.
+ * UTF-8: OUT_PERM.
  */
 #define IMAP_MV_DONE	0
 #define IMAP_MV_COPIED	1

@@ -11,6 +11,7 @@
 
 #include "agent/cmd.h"
 #include "agent/log.h"
+#include "agent/outcome.h"
 
 #define IMAPSIFT_VERSION "0.1"
 
@@ -45,6 +46,21 @@ usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\nimapsift COMMAND --help for its options; "
 	    "man imapsift for all.\n");
+}
+
+int
+cmd_exit(int outcome)
+{
+	switch (outcome) {
+	case OUT_OK:
+		return EXIT_OK;
+	case OUT_TEMP:
+		return EXIT_TEMP;
+	case OUT_AUTH:
+		return EXIT_AUTH;
+	default:
+		return EXIT_FAIL;
+	}
 }
 
 int

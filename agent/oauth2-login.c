@@ -36,6 +36,7 @@
 #include "agent/cmd.h"
 #include "agent/log.h"
 #include "agent/oauth2-private.h"
+#include "agent/outcome.h"
 #include "agent/util.h"
 #include "conf/conf.h"
 
@@ -469,8 +470,8 @@ cmd_login(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return login_usage(stderr);
-	if ((rc = config_load(cpath, 0, &c)) != EXIT_OK)
-		return rc;
+	if (config_load(cpath, 0, &c) != OUT_OK)
+		return EXIT_CONFIG;
 	rc = EXIT_CONFIG;
 	L.a = conf_account(c, argv[optind]);
 	if (L.a == NULL)

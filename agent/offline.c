@@ -21,6 +21,7 @@
 #include "agent/learn.h"
 #include "agent/limits.h"
 #include "agent/log.h"
+#include "agent/outcome.h"
 #include "agent/rulesdir.h"
 #include "agent/sentdb.h"
 #include "agent/util.h"
@@ -171,7 +172,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 		}
 	}
 	if (config != NULL) {
-		if (config_load(config, 0, &o->conf) != EXIT_OK)
+		if (config_load(config, 0, &o->conf) != OUT_OK)
 			return -1;
 		if (!cc_given)
 			o->cc = o->conf->country;
@@ -483,7 +484,8 @@ cmd_check(int argc, char **argv)
 
 	if (argc == 3 && (strcmp(argv[1], "-c") == 0 ||
 	    strcmp(argv[1], "--config") == 0))
-		return config_check(argv[2]);
+		return config_check(argv[2]) == OUT_OK ? EXIT_OK :
+		    EXIT_CONFIG;
 	if ((r = parse_offline(argc, argv, &o)) != 0 || o.files.n != 0) {
 		if (r == 0)
 			usage_offline(stderr, argv[0]);

@@ -124,37 +124,37 @@ scan_mbox(struct imap *s, struct store *st, const char *account,
 	if (store_mailbox_get(st, account, key, &uv, &last, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	/* Known and not selected: STATUS tells whether anything came
 	 * (a watched mailbox would be re-selected after an EXAMINE). */
 	sel = imap_selected(s, NULL);
 	if (uv != 0 && (sel == NULL || strcmp(sel, name) != 0)) {
 		r = imap_status(s, name, &suv, &unext);
-		if (r == IMAP_TEMP || !imap_alive(s)) {
+		if (r == OUT_TEMP || !imap_alive(s)) {
 			log_warnx("%s: STATUS %s: %s", account, name,
 			    imap_error(s));
 			return r;
 		}
-		if (r == IMAP_OK && suv == uv && unext != 0 &&
+		if (r == OUT_OK && suv == uv && unext != 0 &&
 		    last + 1 >= unext)
-			return IMAP_OK;
+			return OUT_OK;
 	}
 	r = imap_select(s, name, 1, &suv, &unext, &exists);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s: EXAMINE %s: %s", account, name, imap_error(s));
 		return r;
 	}
 	if (suv != uv)
 		last = 0;
 	if (exists == 0 || (unext != 0 && last + 1 >= unext))
-		return IMAP_OK;
+		return OUT_OK;
 	memset(&h, 0, sizeof(h));
 	h.st = st;
 	h.source = source;
 	h.last = h.max = last;
 	r = imap_fetch_headers(s, last + 1, fetched_one, &h);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		drop_hdrs(&h);
 		log_warnx("%s: %s: %s", account, name, imap_error(s));
 		return r;
@@ -162,7 +162,7 @@ scan_mbox(struct imap *s, struct store *st, const char *account,
 	if (store_begin(st, err, sizeof(err)) == -1) {
 		drop_hdrs(&h);
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	for (i = 0; i < h.n && scan_one(&h, &h.v[i]) == 0; i++)
 		;
@@ -171,11 +171,11 @@ scan_mbox(struct imap *s, struct store *st, const char *account,
 	    sizeof(err)) == -1 || store_commit(st, err, sizeof(err)) == -1) {
 		store_rollback(st, NULL, 0);
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	log_debug("%s: %s: %zu sent IDs harvested up to uid %u", account,
 	    name, h.ids, h.max);
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
@@ -183,13 +183,13 @@ sent_scan(struct imap *s, struct store *st, const char *account,
     char *const *mboxes, size_t n)
 {
 	size_t i;
-	int r, rc = IMAP_OK;
+	int r, rc = OUT_OK;
 
 	for (i = 0; i < n; i++) {
 		r = scan_mbox(s, st, account, mboxes[i]);
-		if (r == IMAP_TEMP || (r != IMAP_OK && !imap_alive(s)))
+		if (r == OUT_TEMP || (r != OUT_OK && !imap_alive(s)))
 			return r;
-		if (rc == IMAP_OK)
+		if (rc == OUT_OK)
 			rc = r;	/* a mailbox missed: coverage not "up to now" */
 	}
 	return rc;

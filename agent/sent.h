@@ -6,12 +6,14 @@
 
 #include <stddef.h>
 
+#include "agent/outcome.h"
+
 struct imap;
 struct store;
 
 /* Scans the n Sent mailboxes of account into st (incremental,
  * per-mailbox state under "sent:NAME").  The session's selection is lost.
- * Returns IMAP_OK, or the failing IMAP_* (store errors: IMAP_PERM). */
+ * Returns an outcome: OUT_OK, or the failure (store errors: OUT_PERM). */
 int	sent_scan(struct imap *s, struct store *st, const char *account,
 	    char *const *mboxes, size_t n);
 

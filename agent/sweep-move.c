@@ -91,7 +91,7 @@ fail:
 	return -1;
 }
 
-/* Moves the held messages for one destination; the IMAP_* result. */
+/* Moves the held messages for one destination; the OUT_* result. */
 static int
 move_dest(struct sweep *sw, int dest)
 {
@@ -106,10 +106,10 @@ move_dest(struct sweep *sw, int dest)
 	for (i = 0; i < sw->nmv; i++)
 		if (sw->mv[i].dest == dest)
 			uids[n++] = sw->mv[i].uid;
-	r = IMAP_OK;
+	r = OUT_OK;
 	if (n > 0) {
 		if (imap_store_flags(sw->s, uids, n,
-		    "+FLAGS.SILENT ($Junk)") != IMAP_OK)
+		    "+FLAGS.SILENT ($Junk)") != OUT_OK)
 			log_debug("%s: $Junk: %s", sw->a->name,
 			    imap_error(sw->s));
 		r = imap_move(sw->s, uids, n, sw->dest[dest], nu, state);
@@ -207,8 +207,8 @@ make_moves(struct sweep *sw)
 		why[d][0] = '\0';
 		w[d] = why[d];
 		r[d] = move_dest(sw, d);
-		unknown[d] = r[d] != IMAP_OK && !imap_alive(sw->s);
-		if (r[d] != IMAP_OK) {
+		unknown[d] = r[d] != OUT_OK && !imap_alive(sw->s);
+		if (r[d] != OUT_OK) {
 			snprintf(why[d], sizeof(why[d]), "%s",
 			    imap_error(sw->s));
 			log_warnx("%s/%s: move to %s: %s", sw->a->name,
@@ -217,9 +217,9 @@ make_moves(struct sweep *sw)
 	}
 	d = finish_batch(sw, w, unknown, sw->hi);
 	sweep_moves_clear(sw);
-	if (r[0] != IMAP_OK || r[1] != IMAP_OK)
-		return r[r[0] != IMAP_OK ? 0 : 1];
-	return d == -1 ? IMAP_PERM : IMAP_OK;
+	if (r[0] != OUT_OK || r[1] != OUT_OK)
+		return r[r[0] != OUT_OK ? 0 : 1];
+	return d == -1 ? OUT_PERM : OUT_OK;
 }
 
 int
@@ -235,21 +235,21 @@ sweep_moves_do(struct sweep *sw, uint32_t hi)
 			say_move(sw, &sw->mv[i], "would move");
 		}
 		sweep_moves_clear(sw);
-		return IMAP_OK;
+		return OUT_OK;
 	}
 	if (sw->nmv > sw->nlog && log_pending(sw) == -1)
-		return sweep_moves_abort(sw, IMAP_PERM, 1);
+		return sweep_moves_abort(sw, OUT_PERM, 1);
 	sw->hi = hi;
 	if (sw->nmv == 0 || sw->nmv >= SWEEP_FLUSH)
 		return make_moves(sw);
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
 sweep_moves_flush(struct sweep *sw)
 {
 	if (sw->dry_run || sw->nmv == 0)
-		return IMAP_OK;
+		return OUT_OK;
 	return make_moves(sw);
 }
 
@@ -289,16 +289,16 @@ sweep_find_folders(struct sweep *sw)
 	int r, have[NDEST] = { 0, 0 };
 
 	if (imap_has(sw->s, "NAMESPACE") &&
-	    imap_namespace(sw->s, &prefix, &delim) != IMAP_OK) {
+	    imap_namespace(sw->s, &prefix, &delim) != OUT_OK) {
 		if (!imap_alive(sw->s)) {
 			log_warnx("%s: %s", sw->a->name, imap_error(sw->s));
-			return IMAP_TEMP;
+			return OUT_TEMP;
 		}
 		log_debug("%s: NAMESPACE: %s", sw->a->name,
 		    imap_error(sw->s));
 	}
 	r = imap_list(sw->s, &mb, &n);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s: LIST: %s", sw->a->name, imap_error(sw->s));
 		free(prefix);
 		return r;
@@ -323,11 +323,11 @@ sweep_find_folders(struct sweep *sw)
 			continue;
 		log_info("%s: creating %s", sw->a->name, sw->dest[d]);
 		r = imap_create(sw->s, sw->dest[d]);
-		if (r != IMAP_OK) {
+		if (r != OUT_OK) {
 			log_warnx("%s: CREATE %s: %s", sw->a->name,
 			    sw->dest[d], imap_error(sw->s));
 			return r;
 		}
 	}
-	return IMAP_OK;
+	return OUT_OK;
 }

@@ -148,10 +148,10 @@ void	sweep_moves_clear(struct sweep *sw);
 /* Logs the batch's moves as pending and holds them, the mailbox to be
  * advanced to hi once they are made; makes every held move when
  * SWEEP_FLUSH are held or none is (dry run: only says what would move).
- * Returns IMAP_*. */
+ * Returns OUT_*. */
 int	sweep_moves_do(struct sweep *sw, uint32_t hi);
 /* Makes the held moves, completes their rows, advances the mailbox to
- * the hi of the last sweep_moves_do().  Returns IMAP_*. */
+ * the hi of the last sweep_moves_do().  Returns OUT_*. */
 int	sweep_moves_flush(struct sweep *sw);
 /* A batch failed with r: drops its moves (not logged yet); makes those
  * held from the batches before it if the mailbox is still selected and

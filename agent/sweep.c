@@ -271,7 +271,7 @@ sent_rescan(struct sweep *sw)
 	time_t oldest, newest;
 
 	r = sent_scan(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
-	if (r != IMAP_OK && !sw->sent_failed) {
+	if (r != OUT_OK && !sw->sent_failed) {
 		sw->sent_failed = 1;
 		sw->errors++;
 		log_warnx("%s: Sent not harvested: bounces are left for the "
@@ -284,13 +284,13 @@ sent_rescan(struct sweep *sw)
 			sw->sent_failed = 1;
 			sw->errors++;
 		}
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	sw->db.st = sw->st;
 	sw->db.oldest = oldest;
 	sw->db.newest = newest;
 	sw->db.complete = complete;
-	if (r == IMAP_OK && oldest != 0 && sw->sent.n > 0)
+	if (r == OUT_OK && oldest != 0 && sw->sent.n > 0)
 		sw->db.newest = time(NULL);
 	work_sync(sw);
 	return r;
@@ -306,10 +306,10 @@ confirm_cands(struct sweep *sw)
 	int r, news, ro;
 
 	if (sw->ncd == 0)
-		return IMAP_OK;
+		return OUT_OK;
 	sw->sent_rescanned = 1;
 	r = sent_rescan(sw);
-	if (r == IMAP_TEMP)
+	if (r == OUT_TEMP)
 		return r;
 	news = imap_news(sw->s);	/* the SELECT below clears it */
 	sel = imap_selected(sw->s, &ro);
@@ -317,18 +317,18 @@ confirm_cands(struct sweep *sw)
 		/* Still selected: Sent needed no EXAMINE (sent.c). */
 		if (news)
 			sw->news = 1;
-		r = IMAP_OK;
+		r = OUT_OK;
 		uv = sw->uv;
 	} else {
 		r = imap_select(sw->s, sw->mbox, 0, &uv, &uidnext, NULL);
-		if (news || (r == IMAP_OK && uidnext > sw->uidnext))
+		if (news || (r == OUT_OK && uidnext > sw->uidnext))
 			sw->news = 1;
 	}
-	if (r != IMAP_OK || uv != sw->uv) {
+	if (r != OUT_OK || uv != sw->uv) {
 		log_warnx("%s/%s: cannot select again: %s", sw->a->name,
-		    sw->mbox, r != IMAP_OK ? imap_error(sw->s) :
+		    sw->mbox, r != OUT_OK ? imap_error(sw->s) :
 		    "UIDVALIDITY changed");
-		return r != IMAP_OK ? r : IMAP_TEMP;
+		return r != OUT_OK ? r : OUT_TEMP;
 	}
 	for (i = 0; i < sw->ncd; i++) {	/* the classifier is idle */
 		decide(sw, work_verdict(sw->cd[i].uid, sw->cd[i].raw,
@@ -336,7 +336,7 @@ confirm_cands(struct sweep *sw)
 		sw->cd[i].raw = NULL;
 	}
 	sw->ncd = 0;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 /* Removes the originals of moves whose copies were made before. */
@@ -347,25 +347,25 @@ remove_leftovers(struct sweep *sw)
 	int r;
 
 	if (sw->nrm == 0)
-		return IMAP_OK;
+		return OUT_OK;
 	if (sw->dry_run) {
 		sw->nrm = 0;
-		return IMAP_OK;
+		return OUT_OK;
 	}
 	r = imap_remove(sw->s, sw->rm, sw->nrm);
 	for (i = 0; i < sw->nrm; i++) {
-		if (r == IMAP_OK)
+		if (r == OUT_OK)
 			log_note("%s/%s: removed uid %u: its copy was moved "
 			    "before", sw->a->name, sw->mbox, sw->rm[i]);
 		else
 			hold(sw, sw->rm[i]);
 	}
-	if (r != IMAP_OK)
+	if (r != OUT_OK)
 		log_warnx("%s/%s: removing %zu moved original%s: %s",
 		    sw->a->name, sw->mbox, sw->nrm, sw->nrm == 1 ? "" : "s",
 		    imap_error(sw->s));
 	sw->nrm = 0;
-	return r == IMAP_TEMP || !imap_alive(sw->s) ? r : IMAP_OK;
+	return r == OUT_TEMP || !imap_alive(sw->s) ? r : OUT_OK;
 }
 
 /* Fetches and judges from..to (to 0: no upper bound), holds the moves. */
@@ -379,15 +379,15 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	r = imap_uid_fetch(sw->s, from, to, sw->a->max_fetch_bytes, on_msg,
 	    sw);
 	collect(sw, 1);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s/%s: fetch: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
 		return sweep_moves_abort(sw, r, 1);
 	}
 	r = confirm_cands(sw);		/* may leave another mailbox selected */
-	if (r != IMAP_OK)
+	if (r != OUT_OK)
 		return sweep_moves_abort(sw, r, 0);
-	if ((r = remove_leftovers(sw)) != IMAP_OK)
+	if ((r = remove_leftovers(sw)) != OUT_OK)
 		return sweep_moves_abort(sw, r, 1);
 	hi = to;
 	if (to == 0 || (sw->uidnext != 0 && hi >= sw->uidnext))
@@ -415,20 +415,20 @@ searched(struct sweep *sw, int first)
 	since = time(NULL) - (time_t)sw->a->first_run_days * 86400;
 	r = first ? imap_uid_search_since(sw->s, since, &uids, &n) :
 	    imap_uid_search_from(sw->s, sw->last + 1, &uids, &n);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s/%s: search: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
 		return r;
 	}
 	sw->want = uids;		/* ascending already */
 	sw->nwant = n;
-	for (i = 0; i < n && r == IMAP_OK; i = j + 1) {
+	for (i = 0; i < n && r == OUT_OK; i = j + 1) {
 		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
 		r = batch(sw, uids[i], uids[j]);
 	}
 	sw->want = NULL;
 	free(uids);
-	if (r == IMAP_OK)
+	if (r == OUT_OK)
 		r = sweep_moves_do(sw, sw->uidnext > 0 ? sw->uidnext - 1 :
 		    sw->maxseen);
 	return r;
@@ -475,7 +475,7 @@ settle_pending(struct sweep *sw)
 	if (n == 0)
 		return;
 	present = xmalloc(n);
-	if (imap_uid_present(sw->s, uids, n, present) != IMAP_OK)
+	if (imap_uid_present(sw->s, uids, n, present) != OUT_OK)
 		log_warnx("%s/%s: pending moves: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
 	else
@@ -535,7 +535,7 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	sweep_moves_clear(sw);	/* what a failed batch of the last one left */
 	drop_cands(sw);
 	r = imap_select(sw->s, name, 0, &sw->uv, &sw->uidnext, &exists);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s: SELECT %s: %s", sw->a->name, name,
 		    imap_error(sw->s));
 		return r;
@@ -544,7 +544,7 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	    sizeof(err));
 	if (known == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (!sw->dry_run)	/* rows of this UIDVALIDITY only */
 		settle_pending(sw);
@@ -566,16 +566,16 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	else {
 		/* Ranges of SWEEP_BATCH UIDs; the last may reach past
 		 * UIDNEXT (what comes meanwhile too). */
-		r = IMAP_OK;
-		for (from = (uint64_t)last + 1; r == IMAP_OK &&
+		r = OUT_OK;
+		for (from = (uint64_t)last + 1; r == OUT_OK &&
 		    from < sw->uidnext; from += SWEEP_BATCH)
 			r = batch(sw, (uint32_t)from, from + SWEEP_BATCH - 1 <
 			    UINT32_MAX ? (uint32_t)(from + SWEEP_BATCH - 1) :
 			    UINT32_MAX);
-		if (r == IMAP_OK && (known == 0 || sw->rescan))
+		if (r == OUT_OK && (known == 0 || sw->rescan))
 			r = sweep_moves_do(sw, sw->uidnext - 1);
 	}
-	if (r == IMAP_OK)
+	if (r == OUT_OK)
 		r = sweep_moves_flush(sw);
 	save_seen(sw);
 	return r;
@@ -599,16 +599,6 @@ summary(struct sweep *sw)
 	    sw->errors == 1 ? "" : "s", util_mono_now() - sw->t0);
 }
 
-static int
-imap_exit(int r)
-{
-	if (r == IMAP_OK)
-		return EXIT_OK;
-	if (r == IMAP_TEMP)
-		return EXIT_TEMP;
-	return EXIT_FAIL;
-}
-
 int
 sweep_pass(struct sweep *sw, int scan_sent)
 {
@@ -626,31 +616,31 @@ sweep_pass(struct sweep *sw, int scan_sent)
 	sw->log_empty = store_action_any(sw->st, sw->a->name, err,
 	    sizeof(err)) == 0;
 	if (sw->dest[DEST_JUNK] == NULL &&
-	    (r = sweep_find_folders(sw)) != IMAP_OK)
+	    (r = sweep_find_folders(sw)) != OUT_OK)
 		return r;
 	if (scan_sent) {
 		r = sent_rescan(sw);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
+		if (r == OUT_TEMP || !imap_alive(sw->s))
 			return r;
 	}
 	r = sweep_learn(sw);
-	if (r == IMAP_TEMP || !imap_alive(sw->s))
-		return IMAP_TEMP;
-	if (r != IMAP_OK)
+	if (r == OUT_TEMP || !imap_alive(sw->s))
+		return OUT_TEMP;
+	if (r != OUT_OK)
 		sw->errors++;
 	/* The first watched mailbox last: it stays selected for IDLE. */
 	for (i = sw->a->watch.n; i-- > 0; ) {
 		r = sweep_mailbox(sw, sw->a->watch.v[i]);
-		if (r == IMAP_OK)
+		if (r == OUT_OK)
 			r = sweep_learn_kept(sw, sw->a->watch.v[i]);
 		progress(sw, 1);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
+		if (r == OUT_TEMP || !imap_alive(sw->s))
 			return r;
-		if (r != IMAP_OK)
+		if (r != OUT_OK)
 			sw->errors++;
 	}
 	sw->learn_kept_due = 0;
-	return sw->errors > errors ? IMAP_PERM : IMAP_OK;
+	return sw->errors > errors ? OUT_PERM : OUT_OK;
 }
 
 void
@@ -813,21 +803,21 @@ sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 	int fd, wfd = -1, rc;
 
 	rc = account_lock(a, LOCK_OWNER, &fd);
-	if (rc == 0 && (rc = account_lock(a, LOCK_WORK, &wfd)) != 0)
+	if (rc == OUT_OK && (rc = account_lock(a, LOCK_WORK, &wfd)) != OUT_OK)
 		close(fd);	/* an undo is at work */
-	if (rc != 0) {
-		if (rc == 1)
+	if (rc != OUT_OK) {
+		if (rc == OUT_TEMP)
 			log_info("%s: another imapsift is working on %s@%s:%u: "
 			    "skipped", a->name, a->user, a->host, a->port);
-		return rc == 1 ? EXIT_OK : EXIT_FAIL;
+		return rc == OUT_TEMP ? EXIT_OK : EXIT_FAIL;
 	}
 	sweep_setup(&sw, sa->c, a, sa->st, sa->rs, sa->dir, 1);
 	sw.dry_run |= sa->dry_run;
 	sw.all = sa->all;
 	sw.tty = isatty(2);
-	rc = account_connect(a, sa->dir, &sw.s);
+	rc = cmd_exit(account_connect(a, sa->dir, &sw.s));
 	if (rc == EXIT_OK) {
-		rc = imap_exit(sweep_pass(&sw, 1));
+		rc = cmd_exit(sweep_pass(&sw, 1));
 		summary(&sw);
 		if (imap_alive(sw.s))
 			imap_close(&sw.s);
@@ -903,7 +893,7 @@ sweep_all(const struct conf *c, struct sweep_args *sa)
 	size_t i;
 	int rc, r;
 
-	rc = account_store_open(sa->dir, &sa->st);
+	rc = cmd_exit(account_store_open(sa->dir, &sa->st));
 	if (rc != EXIT_OK)
 		return rc;
 	for (i = 0; i < c->naccounts; i++) {
@@ -931,9 +921,8 @@ cmd_sweep(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	if (sweep_parse(argc, argv, &sa) == -1)
 		return EXIT_CONFIG;
-	rc = config_load(sa.cpath, 0, &c);
-	if (rc != EXIT_OK)
-		return rc;
+	if (config_load(sa.cpath, 0, &c) != OUT_OK)
+		return EXIT_CONFIG;
 	rc = EXIT_CONFIG;
 	if (c->naccounts == 0)	/* as watch: a config error, not a no-op */
 		log_warnx("%s: no account to sweep", c->path);

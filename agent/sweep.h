@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "agent/outcome.h"
+
 struct conf;
 struct conf_account;
 struct imap;
@@ -24,8 +26,8 @@ struct sweep;
  * sweep_pass runs over the session: LIST once per session, Sent when
  * scan_sent is set (and before any backscatter verdict), then the new
  * mail of every watched mailbox (the first one last: it stays selected).
- * Returns IMAP_*.  sweep_news is 1 when mail was seen arriving during
- * the last pass (see imap_news).
+ * Returns an outcome (outcome.h).  sweep_news is 1 when mail was seen
+ * arriving during the last pass (see imap_news).
  */
 struct sweep *sweep_new(const struct conf *c, const struct conf_account *a,
 	    struct store *st, struct rules_set *rs, const char *dir,

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/cmd.h"
+#include "agent/outcome.h"
 #include "agent/log.h"
 #include "agent/privsep.h"
 #include "agent/util.h"
@@ -340,10 +340,10 @@ watch_supervise(const char *dir, int fg, int sl, int v)
 	/* Nothing here holds a secret, but the limit is inherited. */
 	privsep_no_core_dumps();
 	if (scan(dir) == -1)
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	if (nkids == 0) {
 		log_warnx("%s: no config file to run", dir);
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	}
 	if (!fg && !sl && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -384,5 +384,5 @@ watch_supervise(const char *dir, int fg, int sl, int v)
 		while (running() > 0 && waitpid(-1, NULL, 0) > 0)
 			reap(1);
 	}
-	return EXIT_OK;
+	return OUT_OK;
 }

@@ -302,19 +302,19 @@ pass(struct acct *ac, struct sweep *sw, int scan_sent)
 
 	/* An undo (the only other holder while this thread holds the
 	 * account) moves mail: wait for it. */
-	while ((r = account_lock(ac->a, LOCK_WORK, &fd)) != 0) {
-		if (r == -1)
-			return IMAP_TEMP;
+	while ((r = account_lock(ac->a, LOCK_WORK, &fd)) != OUT_OK) {
+		if (r == OUT_PERM)
+			return OUT_TEMP;
 		if (!waited++) {
 			log_info("%s: an undo is at work: waiting", ac->a->name);
 			set_state(ac, "waiting for an undo", NULL);
 		}
 		if (nap(ac, 0.5))
-			return IMAP_OK;
+			return OUT_OK;
 	}
-	if (ac->st == NULL && account_store_open(ac->dir, &ac->st) != EXIT_OK) {
+	if (ac->st == NULL && account_store_open(ac->dir, &ac->st) != OUT_OK) {
 		close(fd);
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	}
 	sweep_set_store(sw, ac->st);
 	r = sweep_pass(sw, scan_sent);
@@ -329,7 +329,7 @@ pass(struct acct *ac, struct sweep *sw, int scan_sent)
 
 /*
  * One session: a pass, then IDLE (or polls) until something fails or
- * stop is asked.  Returns IMAP_OK when stopped, else the failure.
+ * stop is asked.  Returns OUT_OK when stopped, else the failure.
  */
 static int
 session(struct acct *ac, struct sweep *sw)
@@ -360,10 +360,10 @@ session(struct acct *ac, struct sweep *sw)
 		ac->moved += sweep_moved(sw) - moved;
 		ac->seen = sweep_seen(sw);
 		pthread_mutex_unlock(&ac->w->mu);
-		if (r == IMAP_TEMP || !imap_alive(s))
-			return r != IMAP_OK ? r : IMAP_TEMP;
+		if (r == OUT_TEMP || !imap_alive(s))
+			return r != OUT_OK ? r : OUT_TEMP;
 		if (stopping(ac))
-			return IMAP_OK;
+			return OUT_OK;
 		/* Mail that came in during the pass was announced then,
 		 * and will not be again in IDLE. */
 		if (imap_news(s) | sweep_news(sw))
@@ -371,8 +371,8 @@ session(struct acct *ac, struct sweep *sw)
 		set_state(ac, idle ? "idle" : "polling", "");
 		if (!idle) {
 			if (nap(ac, ac->a->poll_interval))
-				return IMAP_OK;
-			if ((r = imap_noop(s)) != IMAP_OK)
+				return OUT_OK;
+			if ((r = imap_noop(s)) != OUT_OK)
 				return r;
 			continue;
 		}
@@ -384,12 +384,12 @@ again:
 		pthread_mutex_lock(&ac->w->mu);
 		if (ac->stop) {
 			pthread_mutex_unlock(&ac->w->mu);
-			return IMAP_OK;
+			return OUT_OK;
 		}
 		ac->idling = 1;
 		pthread_mutex_unlock(&ac->w->mu);
 		r = imap_idle_start(s, &had);
-		if (r != IMAP_OK) {
+		if (r != OUT_OK) {
 			pthread_mutex_lock(&ac->w->mu);
 			ac->idling = 0;
 			pthread_mutex_unlock(&ac->w->mu);
@@ -410,20 +410,20 @@ again:
 		had = ac->stop && ac->stop_at != HUGE_VAL;
 		pthread_mutex_unlock(&ac->w->mu);
 		if (had)		/* cancelled by a reload */
-			return IMAP_OK;
-		if ((r = imap_idle_done(s)) != IMAP_OK)
+			return OUT_OK;
+		if ((r = imap_idle_done(s)) != OUT_OK)
 			return r;
 		if (w == -1)
-			return IMAP_TEMP;
+			return OUT_TEMP;
 		if (w == 2 && stopping(ac))
-			return IMAP_OK;
+			return OUT_OK;
 		/* A check is due, not the refresh or a harvest, and the
 		 * server announced nothing: NOOP makes it look, and unless
 		 * that brings news, back into IDLE without a pass. */
 		if (w == 0 && poll > 0 && !imap_news(s) &&
 		    util_mono_now() < idle_at + ac->a->idle_refresh &&
 		    util_mono_now() < due) {
-			if ((r = imap_noop(s)) != IMAP_OK)
+			if ((r = imap_noop(s)) != OUT_OK)
 				return r;
 			if (!imap_news(s))
 				goto again;
@@ -457,9 +457,9 @@ acct_main(void *arg)
 	set_state(ac, "starting", NULL);
 	while (!stopping(ac)) {
 		rc = account_lock(ac->a, LOCK_OWNER, &lockfd);
-		if (rc == 0)
+		if (rc == OUT_OK)
 			break;
-		if (rc == 1 && last[0] == '\0') {
+		if (rc == OUT_TEMP && last[0] == '\0') {
 			log_info("%s: another imapsift is working on this "
 			    "account: waiting", ac->a->name);
 			snprintf(last, sizeof(last), "locked");
@@ -475,13 +475,13 @@ acct_main(void *arg)
 		adopt(ac, sw);
 		set_state(ac, "connecting", NULL);
 		rc = account_open(ac->a, ac->dir, &s, why, sizeof(why));
-		if (rc != EXIT_OK) {
+		if (rc != OUT_OK) {
 			if (strcmp(why, last) != 0)	/* once per change */
 				log_warnx("%s", why);
 			snprintf(last, sizeof(last), "%s", why);
 			/* A revoked OAuth2 grant: no retries until a new
 			 * token is stored (imapsift login) or SIGHUP. */
-			if (rc == EXIT_AUTH &&
+			if (rc == OUT_AUTH &&
 			    oauth2_login_needed(ac->a, ac->dir)) {
 				set_state(ac, "needs imapsift login", why);
 				while (!stopping(ac) && !reload_pending(ac) &&
@@ -489,9 +489,9 @@ acct_main(void *arg)
 					nap(ac, LOGIN_POLL);
 				continue;
 			}
-			set_state(ac, rc == EXIT_AUTH ? "login refused" :
+			set_state(ac, rc == OUT_AUTH ? "login refused" :
 			    "cannot connect", why);
-			if (rc == EXIT_AUTH)
+			if (rc == OUT_AUTH)
 				nap(ac, backoff(++authfails, AUTH_BACKOFF,
 				    AUTH_BACKOFF_MAX));
 			else
@@ -508,7 +508,7 @@ acct_main(void *arg)
 		r = session(ac, sw);
 		snprintf(why, sizeof(why), "%s: connection lost: %s",
 		    ac->a->name, imap_error(s)[0] != '\0' ? imap_error(s) :
-		    r == IMAP_TEMP ? "temporary failure" : "server error");
+		    r == OUT_TEMP ? "temporary failure" : "server error");
 		set_live(ac, NULL);
 		if (imap_alive(s) && stopping(ac))
 			imap_close(&s);
@@ -611,13 +611,13 @@ gen_load(struct watch *w)
 		g->n = i + 1;
 		if ((w->cfd != -1 ? config_load_fd(w->cfd, w->paths[i],
 		    &g->c[i]) : config_load(w->paths[i], 0, &g->c[i])) !=
-		    EXIT_OK)
+		    OUT_OK)
 			goto fail;
 		if (account_store_dir(g->c[i], dir, sizeof(dir)) == -1)
 			goto fail;
 		g->dir[i] = xstrdup(dir);
 		/* Created (or migrated) here, once, before any thread. */
-		if (account_store_open(dir, &st) != EXIT_OK)
+		if (account_store_open(dir, &st) != OUT_OK)
 			goto fail;
 		store_close(&st);
 		if ((g->rs[i] = config_rules(g->c[i])) == NULL)
@@ -1121,7 +1121,8 @@ cmd_watch(int argc, char **argv)
 			strlist_free(&paths);
 			return EXIT_CONFIG;
 		}
-		return watch_supervise(absdir, fg, sl, verbose);
+		return watch_supervise(absdir, fg, sl, verbose) == OUT_OK ?
+		    EXIT_OK : EXIT_CONFIG;
 	}
 	/* Absolute: daemon() changes to / and a reload reads them again. */
 	for (i = 0; i < paths.n && cfd == -1; i++) {

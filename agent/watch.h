@@ -6,8 +6,11 @@
 #ifndef IMAPSIFT_AGENT_WATCH_H
 #define IMAPSIFT_AGENT_WATCH_H
 
+#include "agent/outcome.h"
+
 struct strlist;
 
+/* Runs until stopped: OUT_OK, or OUT_PERM when it cannot start. */
 int	watch_supervise(const char *dir, int foreground, int syslog_fg,
 	    int verbose);
 /* The regular files of dir (not hidden, not ending in ~), sorted; -1

@@ -66,7 +66,7 @@ imap_mi(struct imap *s)
 int
 imap_ready(struct imap *s)
 {
-	return s->dead || s->mi->imap_stream == NULL ? IMAP_TEMP : IMAP_OK;
+	return s->dead || s->mi->imap_stream == NULL ? OUT_TEMP : OUT_OK;
 }
 
 int
@@ -81,13 +81,13 @@ imap_fail(struct imap *s, int r, const char *what)
 	case MAILIMAP_ERROR_FATAL:
 	case MAILIMAP_ERROR_MEMORY:
 		s->dead = 1;
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	case MAILIMAP_ERROR_PARSE:
 	case MAILIMAP_ERROR_PROTOCOL:
 		s->dead = 1;
-		return IMAP_PERM;
+		return OUT_PERM;
 	default:
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 }
 
@@ -201,7 +201,7 @@ run(struct imap *s, int cmd)
 		free(uids);
 		break;
 	case 3:
-		if ((r = imap_list(s, &mb, &n)) == IMAP_OK)
+		if ((r = imap_list(s, &mb, &n)) == OUT_OK)
 			imap_list_free(mb, n);
 		break;
 	case 4:
@@ -211,11 +211,11 @@ run(struct imap *s, int cmd)
 		r = imap_status(s, "Sent", &v, &n2);
 		break;
 	default:
-		r = mailimap_noop(s->mi) == MAILIMAP_NO_ERROR ? IMAP_OK :
-		    IMAP_PERM;
+		r = mailimap_noop(s->mi) == MAILIMAP_NO_ERROR ? OUT_OK :
+		    OUT_PERM;
 		break;
 	}
-	return r == IMAP_OK;
+	return r == OUT_OK;
 }
 
 /* One session on the reply data; returns 1 when the command succeeded. */
