@@ -750,7 +750,9 @@ show_sig(const struct conf_feed *f, const struct feed_state *fs)
 	    f->pubkey);
 	printf("  signature: %s key %s, ", conf_sig_kind_name(f->sig_kind),
 	    id);
-	if (strcmp(fs->verified, key) != 0)
+	if (fs->changed <= 0)
+		printf("no copy yet\n");
+	else if (strcmp(fs->verified, key) != 0)
 		printf("copy not verified with it\n");
 	else if (fs->trusted[0] != '\0')
 		printf("copy verified, trusted comment: %s\n", fs->trusted);
