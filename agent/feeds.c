@@ -15,6 +15,13 @@
  * in the state for `imapsift feeds`.  Files are written 0600 and renamed
  * into place.  Requests are conditional (If-None-Match with the ETag,
  * If-Modified-Since with Last-Modified) once a copy exists.
+ *
+ * A feed with a signature URL (and pubkey, signature_kind) has that
+ * detached minisign or signify signature fetched the same way after each
+ * new download (never after a 304), and the download replaces the copy
+ * only when it verifies (feedsig.c); the state names the key the copy
+ * was verified with, so that a copy not verified with the configured key
+ * is fetched again unconditionally rather than kept through a 304.
  */
 #include <sys/stat.h>
 
@@ -33,6 +40,7 @@
 #include "agent/account.h"
 #include "agent/cmd.h"
 #include "agent/feeds.h"
+#include "agent/feedsig.h"
 #include "agent/log.h"
 #include "agent/outcome.h"
 #include "agent/util.h"
@@ -48,7 +56,11 @@ struct feed_state {
 	char	 etag[256];
 	char	 error[512];	/* the last attempt's problem, or "" */
 	char	 url[1024];	/* the copy's URL: validators are its own */
+	char	 verified[96];	/* "KIND PUBKEY" the copy verified with */
+	char	 trusted[256];	/* and its minisign trusted comment */
 };
+
+#define FEEDSIG_MAX	16384	/* bytes of a signature file */
 
 /* ------------------------------------------------------------------ */
 /* Paths and the state file.                                            */
@@ -112,6 +124,10 @@ state_read(const char *dir, const char *name, struct feed_state *fs)
 			snprintf(fs->error, sizeof(fs->error), "%s", v);
 		else if (strcmp(line, "url") == 0)
 			snprintf(fs->url, sizeof(fs->url), "%s", v);
+		else if (strcmp(line, "verified") == 0)
+			snprintf(fs->verified, sizeof(fs->verified), "%s", v);
+		else if (strcmp(line, "trusted") == 0)
+			snprintf(fs->trusted, sizeof(fs->trusted), "%s", v);
 	}
 	fclose(fp);
 }
@@ -148,14 +164,15 @@ write_atomic(const char *path, const char *data, size_t len)
 static void
 state_write(const char *dir, const char *name, const struct feed_state *fs)
 {
-	char	 p[4400], b[3072];
+	char	 p[4400], b[3584];
 	int	 n;
 
 	snprintf(p, sizeof(p), "%s/.state/%s.state", dir, name);
 	n = snprintf(b, sizeof(b), "fetched %lld\nok %lld\nchanged %lld\n"
-	    "entries %lld\nmodified %lld\netag %s\nerror %s\nurl %s\n",
+	    "entries %lld\nmodified %lld\netag %s\nerror %s\nurl %s\n"
+	    "verified %s\ntrusted %s\n",
 	    fs->fetched, fs->ok, fs->changed, fs->entries, fs->modified,
-	    fs->etag, fs->error, fs->url);
+	    fs->etag, fs->error, fs->url, fs->verified, fs->trusted);
 	if (n > 0 && (size_t)n < sizeof(b) &&
 	    write_atomic(p, b, (size_t)n) == -1)
 		log_warn("%s", p);
@@ -232,13 +249,13 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return signal_pending();
 }
 
-/* Fetches f into d.  Returns 200 (new body), 304 (unchanged) or -1 with
- * err, or -2 when a pending signal stopped it; *modified_r gets
- * Last-Modified (or -1). */
+/* Fetches url (f's list or signature) into d, at most d->max bytes.
+ * Returns 200 (new body), 304 (unchanged) or -1 with err, or -2 when a
+ * pending signal stopped it; *modified_r gets Last-Modified (or -1). */
 static int
-download(const struct conf_feed *f, const struct feed_state *fs,
-    int have_copy, struct dl *d, long long *modified_r, char *err,
-    size_t errlen)
+download(const struct conf_feed *f, const char *url,
+    const struct feed_state *fs, int have_copy, struct dl *d,
+    long long *modified_r, char *err, size_t errlen)
 {
 	char	 ebuf[CURL_ERROR_SIZE] = "", hdr[300];
 	struct curl_slist *hl = NULL;
@@ -251,7 +268,7 @@ download(const struct conf_feed *f, const struct feed_state *fs,
 		snprintf(err, errlen, "cannot start libcurl");
 		return -1;
 	}
-	curl_easy_setopt(cu, CURLOPT_URL, f->url);
+	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "https,file");
 	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
@@ -263,8 +280,7 @@ download(const struct conf_feed *f, const struct feed_state *fs,
 	curl_easy_setopt(cu, CURLOPT_TIMEOUT, (long)f->timeout);
 	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, (long)f->timeout);
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)f->max_bytes);
+	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)d->max);
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, "imapsift");
 	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
@@ -293,8 +309,11 @@ download(const struct conf_feed *f, const struct feed_state *fs,
 	curl_slist_free_all(hl);
 	*modified_r = ft;
 	if (d->over || r == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(err, errlen, "larger than max_bytes (%u)",
-		    f->max_bytes);
+		if (url == f->url)
+			snprintf(err, errlen, "larger than max_bytes (%u)",
+			    f->max_bytes);
+		else
+			snprintf(err, errlen, "larger than %zu bytes", d->max);
 		return -1;
 	}
 	if (r == CURLE_ABORTED_BY_CALLBACK)
@@ -310,7 +329,7 @@ download(const struct conf_feed *f, const struct feed_state *fs,
 	}
 	if (unmet && have_copy)	/* If-Modified-Since said unchanged */
 		return 304;
-	if (strncasecmp(f->url, "file:", 5) == 0)
+	if (strncasecmp(url, "file:", 5) == 0)
 		return 200;
 	if (code == 304)
 		return have_copy ? 304 : (snprintf(err, errlen, "304 without "
@@ -572,6 +591,33 @@ sha256_ok(const struct conf_feed *f, const struct buf *b, char *err,
 	return 0;
 }
 
+/* Fetches f's signature (unconditionally: it is small and goes with
+ * this download) and checks it over b.  Returns 0 with the trusted
+ * comment in tc, -1 with err, or -2 when a pending signal stopped it. */
+static int
+sig_ok(const struct conf_feed *f, const struct buf *b, char *tc,
+    size_t tclen, char *err, size_t errlen)
+{
+	struct feed_state none;
+	struct dl sd;
+	long long mod;
+	char	 e[400] = "";
+	int	 r;
+
+	memset(&none, 0, sizeof(none));
+	memset(&sd, 0, sizeof(sd));
+	sd.max = FEEDSIG_MAX;
+	r = download(f, f->signature, &none, 0, &sd, &mod, e, sizeof(e));
+	if (r == 200)
+		r = feedsig_verify(f, sd.body.p != NULL ? sd.body.p : "",
+		    sd.body.len, b->p != NULL ? b->p : "", b->len, tc, tclen,
+		    err, errlen);
+	else if (r == -1)
+		snprintf(err, errlen, "signature: %s", e);
+	free(sd.body.p);
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* One feed.                                                            */
 
@@ -584,6 +630,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 	struct buf o = { NULL, 0, 0 };
 	struct stat sb;
 	char	 copy[4400], tmp[4400], err[512] = "", olderr[512];
+	char	 key[96] = "", tc[256] = "";
 	long long mod = -1, n;
 	size_t	 lines, bad;
 	int	 r, have, changed = 0;
@@ -599,10 +646,19 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 	 * the URL changes, the first request is unconditional. */
 	if (strcmp(fs.url, f->url) != 0)
 		fs.etag[0] = '\0', fs.modified = 0;
+	/* Nor may a 304 keep a copy the configured key did not verify. */
+	if (f->signature != NULL)
+		snprintf(key, sizeof(key), "%s %s",
+		    conf_sig_kind_name(f->sig_kind), f->pubkey);
+	if (strcmp(fs.verified, key) != 0)
+		fs.etag[0] = '\0', fs.modified = 0;
 	memset(&d, 0, sizeof(d));
 	d.max = f->max_bytes;
 	fs.fetched = (long long)time(NULL);
-	r = download(f, &fs, have, &d, &mod, err, sizeof(err));
+	r = download(f, f->url, &fs, have, &d, &mod, err, sizeof(err));
+	if (r == 200 && f->signature != NULL && (r = sig_ok(f, &d.body, tc,
+	    sizeof(tc), err, sizeof(err))) == 0)
+		r = 200;
 	if (r == -2) {		/* stopped for a signal: tried again later */
 		free(d.body.p);
 		return 0;
@@ -631,6 +687,10 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 				snprintf(fs.etag, sizeof(fs.etag), "%s",
 				    d.etag);
 				snprintf(fs.url, sizeof(fs.url), "%s", f->url);
+				snprintf(fs.verified, sizeof(fs.verified), "%s",
+				    key);
+				snprintf(fs.trusted, sizeof(fs.trusted), "%s",
+				    tc);
 				log_info("feed %s: %lld entries", f->name, n);
 			}
 		}
@@ -681,6 +741,29 @@ show_ago(const char *what, long long t, long long now)
 		printf("  %s: never\n", what);
 	else
 		printf("  %s: %lld s ago\n", what, now - t);
+}
+
+/* A signed feed's key, and whether the copy was verified with it. */
+static void
+show_sig(const struct conf_feed *f, const struct feed_state *fs)
+{
+	char	 id[20], key[96];
+
+	if (f->signature == NULL)
+		return;
+	feedsig_keyid(f->pubkey, id, sizeof(id));
+	snprintf(key, sizeof(key), "%s %s", conf_sig_kind_name(f->sig_kind),
+	    f->pubkey);
+	printf("  signature: %s key %s, ", conf_sig_kind_name(f->sig_kind),
+	    id);
+	if (fs->changed <= 0)
+		printf("no copy yet\n");
+	else if (strcmp(fs->verified, key) != 0)
+		printf("copy not verified with it\n");
+	else if (fs->trusted[0] != '\0')
+		printf("copy verified, trusted comment: %s\n", fs->trusted);
+	else
+		printf("copy verified\n");
 }
 
 static int
@@ -742,6 +825,7 @@ cmd_feeds(int argc, char **argv)
 			show_ago("last fetch", fs.fetched, now);
 			printf("  entries: %lld\n", fs.entries);
 			show_ago("copy age", fs.changed, now);
+			show_sig(&c->feeds[i], &fs);
 			printf("  last error: %s\n", fs.error[0] != '\0' ?
 			    fs.error : "none");
 			if (fs.error[0] != '\0')

@@ -21,6 +21,15 @@ conf_feed_kind_name(enum conf_feed_kind kind)
 	return kind_names[kind];
 }
 
+static const char *const sig_kind_names[] = { "none", "minisign",
+	"signify", NULL };
+
+const char *
+conf_sig_kind_name(enum conf_sig_kind kind)
+{
+	return sig_kind_names[kind];
+}
+
 static unsigned
 line_of(const config_setting_t *s)
 {
@@ -103,6 +112,21 @@ feed_member(struct conf_loader *L, struct conf_feed *f, config_setting_t *m)
 		f->sha256 = get_str(L, m, k);
 	else if (strcmp(k, "ca_file") == 0)
 		f->ca_file = get_str(L, m, k);
+	else if (strcmp(k, "signature") == 0)
+		f->signature = get_str(L, m, k);
+	else if (strcmp(k, "pubkey") == 0)
+		f->pubkey = get_str(L, m, k);
+	else if (strcmp(k, "signature_kind") == 0) {
+		v = config_setting_type(m) == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(m) : "";
+		if (strcmp(v, "minisign") == 0)
+			f->sig_kind = CONF_SIG_MINISIGN;
+		else if (strcmp(v, "signify") == 0)
+			f->sig_kind = CONF_SIG_SIGNIFY;
+		else
+			conf_lerr(L, line_of(m), "feed: signature_kind: "
+			    "expected \"minisign\" or \"signify\"");
+	}
 	else if (strcmp(k, "interval") == 0)
 		get_uint(L, m, k, 60, 604800, &f->interval);
 	else if (strcmp(k, "max_bytes") == 0)
@@ -138,6 +162,39 @@ feed_member(struct conf_loader *L, struct conf_feed *f, config_setting_t *m)
 		conf_lerr(L, line_of(m), "unknown setting \"%s\" in feed", k);
 }
 
+/* Is s the base64 line of a minisign or signify public key?  Both are
+ * "Ed", an 8-byte key number and a 32-byte Ed25519 key: 42 bytes, 56
+ * characters without padding, and "Ed" makes them start RWQ..RWT. */
+static int
+pubkey_shape(const char *s)
+{
+	return strlen(s) == 56 && strncmp(s, "RW", 2) == 0 && s[2] >= 'Q' &&
+	    s[2] <= 'T' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/") == 56;
+}
+
+/* signature, pubkey and signature_kind go together. */
+static void
+sig_check(struct conf_loader *L, struct conf_feed *f)
+{
+	if (f->signature == NULL && f->pubkey == NULL &&
+	    f->sig_kind == CONF_SIG_NONE)
+		return;
+	if (f->signature == NULL || f->pubkey == NULL ||
+	    f->sig_kind == CONF_SIG_NONE) {
+		conf_lerr(L, f->line, "feed: signature, pubkey and "
+		    "signature_kind go together");
+		return;
+	}
+	if (strncasecmp(f->signature, "https://", 8) != 0 &&
+	    strncasecmp(f->signature, "file:///", 8) != 0)
+		conf_lerr(L, f->line, "feed: signature: must start with "
+		    "https:// or file:///");
+	if (!pubkey_shape(f->pubkey))
+		conf_lerr(L, f->line, "feed: pubkey: expected the public key's "
+		    "base64 line (56 characters, starting RW)");
+}
+
 /* The checks of one feed against itself and the ones before it. */
 static void
 feed_check(struct conf_loader *L, struct conf *c, struct conf_feed *f)
@@ -157,6 +214,7 @@ feed_check(struct conf_loader *L, struct conf *c, struct conf_feed *f)
 	    strspn(f->sha256, "0123456789abcdef") != 64))
 		conf_lerr(L, f->line, "feed: sha256: expected 64 lowercase hex "
 		    "digits");
+	sig_check(L, f);
 	if (f->name == NULL)
 		f->name = default_name(L, f->url);
 	if (f->name == NULL)
@@ -226,6 +284,8 @@ conf_feeds_free(struct conf *c)
 		free(c->feeds[i].url);
 		free(c->feeds[i].sha256);
 		free(c->feeds[i].ca_file);
+		free(c->feeds[i].signature);
+		free(c->feeds[i].pubkey);
 	}
 	free(c->feeds);
 	c->feeds = NULL;

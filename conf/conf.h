@@ -245,6 +245,11 @@ enum conf_feed_kind {
 #define CONF_DEF_FEED_INTERVAL	300		/* 60..604800 s */
 #define CONF_DEF_FEED_MAX_BYTES	67108864	/* 1024..1073741824 */
 #define CONF_DEF_FEED_TIMEOUT	60		/* 1..3600 s */
+enum conf_sig_kind {
+	CONF_SIG_NONE,		/* no signature key */
+	CONF_SIG_MINISIGN,	/* a .minisig file: "ED" or legacy "Ed" */
+	CONF_SIG_SIGNIFY	/* a signify(1) .sig file: "Ed" */
+};
 
 struct conf_feed {
 	char	*name;		/* default: from the URL; [A-Za-z0-9._-] */
@@ -254,6 +259,9 @@ struct conf_feed {
 	double	 weight;	/* the list's @weight; default 1 */
 	char	*sha256;	/* or NULL: 64 lowercase hex digits */
 	char	*ca_file;	/* or NULL: the system trust store */
+	char	*signature;	/* or NULL: the detached signature's URL */
+	char	*pubkey;	/* with signature: the key's base64 line */
+	enum conf_sig_kind sig_kind;	/* with signature: not NONE */
 	unsigned max_bytes;	/* larger downloads are refused */
 	unsigned timeout;	/* seconds for the whole transfer */
 	unsigned line;		/* where its group opens */
@@ -261,6 +269,8 @@ struct conf_feed {
 
 /* The kind's name as written ("domains", "hosts-file", ...). */
 const char *conf_feed_kind_name(enum conf_feed_kind kind);
+/* "minisign", "signify" (or "none"). */
+const char *conf_sig_kind_name(enum conf_sig_kind kind);
 
 struct conf {
 	char	*path;		/* the file read, as given */

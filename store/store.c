@@ -156,7 +156,9 @@ store_sql_changes(struct store *st)
 int
 store_sql_fail(struct store *st, char *err, size_t errlen)
 {
-	st->busy = (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY;
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+
+	st->busy = code == SQLITE_BUSY || code == SQLITE_PROTOCOL;
 	return fail_db(st, sqlite3_errmsg(st->db), err, errlen);
 }
 
@@ -226,6 +228,30 @@ prepare_file(const char *path, int rdonly, char *err, size_t errlen)
 
 /* Runs sql once; when it gives a row and n_r or text is not NULL, column 0
  * goes there. */
+/*
+ * sqlite3_step, tried again (up to STEP_TRIES times) while it answers
+ * SQLITE_PROTOCOL outside a transaction: in WAL mode that is a read
+ * transaction that could not start after SQLite's own ~10 s of retries,
+ * because other processes kept checkpointing and restarting the WAL (seen
+ * with three sweeps of one store under ASan).  SQLite's documentation
+ * says to try again; outside a transaction the failed step did nothing.
+ */
+#define STEP_TRIES	5
+
+static int
+step(struct store *st, sqlite3_stmt *s)
+{
+	int rc, n = 0;
+
+	for (;;) {
+		rc = sqlite3_step(s);
+		if ((rc & 0xff) != SQLITE_PROTOCOL || ++n >= STEP_TRIES ||
+		    !sqlite3_get_autocommit(st->db))
+			return rc;
+		sqlite3_reset(s);
+	}
+}
+
 static int
 once(struct store *st, const char *sql, int64_t *n_r, char *text,
     size_t textsz, char *err, size_t errlen)
@@ -236,7 +262,7 @@ once(struct store *st, const char *sql, int64_t *n_r, char *text,
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return store_sql_fail(st, err, errlen);
-	rc = sqlite3_step(s);
+	rc = step(st, s);
 	if (rc == SQLITE_ROW && n_r != NULL)
 		*n_r = sqlite3_column_int64(s, 0);
 	if (rc == SQLITE_ROW && text != NULL) {
@@ -488,7 +514,7 @@ configure(struct store *st, int busy_ms, char *err, size_t errlen)
 
 /*
  * configure() and check_schema(), tried again while they meet SQLITE_BUSY
- * for up to the busy timeout.  Processes opening one new store at once
+ * (or SQLITE_PROTOCOL) for up to the busy timeout.  Processes opening one new store at once
  * (three sweeps of a new config) race to switch it to WAL and to create
  * its tables, and SQLite answers some of those steps "database is locked"
  * at once rather than calling the busy handler.
@@ -627,7 +653,7 @@ store_sql_step(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
 {
 	int rc;
 
-	rc = sqlite3_step(s);
+	rc = step(st, s);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)

@@ -14,7 +14,7 @@ FUZZBUILD	?= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
 FUZZ_LISTS	= domains phones phrases regex allow
-FUZZ_TARGETS	= classify bounce conf imap $(FUZZ_LISTS:%=list_%)
+FUZZ_TARGETS	= classify bounce conf imap feedsig $(FUZZ_LISTS:%=list_%)
 FUZZ_BIN	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_AGENT_OBJ	= $(BUILD)/agent/imap-fetch.o $(BUILD)/agent/imap-mbox.o \
 		  $(BUILD)/agent/imap-guard.o \
@@ -35,6 +35,13 @@ $(BUILD)/fuzz/fuzz_imap: tests/fuzz/fuzz_imap.c tests/fuzz/fuzz.h \
     $(FUZZ_AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ $< $(FUZZ_AGENT_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+
+FUZZ_SIG_OBJ	= $(BUILD)/agent/feedsig.o $(BUILD)/agent/util.o \
+		  $(BUILD)/agent/log.o
+$(BUILD)/fuzz/fuzz_feedsig: tests/fuzz/fuzz_feedsig.c tests/fuzz/fuzz.h \
+    $(FUZZ_SIG_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< $(FUZZ_SIG_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -37,6 +37,14 @@ for k in domains phones phrases regex allow; do
 	    tests/fixtures/sweep/rules/*."$k" tests/fixtures/demo/rules/*."$k"
 done
 
+# feedsig: the first byte picks the kind (fuzz_feedsig.c: "0" minisign,
+# "1" signify), the rest is the signature file.
+mkdir -p "$out/feedsig"
+for f in list.minisig list.lminisig; do
+	{ printf 0; cat "tests/fixtures/feedsig/$f"; } > "$out/feedsig/$f"
+done
+{ printf 1; cat tests/fixtures/feedsig/list.sig; } > "$out/feedsig/list.sig"
+
 # imap: the first byte picks the command (fuzz_imap.c), the rest is the
 # reply to tag 2.
 mkdir -p "$out/imap"

@@ -674,6 +674,66 @@ test_feeds(void)
 	load_bad(path, want);
 }
 
+/* A feed's signature keys: parsed together, refused apart or misshapen. */
+static void
+test_feed_sigs(void)
+{
+	static const char key[] =
+	    "RWShe9mjgED8reiwgODuFR9fm54khxL9werFkPKyLegENIotw+jm13nY";
+	struct conf *c;
+	char	 want[2048], text[2048];
+	const char *path;
+
+	snprintf(text, sizeof(text), "feeds = (\n"
+	    "  { name = \"m\"; url = \"https://x.example/m\";\n"
+	    "    signature = \"https://x.example/m.minisig\";\n"
+	    "    pubkey = \"%s\"; signature_kind = \"minisign\"; },\n"
+	    "  { name = \"s\"; url = \"https://x.example/s\";\n"
+	    "    signature = \"file:///srv/s.sig\"; pubkey = \"%s\";\n"
+	    "    signature_kind = \"signify\"; },\n"
+	    "  { name = \"n\"; url = \"https://x.example/n\"; }\n);\n", key,
+	    key);
+	path = put("feedsig.conf", text, 0600);
+	c = load_ok(path);
+	T_INTEQ(c->nfeeds, 3);
+	T_STREQ(c->feeds[0].signature, "https://x.example/m.minisig");
+	T_STREQ(c->feeds[0].pubkey, key);
+	T_INTEQ(c->feeds[0].sig_kind, CONF_SIG_MINISIGN);
+	T_STREQ(c->feeds[1].signature, "file:///srv/s.sig");
+	T_INTEQ(c->feeds[1].sig_kind, CONF_SIG_SIGNIFY);
+	T_ASSERT(c->feeds[2].signature == NULL && c->feeds[2].pubkey == NULL);
+	T_INTEQ(c->feeds[2].sig_kind, CONF_SIG_NONE);
+	T_STREQ(conf_sig_kind_name(CONF_SIG_SIGNIFY), "signify");
+	conf_free(&c);
+
+	snprintf(text, sizeof(text), "feeds = (\n"
+	    "  { name = \"a\"; url = \"https://x.example/a\";"
+	    " signature = \"https://x.example/a.sig\"; },\n"
+	    "  { name = \"b\"; url = \"https://x.example/b\";"
+	    " signature = \"http://x.example/b.sig\";\n"
+	    "    pubkey = \"%s\"; signature_kind = \"signify\"; },\n"
+	    "  { name = \"c\"; url = \"https://x.example/c\";"
+	    " signature = \"https://x.example/c.sig\";\n"
+	    "    pubkey = \"RWSshort\"; signature_kind = \"minisign\"; },\n"
+	    "  { name = \"d\"; url = \"https://x.example/d\";"
+	    " signature = \"https://x.example/d.sig\";\n"
+	    "    pubkey = \"%s\"; signature_kind = \"gpg\"; },\n"
+	    "  { name = \"e\"; url = \"https://x.example/e\";"
+	    " pubkey = \"%s\"; }\n);\n", key, key, key);
+	path = put("feedsig-bad.conf", text, 0600);
+	snprintf(want, sizeof(want),
+	    "%s:2: feed: signature, pubkey and signature_kind go together\n"
+	    "%s:3: feed: signature: must start with https:// or file:///\n"
+	    "%s:5: feed: pubkey: expected the public key's base64 line "
+	    "(56 characters, starting RW)\n"
+	    "%s:7: feed: signature, pubkey and signature_kind go together\n"
+	    "%s:8: feed: signature_kind: expected \"minisign\" or "
+	    "\"signify\"\n"
+	    "%s:9: feed: signature, pubkey and signature_kind go together\n",
+	    path, path, path, path, path, path);
+	load_bad(path, want);
+}
+
 int
 main(void)
 {
@@ -702,6 +762,7 @@ main(void)
 	T_RUN(test_fd);
 	T_RUN(test_key_names);
 	T_RUN(test_feeds);
+	T_RUN(test_feed_sigs);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("could not remove %s\n", tmpdir);

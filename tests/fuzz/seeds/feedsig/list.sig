@@ -1,0 +1,2 @@
+1untrusted comment: verify with signify.pub
+RWT8J2l1NMILTmFia4j2MwN4ifWZwP/91kinIdFyat6rcgxi06+4vlGdqYYD5rCIP+MfhzWoqVdjUxCXmmaSEeonjOR9DOeisgU=
