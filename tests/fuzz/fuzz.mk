@@ -17,7 +17,7 @@ FUZZ_LISTS	= domains phones phrases regex allow
 FUZZ_TARGETS	= classify bounce conf imap $(FUZZ_LISTS:%=list_%)
 FUZZ_BIN	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_AGENT_OBJ	= $(BUILD)/agent/imap-fetch.o $(BUILD)/agent/imap-mbox.o \
-		  $(BUILD)/agent/imap-guard.o \
+		  $(BUILD)/agent/imap-guard.o $(BUILD)/agent/imap-sess.o \
 		  $(BUILD)/agent/imap-utf7.o $(BUILD)/agent/util.o \
 		  $(BUILD)/agent/log.o
 FUZZ_CC		= $(CC) $(STD) $(WARN) $(CFLAGS) -I. \
