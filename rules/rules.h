@@ -277,6 +277,8 @@ rules_ascii8(const unsigned char *s)
 iconv_t	rules_conv_get(const char *name);
 /* Makes libetpan's charset conversions (RFC 2047 words) use them. */
 void	rules_charconv_install(void);
+/* 0 when a quoted boundary of one '"' parses safely (boundary.c). */
+int	rules_boundary_selftest(void);
 
 /*
  * Calls url() for every URL with a host in the visible text of msg's body
