@@ -277,6 +277,10 @@ rules_ascii8(const unsigned char *s)
 iconv_t	rules_conv_get(const char *name);
 /* Makes libetpan's charset conversions (RFC 2047 words) use them. */
 void	rules_charconv_install(void);
+/* bounce.c: 0 when the n header names (NULL: bounce.c's own table) are
+ * each under 20 bytes and start with a letter, no two of one length and
+ * first letter; else -1. */
+int	rules_bounce_names_check(const char *const *names, size_t n);
 /* 0 when a quoted boundary of one '"' parses safely (boundary.c). */
 int	rules_boundary_selftest(void);
 
