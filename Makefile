@@ -83,6 +83,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(LIB_OBJ) $(LDFLAGS) \
 	    $(LIBS)
 
+# test_paths: the differential harness it shares with fuzz_paths.
+$(BUILD)/tests/test_paths: tests/unit/paths.h
+
 # The modified UTF-7 codec test also links the one agent object it tests.
 $(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
     $(BUILD)/agent/imap-utf7.o tests/unit/test.h

@@ -204,7 +204,10 @@ hdr_find(const struct rules_msg *msg, const char *v[H_MAX])
 
 	pthread_once(&wanted_once, wanted_build);
 	for (j = 0; j < H_MAX; j++)
-		v[j] = NULL;
+		v[j] = rules_reference_paths ? rules_msg_header(msg,
+		    hnames[j]) : NULL;
+	if (rules_reference_paths)
+		return;
 	for (i = 0; i < msg->nhdrs; i++) {
 		name = msg->hdrs[i].name;
 		c0 = rules_lower((unsigned char)name[0]) - 'a';

@@ -14,7 +14,7 @@ FUZZBUILD	?= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
 FUZZ_LISTS	= domains phones phrases regex allow
-FUZZ_TARGETS	= classify bounce conf imap $(FUZZ_LISTS:%=list_%)
+FUZZ_TARGETS	= classify bounce paths conf imap $(FUZZ_LISTS:%=list_%)
 FUZZ_BIN	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_AGENT_OBJ	= $(BUILD)/agent/imap-fetch.o $(BUILD)/agent/imap-mbox.o \
 		  $(BUILD)/agent/imap-guard.o $(BUILD)/agent/imap-sess.o \
@@ -35,6 +35,8 @@ $(BUILD)/fuzz/fuzz_imap: tests/fuzz/fuzz_imap.c tests/fuzz/fuzz.h \
     $(FUZZ_AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ $< $(FUZZ_AGENT_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/fuzz/fuzz_paths: tests/unit/paths.h
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
