@@ -152,8 +152,8 @@ charconv_hook(const char *tocode, const char *fromcode, const char *str,
 
 	if (strcasecmp(tocode, "utf-8") != 0)
 		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
-	if (len <= *outlen && ascii_superset(fromcode) &&
-	    all_ascii(str, len)) {
+	if (len <= *outlen && !rules_reference_paths &&
+	    ascii_superset(fromcode) && all_ascii(str, len)) {
 		memcpy(out, str, len);
 		*outlen = len;
 		return MAIL_CHARCONV_NO_ERROR;

@@ -284,7 +284,8 @@ void	rules_charconv_install(void);
  * libetpan's mailbox parse of every From (no addr_plain), a second walk
  * of the top-level header for libetpan's copy (mime_header, not
  * mime_header_walked), one rules_msg_header walk per field bounce.c
- * reads (no hdr_find).  Not for use while another thread parses.
+ * reads (no hdr_find), iconv for ASCII in a charset that keeps it
+ * (charset.c copies it).  Not for use while another thread parses.
  */
 extern int rules_reference_paths;
 /* bounce.c: 0 when the n header names (NULL: bounce.c's own table) are

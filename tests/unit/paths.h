@@ -6,7 +6,8 @@
  * paths_diff() parses a message twice, with rules_reference_paths off
  * (the fast paths the program runs) and on (the slow path beside each:
  * libetpan's mailbox parse of From, the second header walk for
- * libetpan's copy, one header walk per field the bounce reader wants),
+ * libetpan's copy, one header walk per field the bounce reader wants,
+ * iconv for the ASCII charset.c copies),
  * writes everything both views and bounce verdicts hold into a text, and
  * compares the two texts.
  */

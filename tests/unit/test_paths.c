@@ -3,7 +3,8 @@
  * beside it gives (paths.h): the From address without libetpan's parse
  * (addr_plain), libetpan's copy of the top-level header built from the
  * first walk (mime_header_walked) rather than a second one, and the
- * bounce reader's one-walk field look-up (hdr_find).  Inputs: From
+ * bounce reader's one-walk field look-up (hdr_find), and the ASCII copy
+ * of charset.c's conversions (iconv beside it).  Inputs: From
  * values and headers made from tokens chosen to reach every branch of
  * those paths (a fixed seed, so a failure repeats), and every fixture
  * message of the tree.
@@ -100,6 +101,9 @@ test_header_walk(void)
 		"MIME-Version: 1.0\n", "mime-version: 1.0 (x)\n",
 		"Content-Disposition: inline\n", "Content-: x\n",
 		"Subject: s\n", "Subject: =?utf-8?b?w6k=?=\n",
+		"Subject: =?iso-8859-1?q?plain_ascii?= =?windows-1252?q?=E9?="
+		    "\n", "Subject: =?us-ascii?b?aGk=?= =?UTF-8?Q?x?=\n",
+		"Content-Type: text/plain; charset=windows-1252\n",
 		"From: a@b.example\n", "To: c@d.example\n",
 		"X-Foo: bar\n  folded\n", "Received: from x\n\tby y\n",
 		"Message-ID: <m@x>\n", "Return-Path: <>\n",
@@ -124,7 +128,7 @@ test_header_walk(void)
 		    "x</a>\n--b--\n",
 		"--q\n\nalt\n--q--\n",
 		"From: in@n.example\nSubject: inner\n\ninner body\n",
-		"aGVsbG8gd29ybGQ=\n", "",
+		"aGVsbG8gd29ybGQ=\n", "", "caf\xe9 ascii\n",
 		"I'm away until Monday.\n",
 		"This is the mail system at host mx.example.\n\n"
 		    "<s@x.example>: host said: 550 no such user\n",
