@@ -93,6 +93,13 @@ $(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
 	    $(BUILD)/agent/imap-utf7.o $(LDFLAGS)
 
+# The logging test links log.c alone.
+$(BUILD)/tests/test_log: tests/unit/test_log.c $(BUILD)/agent/log.o \
+    tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
+	    $(BUILD)/agent/log.o $(LDFLAGS) -pthread
+
 # The folder choice test links the agent objects folders.c needs.
 FOLDERS_OBJ	= $(BUILD)/agent/folders.o $(BUILD)/agent/util.o \
 		  $(BUILD)/agent/log.o
