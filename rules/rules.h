@@ -277,6 +277,23 @@ rules_ascii8(const unsigned char *s)
 iconv_t	rules_conv_get(const char *name);
 /* Makes libetpan's charset conversions (RFC 2047 words) use them. */
 void	rules_charconv_install(void);
+/*
+ * For differential tests only (tests/unit/test_paths.c, fuzz_paths):
+ * nonzero makes rules_msg_parse and rules_bounce_analyse take the slow
+ * path beside each fast one, which must give the same view and verdict:
+ * libetpan's mailbox parse of every From (no addr_plain), a second walk
+ * of the top-level header for libetpan's copy (mime_header, not
+ * mime_header_walked), one rules_msg_header walk per field bounce.c
+ * reads (no hdr_find), iconv for ASCII in a charset that keeps it
+ * (charset.c copies it).  Not for use while another thread parses.
+ */
+extern int rules_reference_paths;
+/* bounce.c: 0 when the n header names (NULL: bounce.c's own table) are
+ * each under 20 bytes and start with a letter, no two of one length and
+ * first letter; else -1. */
+int	rules_bounce_names_check(const char *const *names, size_t n);
+/* 0 when a quoted boundary of one '"' parses safely (boundary.c). */
+int	rules_boundary_selftest(void);
 
 /*
  * Calls url() for every URL with a host in the visible text of msg's body
