@@ -189,7 +189,7 @@ tcp_connect(struct imap *s, uint16_t port, time_t tmo, int loopback_only)
 	if (fd == -1) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err), "cannot connect: %s",
-		    strerror(e != 0 ? e : ECONNREFUSED));
+		    log_strerror(e != 0 ? e : ECONNREFUSED));
 	}
 	return fd;
 }
