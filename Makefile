@@ -44,13 +44,22 @@ BIN		= $(BUILD)/imapsift
 DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
 		  libpcre2-dev libpsl-dev libidn2-dev libsqlite3-dev \
 		  libconfig-dev libcurl4-gnutls-dev libjson-c-dev libsodium-dev
-DEB_TEST	= $(DEB_BUILD) clang libclang-rt-14-dev dovecot-imapd openssl \
+# The sanitizer and libFuzzer runtimes (make check, make fuzz) are
+# packaged per clang version: the installed clang's, else the one
+# Debian's clang package depends on.
+CLANG_MAJOR	= $(shell { clang -dumpversion 2>/dev/null || \
+		  apt-cache depends clang 2>/dev/null | \
+		  sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$$/\1/p'; } | \
+		  head -n 1 | cut -d. -f1)
+DEB_TEST	= $(DEB_BUILD) clang libclang-rt-$(CLANG_MAJOR)-dev \
+		  dovecot-imapd openssl \
 		  python3 curl nodejs signify-openbsd minisign
 DEB_BENCH	= $(DEB_TEST) spamassassin spamd spamc rspamd imapfilter time \
 		  util-linux python3
 DEB_DEMO	= $(DEB_BUILD) dovecot-imapd openssl python3
 
-.PHONY: FORCE all test check bench eval demo demo-offline install clean \
+.PHONY: FORCE all test check bench eval demo demo-offline install \
+	uninstall clean \
 	deps deps-build deps-demo deps-test deps-bench unit
 
 all: $(BIN)
@@ -74,12 +83,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(LIB_OBJ) $(LDFLAGS) \
 	    $(LIBS)
 
+# test_paths: the differential harness it shares with fuzz_paths.
+$(BUILD)/tests/test_paths: tests/unit/paths.h
+
 # The modified UTF-7 codec test also links the one agent object it tests.
 $(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
     $(BUILD)/agent/imap-utf7.o tests/unit/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
 	    $(BUILD)/agent/imap-utf7.o $(LDFLAGS)
+
+# The logging test links log.c alone.
+$(BUILD)/tests/test_log: tests/unit/test_log.c $(BUILD)/agent/log.o \
+    tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
+	    $(BUILD)/agent/log.o $(LDFLAGS) -pthread
 
 # The folder choice test links the agent objects folders.c needs.
 FOLDERS_OBJ	= $(BUILD)/agent/folders.o $(BUILD)/agent/util.o \
@@ -135,6 +154,22 @@ install: $(BIN)
 	install -m 644 conf/imapsift-watch.service conf/imapsift@.service \
 	    conf/crontab.example $(DESTDIR)$(SHAREDIR)/examples/
 	install -m 644 man/imapsift.1 $(DESTDIR)$(MANDIR)/man1/imapsift.1
+
+# What install put there, and the directories it made when they are left
+# empty (rmdir fails quietly on one that holds anything else).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/imapsift
+	rm -f $(DESTDIR)$(MANDIR)/man1/imapsift.1
+	for f in rules/lists/*; do \
+		rm -f "$(DESTDIR)$(SHAREDIR)/rules/$${f##*/}"; \
+	done
+	rm -f $(DESTDIR)$(SHAREDIR)/harvest-skip.list \
+	    $(DESTDIR)$(SHAREDIR)/imapsift.conf.example \
+	    $(DESTDIR)$(SHAREDIR)/examples/imapsift-watch.service \
+	    $(DESTDIR)$(SHAREDIR)/examples/imapsift@.service \
+	    $(DESTDIR)$(SHAREDIR)/examples/crontab.example
+	-rmdir $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SHAREDIR)/rules \
+	    $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 # make fuzz, make fuzz-ci: libFuzzer targets (tests/fuzz).
 include tests/fuzz/fuzz.mk

@@ -83,7 +83,7 @@ config_load(const char *path, int optional, struct conf **conf_r)
 	}
 	/* Opened once: the owner checked is that of the file read. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s\n", path, log_strerror(errno));
 		return OUT_PERM;
 	}
 	rc = load_fd(fd, path, 0, conf_r);

@@ -530,7 +530,7 @@ check_copy(const struct conf_feed *f, const char *tmp, struct buf *o,
 	for (try = 0; try < 2; try++) {
 		if (write_atomic(tmp, o->p, o->len) == -1) {
 			snprintf(err, errlen, "%.300s: %s", tmp,
-			    strerror(errno));
+			    log_strerror(errno));
 			return -1;
 		}
 		errs = NULL;
@@ -677,7 +677,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 		    sizeof(err))) >= 0) {
 			if (rename(tmp, copy) == -1) {
 				snprintf(err, sizeof(err), "%.300s: %s", copy,
-				    strerror(errno));
+				    log_strerror(errno));
 				unlink(tmp);
 			} else {
 				changed = 1;

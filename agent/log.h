@@ -9,6 +9,7 @@
 void	log_init(int verbose);
 /* From now on (on set) lines go to syslog, facility mail, not stderr. */
 void	log_syslog(int on);
+const char *log_strerror(int e);	/* strerror, for any thread */
 /* A result line (a move): no program name in front on stderr, notice
  * priority in syslog. */
 void	log_note(const char *fmt, ...)

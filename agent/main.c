@@ -12,6 +12,7 @@
 #include "agent/cmd.h"
 #include "agent/log.h"
 #include "agent/outcome.h"
+#include "rules/rules.h"
 
 #define IMAPSIFT_VERSION "0.1"
 
@@ -93,6 +94,12 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_init(0);
+	/* Before any mail is parsed: boundary.c must be the one libetpan
+	 * calls (it is not with a static libetpan), or a boundary="\""
+	 * would crash the parse. */
+	if (rules_boundary_selftest() == -1)
+		fatalx("libetpan failed the boundary self-test (boundary.c "
+		    "not in use: a static libetpan?); refusing to parse mail");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);

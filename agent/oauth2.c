@@ -223,7 +223,7 @@ token_cmd(const struct conf_account *a, const char *op, const char *in,
 	explicit_bzero(cmd, n);
 	free(cmd);
 	if (f == NULL) {
-		snprintf(err, errlen, "token_command: %s", strerror(errno));
+		snprintf(err, errlen, "token_command: %s", log_strerror(errno));
 		return -1;
 	}
 	if (in != NULL)
@@ -276,7 +276,7 @@ tokens_load(const struct conf_account *a, const char *dir, struct tokens *t,
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, log_strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -328,7 +328,7 @@ tokens_save(const struct conf_account *a, const char *dir,
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "%s: %s", tmp, log_strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -343,7 +343,7 @@ tokens_save(const struct conf_account *a, const char *dir,
 	bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
 	bad |= fclose(f) != 0;
 	if (bad || rename(tmp, path) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, log_strerror(errno));
 		(void)unlink(tmp);
 		return -1;
 	}

@@ -262,7 +262,7 @@ work_start(struct sweep *sw, const char *dir, int threaded)
 			break;
 		}
 		if ((r = pthread_create(&t->th, NULL, work_main, t)) != 0) {
-			log_debug("classifier thread: %s", strerror(r));
+			log_debug("classifier thread: %s", log_strerror(r));
 			store_close(&t->db.st);
 			break;
 		}

@@ -69,7 +69,7 @@ util_open_regular(const char *path, const char **why_r)
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1) {
-		*why_r = strerror(errno);
+		*why_r = log_strerror(errno);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1)
@@ -84,7 +84,7 @@ util_open_regular(const char *path, const char **why_r)
 		close(fd);
 		errno = saved;
 		*why_r = saved == EINVAL ? "not a regular file" :
-		    strerror(saved);
+		    log_strerror(saved);
 		return -1;
 	}
 	/* Reads of a regular file never block; clear the flag anyway so
@@ -126,7 +126,7 @@ util_read_file(const char *path, size_t max, struct buf *b, int *truncated_r,
 			if (fd != STDIN_FILENO)
 				close(fd);
 			errno = saved;
-			*why_r = strerror(errno);
+			*why_r = log_strerror(errno);
 			return -1;
 		}
 		if (n == 0)

@@ -41,6 +41,8 @@
  *   a challenge (confirm to deliver) needs its subject and its wording.
  *   Mail from a list is never one.
  */
+#include <assert.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,19 +142,55 @@ static const char *const hnames[H_MAX] = {
 };
 
 /* wanted[length][first letter - 'a']: 1 + the index of the name of that
- * length and first letter, or 0 (the names are ASCII, shorter than 20
- * bytes, and start with a letter). */
-static unsigned char wanted[20][26];
+ * length and first letter, or 0 (the names are ASCII, shorter than
+ * WANTED_LEN bytes, and start with a letter: wanted_fill checks). */
+#define WANTED_LEN	20
+static unsigned char wanted[WANTED_LEN][26];
 static pthread_once_t wanted_once = PTHREAD_ONCE_INIT;
+
+/* Fills w from the n names; -1 (w partly filled, never past its end)
+ * when a name is too long or does not start with a letter, or two share
+ * length and first letter (hdr_find would miss the second). */
+static int
+wanted_fill(unsigned char w[WANTED_LEN][26], const char *const *names,
+    size_t n)
+{
+	size_t j, len;
+	unsigned c0;
+
+	memset(w, 0, WANTED_LEN * sizeof(w[0]));
+	if (n > UCHAR_MAX - 1)
+		return -1;
+	for (j = 0; j < n; j++) {
+		len = strlen(names[j]);
+		c0 = rules_lower((unsigned char)names[j][0]) - 'a';
+		if (len >= WANTED_LEN || c0 >= 26 || w[len][c0] != 0)
+			return -1;
+		w[len][c0] = (unsigned char)(j + 1);
+	}
+	return 0;
+}
+
+int
+rules_bounce_names_check(const char *const *names, size_t n)
+{
+	unsigned char w[WANTED_LEN][26];
+
+	if (names == NULL) {
+		names = hnames;
+		n = H_MAX;
+	}
+	return wanted_fill(w, names, n);
+}
 
 static void
 wanted_build(void)
 {
-	size_t j;
+	int r = wanted_fill(wanted, hnames, H_MAX);
 
-	for (j = 0; j < H_MAX; j++)
-		wanted[strlen(hnames[j])][rules_lower((unsigned char)
-		    hnames[j][0]) - 'a'] = (unsigned char)(j + 1);
+	/* A name added to hnames that breaks the rule above. */
+	assert(r == 0);
+	(void)r;
 }
 
 /* Sets v[i] to what rules_msg_header(msg, hnames[i]) returns: the
@@ -166,14 +204,17 @@ hdr_find(const struct rules_msg *msg, const char *v[H_MAX])
 
 	pthread_once(&wanted_once, wanted_build);
 	for (j = 0; j < H_MAX; j++)
-		v[j] = NULL;
+		v[j] = rules_reference_paths ? rules_msg_header(msg,
+		    hnames[j]) : NULL;
+	if (rules_reference_paths)
+		return;
 	for (i = 0; i < msg->nhdrs; i++) {
 		name = msg->hdrs[i].name;
 		c0 = rules_lower((unsigned char)name[0]) - 'a';
 		if (c0 >= 26)
 			continue;
-		n = strnlen(name, 20);
-		if (n >= 20 || (j = wanted[n][c0]) == 0)
+		n = strnlen(name, WANTED_LEN);
+		if (n >= WANTED_LEN || (j = wanted[n][c0]) == 0)
 			continue;
 		j--;
 		if (v[j] == NULL && strcasecmp(name, hnames[j]) == 0)

@@ -13,13 +13,7 @@
  * word; rules_charconv_install() gives it these descriptors through its
  * extended_charconv hook, converting exactly as charconv() does (an
  * invalid input byte becomes "?"), so the decoded text is the same.
- *
- * libetpan also runs every Content-Type value through that decoder, a
- * word at a time, before it reads the value: a value that cannot hold
- * an encoded word is answered here without it (see the end).
  */
-#define _GNU_SOURCE	/* RTLD_NEXT */
-#include <dlfcn.h>
 #include <errno.h>
 #include <iconv.h>
 #include <pthread.h>
@@ -159,8 +153,8 @@ charconv_hook(const char *tocode, const char *fromcode, const char *str,
 
 	if (strcasecmp(tocode, "utf-8") != 0)
 		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
-	if (len <= *outlen && ascii_superset(fromcode) &&
-	    all_ascii(str, len)) {
+	if (len <= *outlen && !rules_reference_paths &&
+	    ascii_superset(fromcode) && all_ascii(str, len)) {
 		memcpy(out, str, len);
 		*outlen = len;
 		return MAIL_CHARCONV_NO_ERROR;
@@ -195,110 +189,4 @@ void
 rules_charconv_install(void)
 {
 	pthread_once(&hook_once, hook_init);
-}
-
-/*
- * mailmime_encoded_phrase_parse() for the whole process: libetpan calls
- * it through its PLT, so this definition interposes as
- * mailmime_extract_boundary's does (boundary.c).  libetpan's
- * mailmime_field_parse() decodes each Content-Type value with it (from
- * us-ascii, to utf-8) before reading the value, and that costs more than
- * the reading: per word, a failed encoded-word parse, a copy, a charset
- * conversion and a string append.  A value of printable ASCII, blanks
- * and folds (see phrase_plain) without "=?" holds no encoded word, and
- * libetpan 1.9.4's result for it is known: its words (runs of bytes
- * other than blanks, CR and LF) with one space between them, and one
- * space more when it ends in blanks (only blanks: one space); the index
- * goes to the end.  Each word goes through charconv() from us-ascii,
- * which leaves ASCII unchanged.  That is written here; anything else
- * goes to libetpan's own function.
- */
-typedef int phrase_fn(const char *, const char *, size_t, size_t *,
-    const char *, char **);
-
-static phrase_fn *phrase_lib;
-static pthread_once_t phrase_once = PTHREAD_ONCE_INIT;
-
-static void
-phrase_init(void)
-{
-	void *p;
-
-	/* memcpy: ISO C has no cast from an object to a function pointer */
-	if ((p = dlsym(RTLD_NEXT, "mailmime_encoded_phrase_parse")) != NULL)
-		memcpy(&phrase_lib, &p, sizeof(phrase_lib));
-}
-
-/* Is s[0..n) printable ASCII and blanks, without "=?", and is every
- * line break (LF or CRLF) a fold: followed by a blank, and alone in its
- * run of blanks (libetpan's FWS takes one)? */
-static int
-phrase_plain(const char *s, size_t n)
-{
-	size_t i;
-	int fold = 0;		/* a line break in this run of blanks */
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == ' ' || s[i] == '\t')
-			continue;
-		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-			i++;
-		if (s[i] == '\n') {
-			if (fold || i + 1 == n ||
-			    (s[i + 1] != ' ' && s[i + 1] != '\t'))
-				return 0;
-			fold = 1;
-			continue;
-		}
-		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f ||
-		    (s[i] == '=' && i + 1 < n && s[i + 1] == '?'))
-			return 0;
-		fold = 0;
-	}
-	return 1;
-}
-
-/* A blank between words, for the decoder (and a fold's CR and LF). */
-static int
-phrase_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-int
-mailmime_encoded_phrase_parse(const char *default_fromcode,
-    const char *message, size_t length, size_t *indx, const char *tocode,
-    char **result)
-{
-	const char *s;
-	char *out;
-	size_t i, n, o;
-
-	if (*indx <= length && strcmp(default_fromcode, "us-ascii") == 0 &&
-	    strcmp(tocode, "utf-8") == 0 &&
-	    phrase_plain(message + *indx, length - *indx)) {
-		s = message + *indx;
-		n = length - *indx;
-		if ((out = malloc(n + 1)) == NULL)
-			return MAILIMF_ERROR_MEMORY;
-		for (i = o = 0; i < n;) {
-			if (!phrase_blank(s[i])) {
-				out[o++] = s[i++];
-				continue;
-			}
-			while (i < n && phrase_blank(s[i]))
-				i++;
-			if (o > 0 || i == n)	/* not before the first word */
-				out[o++] = ' ';
-		}
-		out[o] = '\0';
-		*result = out;
-		*indx = length;
-		return MAILIMF_NO_ERROR;
-	}
-	pthread_once(&phrase_once, phrase_init);
-	if (phrase_lib == NULL)		/* not linked dynamically */
-		return MAILIMF_ERROR_PARSE;
-	return phrase_lib(default_fromcode, message, length, indx, tocode,
-	    result);
 }

@@ -84,6 +84,8 @@ struct ctx {
 	size_t	 notelen;
 };
 
+int rules_reference_paths;	/* rules.h: the differential tests' switch */
+
 static int walk(struct ctx *, struct mailmime *, unsigned);
 static int decode(struct ctx *, const struct mailmime_data *, const char **,
     size_t *, char **);
@@ -768,7 +770,8 @@ addr_of(struct ctx *c, const char *v, size_t n)
 	if (unfold(c, v, n) == -1)
 		return NULL;
 	s = c->h.p;
-	a = addr_plain(s, c->h.len, &alen);
+	if (!rules_reference_paths)
+		a = addr_plain(s, c->h.len, &alen);
 	if (a == NULL && mailimf_mailbox_list_parse(s, c->h.len, &idx,
 	    &mbl) == MAILIMF_NO_ERROR && clist_begin(mbl->mb_list) != NULL) {
 		mb = clist_content(clist_begin(mbl->mb_list));
@@ -1528,7 +1531,8 @@ parse_root(struct ctx *c, const char *raw, size_t len, int top,
 
 	*buf_r = NULL;
 	len = delim_cut(c, raw, len);
-	if (top && c->hdr_walked && len >= c->hdr_end)
+	if (top && c->hdr_walked && len >= c->hdr_end &&
+	    !rules_reference_paths)
 		buf = mime_header_walked(c, raw, len, &slen);
 	else
 		buf = mime_header(c, raw, len, &slen);

@@ -75,6 +75,19 @@ void	rules_find_phones(const char *text, size_t len, unsigned default_cc,
  */
 size_t	rules_fold(const char *in, size_t len, char *out);
 
+/*
+ * For differential tests only (tests/unit/test_paths.c, fuzz_paths):
+ * nonzero makes rules_msg_parse and rules_bounce_analyse take the slow
+ * path beside each fast one, which must give the same view and verdict:
+ * libetpan's mailbox parse of every From (no addr_plain), a second walk
+ * of the top-level header for libetpan's copy (mime_header, not
+ * mime_header_walked), one rules_msg_header walk per field bounce.c
+ * reads (no hdr_find), iconv for ASCII in a charset that keeps it
+ * (charset.c copies it).  Not for use while another thread parses.
+ * (message.c)
+ */
+extern int rules_reference_paths;
+
 /* ASCII classes of one byte, the same in any locale (extract.c, html.c,
  * phone.c), and the value of a hex digit or -1 (extract.c, html.c,
  * message.c). */
@@ -310,6 +323,10 @@ enum rules_bword {
 	RULES_BW_LIST		/* a list robot refusing or holding a post */
 };
 
+/* 0 when the n header names (NULL: bounce.c's own table) are each under
+ * 20 bytes and start with a letter, no two of one length and first
+ * letter; else -1.  (bounce.c) */
+int	rules_bounce_names_check(const char *const *names, size_t n);
 /* needle (ASCII letters in any case) in hay[0..len), or NULL. */
 const char *rules_bounce_find(const char *hay, size_t len,
 	    const char *needle);

@@ -159,6 +159,10 @@ void	rules_msg_free(struct rules_msg **msg);
 /* First header named name (case-insensitive), or NULL. */
 const char *rules_msg_header(const struct rules_msg *msg, const char *name);
 
+/* 0 when a quoted boundary of one '"' parses safely (boundary.c; every
+ * command checks it at start). */
+int	rules_boundary_selftest(void);
+
 /* Reads an RFC 5322 date (obsolete forms too) into unix seconds (UTC).
  * Returns -1 when it cannot be read: callers treat that as unknown.
  * (header.c) */

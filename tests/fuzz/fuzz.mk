@@ -14,10 +14,10 @@ FUZZBUILD	?= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
 FUZZ_LISTS	= domains phones phrases regex allow
-FUZZ_TARGETS	= classify bounce conf imap feedsig $(FUZZ_LISTS:%=list_%)
+FUZZ_TARGETS	= classify bounce paths conf imap feedsig $(FUZZ_LISTS:%=list_%)
 FUZZ_BIN	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_AGENT_OBJ	= $(BUILD)/agent/imap-fetch.o $(BUILD)/agent/imap-mbox.o \
-		  $(BUILD)/agent/imap-guard.o \
+		  $(BUILD)/agent/imap-guard.o $(BUILD)/agent/imap-sess.o \
 		  $(BUILD)/agent/imap-utf7.o $(BUILD)/agent/util.o \
 		  $(BUILD)/agent/log.o
 FUZZ_CC		= $(CC) $(STD) $(WARN) $(CFLAGS) -I. \
@@ -42,6 +42,8 @@ $(BUILD)/fuzz/fuzz_feedsig: tests/fuzz/fuzz_feedsig.c tests/fuzz/fuzz.h \
     $(FUZZ_SIG_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ $< $(FUZZ_SIG_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/fuzz/fuzz_paths: tests/unit/paths.h
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

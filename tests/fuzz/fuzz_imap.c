@@ -16,9 +16,10 @@
  *   6 NOOP (any untagged data: EXISTS, EXPUNGE, FLAGS, CAPABILITY...)
  * and the rest is the server's reply.
  *
- * imap.c (connect, TLS, login) needs a socket, so this file supplies the
- * three functions of it that imap-fetch.c and imap-mbox.c call:
- * imap_mi, imap_ready and imap_fail, over its own struct imap.
+ * imap.c (connect, TLS, login) needs a socket and is not linked; the
+ * session's state and the error mapping the commands use (imap_ready,
+ * imap_fail, imap_fail_optional, imap-sess.c) are the agent's own,
+ * over a struct imap (imap-sess.h) made here around the memory stream.
  *
  * The memory stream goes through imap-guard.c as the socket does in the
  * agent, so the three libetpan 1.9.4 faults it defuses are covered too
@@ -42,71 +43,14 @@
 #include <sanitizer/lsan_interface.h>
 
 #include "agent/imap-private.h"
-#include "agent/imap.h"
+#include "agent/imap-sess.h"
 #include "tests/fuzz/fuzz.h"
-
-struct imap {
-	mailimap *mi;
-	int	 dead;
-	char	 err[256];
-};
 
 struct mem {
 	const uint8_t *p;
 	size_t	 len, off;
 	int	 eofs;
 };
-
-struct mailimap *
-imap_mi(struct imap *s)
-{
-	return s->mi;
-}
-
-int
-imap_ready(struct imap *s)
-{
-	return s->dead || s->mi->imap_stream == NULL ? OUT_TEMP : OUT_OK;
-}
-
-int
-imap_fail(struct imap *s, int r, const char *what)
-{
-	const char *text = s->mi->imap_response;
-
-	snprintf(s->err, sizeof(s->err), "%s: %d %s", what, r,
-	    text != NULL ? text : "");
-	switch (r) {
-	case MAILIMAP_ERROR_STREAM:
-	case MAILIMAP_ERROR_FATAL:
-	case MAILIMAP_ERROR_MEMORY:
-		s->dead = 1;
-		return OUT_TEMP;
-	case MAILIMAP_ERROR_PARSE:
-	case MAILIMAP_ERROR_PROTOCOL:
-		s->dead = 1;
-		return OUT_PERM;
-	default:
-		return OUT_PERM;
-	}
-}
-
-/* imap.c's imap_fail_optional checks the stream with a NOOP after a BAD;
- * here the fuzzed reply is all there is: a failure as imap_fail says. */
-int
-imap_fail_optional(struct imap *s, int r, const char *what)
-{
-	return imap_fail(s, r, what);
-}
-
-/* imap_select's record of the selected mailbox: nothing reads it here. */
-void
-imap_set_selected(struct imap *s, const char *name, int readonly)
-{
-	(void)s;
-	(void)name;
-	(void)readonly;
-}
 
 /* ------------------------------------------------------------------ */
 /* The memory stream.                                                   */
@@ -218,6 +162,8 @@ run(struct imap *s, int cmd)
 	return r == OUT_OK;
 }
 
+static char sess_name[] = "fuzz";
+
 /* One session on the reply data; returns 1 when the command succeeded. */
 static int
 session(const uint8_t *data, size_t size)
@@ -245,6 +191,7 @@ session(const uint8_t *data, size_t size)
 		abort();
 
 	memset(&s, 0, sizeof(s));
+	s.host = s.account = sess_name;
 	if ((s.mi = mailimap_new(0, NULL)) == NULL)
 		abort();
 	if (mailimap_connect(s.mi, st) == MAILIMAP_NO_ERROR_AUTHENTICATED &&
@@ -259,6 +206,7 @@ session(const uint8_t *data, size_t size)
 		s.mi->imap_stream = NULL;
 	}
 	mailimap_free(s.mi);
+	free(s.sel);
 	free(buf);
 	return ok;
 }

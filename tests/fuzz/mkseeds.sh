@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkseeds.sh: (re)makes tests/fuzz/seeds/TARGET from the project's own
-# fixtures: messages for classify and bounce, config files for conf, rule
+# fixtures: messages for classify, bounce and paths, config files for conf, rule
 # lists per suffix for list_*, and IMAP server replies (some wrapping the
 # fixture messages in FETCH literals) for imap.  Run from anywhere; the
 # output is committed, so a fuzz run needs no fixtures but the rules.
@@ -28,6 +28,9 @@ copy classify tests/fixtures/msg/*.eml tests/fixtures/cli/*.eml \
     tests/fixtures/sweep/*.eml tests/fixtures/imap/*.eml \
     tests/fixtures/demo/inbox/*.eml
 copy bounce tests/fixtures/bounce/*.eml tests/fixtures/cli/bounce/*.eml
+# paths: the messages of both (fast and slow paths compared on each)
+mkdir -p "$out/paths"
+cp "$out"/classify/* "$out"/bounce/* "$out/paths/"
 copy conf tests/fixtures/conf/good/*.conf tests/fixtures/conf/bad/*.conf \
     conf/imapsift.conf.example
 for k in domains phones phrases regex allow; do

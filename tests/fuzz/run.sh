@@ -13,7 +13,7 @@ ok=0 bad=0 failing=
 
 maxlen() {
 	case $1 in
-	classify|bounce|imap)	echo 16384 ;;
+	classify|bounce|paths|imap)	echo 16384 ;;
 	*)			echo 4096 ;;
 	esac
 }

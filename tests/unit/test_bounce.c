@@ -797,10 +797,29 @@ test_truncated(void)
 	}
 }
 
+/* The header table bounce.c reads in one walk: its rule holds, and the
+ * check that guards it refuses what would break hdr_find. */
+static void
+test_names_table(void)
+{
+	static const char *const clash[] = { "X-Mailer", "X-Mailed" };
+	static const char *const longname[] = { "X-Twenty-Bytes-Name1" };
+	static const char *const nonletter[] = { "1-Field" };
+	static const char *const fine[] = { "From", "Fwd", "X-Mailer" };
+
+	T_INTEQ(rules_bounce_names_check(NULL, 0), 0);
+	T_INTEQ(rules_bounce_names_check(fine, 3), 0);
+	T_INTEQ(rules_bounce_names_check(clash, 2), -1);
+	T_INTEQ(strlen(longname[0]), 20);
+	T_INTEQ(rules_bounce_names_check(longname, 1), -1);
+	T_INTEQ(rules_bounce_names_check(nonletter, 1), -1);
+}
+
 int
 main(void)
 {
 	T_RUN(test_fixtures);
+	T_RUN(test_names_table);
 	T_RUN(test_view);
 	T_RUN(test_candidates);
 	T_RUN(test_rebounced);
