@@ -210,7 +210,7 @@ test_reopen(void)
 	int i;
 
 	make_store(PATH(p, "reopen.db"));
-	T_INTEQ(read32(p, 60), 2);			/* user_version */
+	T_INTEQ(read32(p, 60), 3);			/* user_version */
 	T_INTEQ(read32(p, 68), 0x69736674);		/* application_id */
 	for (i = 0; i < 2; i++) {
 		st = xopen(p, 0);
@@ -220,7 +220,7 @@ test_reopen(void)
 		    sizeof(err)), 1);
 		store_close(&st);
 	}
-	T_INTEQ(read32(p, 60), 2);
+	T_INTEQ(read32(p, 60), 3);
 }
 
 static void
@@ -248,15 +248,15 @@ test_odd_files(void)
 	/* A zero-length file is version 0: read-only refuses, read-write
 	 * upgrades it. */
 	put_bytes(PATH(p, "empty.db"), "", 0);
-	open_fails(p, STORE_RDONLY, "schema version 0 is older than 2");
+	open_fails(p, STORE_RDONLY, "schema version 0 is older than 3");
 	st = xopen(p, 0);
 	store_close(&st);
-	T_INTEQ(read32(p, 60), 2);
+	T_INTEQ(read32(p, 60), 3);
 
 	make_store(PATH(p, "newer.db"));
-	patch32(p, 60, 3);
-	open_fails(p, 0, "schema version 3 is newer than this imapsift");
-	open_fails(p, STORE_RDONLY, "schema version 3 is newer");
+	patch32(p, 60, 4);
+	open_fails(p, 0, "schema version 4 is newer than this imapsift");
+	open_fails(p, STORE_RDONLY, "schema version 4 is newer");
 
 	make_store(PATH(p, "foreign.db"));
 	patch32(p, 68, 0x12345678);
@@ -911,7 +911,7 @@ test_migrate_v1(void)
 	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	T_INTEQ(read32(p, 60), 1);
-	open_fails(p, STORE_RDONLY, "schema version 1 is older than 2");
+	open_fails(p, STORE_RDONLY, "schema version 1 is older than 3");
 	st = xopen(p, 0);
 	if (st == NULL)
 		return;
@@ -920,7 +920,7 @@ test_migrate_v1(void)
 	    NULL), 1);
 	T_STREQ(learned_list(st, 0, 0), "url:kept.example/1/1/m/ham");
 	store_close(&st);
-	T_INTEQ(read32(p, 60), 2);
+	T_INTEQ(read32(p, 60), 3);
 }
 
 static double
