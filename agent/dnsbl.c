@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <ares.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@ struct dnsbl {
 	size_t	 nz;
 	struct ent *tab[NBUCKETS];
 	struct rules_strset *own;	/* flag 1: the user's, 0: correspondents' */
+	int	 loaded;	/* zone rests and answers read from a store */
 	unsigned long queries;
 	size_t	 npending, nactive;
 };
@@ -81,7 +83,14 @@ struct dnsbl_msg {
 	size_t	 nq, cap;
 };
 
-static int lib_ready;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_status;
+
+static void
+lib_init(void)
+{
+	lib_status = ares_library_init(ARES_LIB_INIT_ALL);
+}
 
 /* ------------------------------------------------------------------ */
 /* Answers.                                                             */
@@ -363,7 +372,7 @@ load_row(void *ctx, const struct store_dnsbl_row *row)
 	e->stored = 1;
 	if (row->addr == 0) {
 		e->state = E_CLEAN;
-		snprintf(e->why, sizeof(e->why), "not listed");
+		snprintf(e->why, sizeof(e->why), "NXDOMAIN or no A record");
 		return;
 	}
 	/* Judged again: the codes may have changed since. */
@@ -405,16 +414,48 @@ dnsbl_add_own(struct dnsbl *d, const char *addr)
 		fatalx("out of memory");
 }
 
+/* The zones' rests and the answers still good, from st: once. */
+static void
+load(struct dnsbl *d, struct store *st)
+{
+	char	 err[512];
+	size_t	 i;
+
+	d->loaded = 1;
+	for (i = 0; i < d->nz; i++)
+		if (store_dnsbl_zone_get(st, d->z[i].c->zone, &d->z[i].since,
+		    &d->z[i].until, d->z[i].reason, sizeof(d->z[i].reason),
+		    err, sizeof(err)) == -1)
+			log_warnx("dnsbl: %s", err);
+		else if (d->z[i].until > time(NULL))
+			log_debug("dnsbl: %s rests: %s", d->z[i].c->zone,
+			    d->z[i].reason);
+	if (store_dnsbl_each(st, time(NULL), load_row, d, err,
+	    sizeof(err)) == -1)
+		log_warnx("dnsbl: %s", err);
+}
+
 void
 dnsbl_set_store(struct dnsbl *d, struct store *st)
 {
-	char	 err[512];
-
 	if (d == NULL || d->st == st)
 		return;
+	dnsbl_flush(d);		/* into the store it had */
 	d->st = st;
-	if (st != NULL && store_correspondent_each(st, add_corr, d, err,
-	    sizeof(err)) == -1)
+	if (st == NULL)
+		return;
+	if (!d->loaded)
+		load(d, st);
+	dnsbl_correspondents(d);
+}
+
+void
+dnsbl_correspondents(struct dnsbl *d)
+{
+	char	 err[512];
+
+	if (d != NULL && d->st != NULL && store_correspondent_each(d->st,
+	    add_corr, d, err, sizeof(err)) == -1)
 		log_warnx("dnsbl: %s", err);
 }
 
@@ -426,19 +467,16 @@ dnsbl_new(const struct conf *c, struct store *st)
 {
 	struct ares_options opt;
 	struct dnsbl *d;
-	char	 err[512];
 	size_t	 i;
 	int	 r;
 
 	if (c == NULL || c->ndnsbl == 0)
 		return NULL;
-	if (!lib_ready) {
-		if ((r = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
-			log_warnx("dnsbl: c-ares: %s: no DNS blocklist is "
-			    "asked", ares_strerror(r));
-			return NULL;
-		}
-		lib_ready = 1;
+	pthread_once(&lib_once, lib_init);	/* watch: a thread each */
+	if (lib_status != ARES_SUCCESS) {
+		log_warnx("dnsbl: c-ares: %s: no DNS blocklist is asked",
+		    ares_strerror(lib_status));
+		return NULL;
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->c = c;
@@ -465,19 +503,6 @@ dnsbl_new(const struct conf *c, struct store *st)
 	d->z = xcalloc(d->nz, sizeof(*d->z));
 	for (i = 0; i < d->nz; i++)
 		d->z[i].c = &c->dnsbl[i];
-	if (st != NULL) {
-		for (i = 0; i < d->nz; i++)
-			if (store_dnsbl_zone_get(st, d->z[i].c->zone,
-			    &d->z[i].since, &d->z[i].until, d->z[i].reason,
-			    sizeof(d->z[i].reason), err, sizeof(err)) == -1)
-				log_warnx("dnsbl: %s", err);
-			else if (d->z[i].until > time(NULL))
-				log_debug("dnsbl: %s rests: %s", d->z[i].c->zone,
-				    d->z[i].reason);
-		if (store_dnsbl_each(st, time(NULL), load_row, d, err,
-		    sizeof(err)) == -1)
-			log_warnx("dnsbl: %s", err);
-	}
 	dnsbl_set_store(d, st);
 	return d;
 }
@@ -712,7 +737,7 @@ dnsbl_start(struct dnsbl *d, const struct rules_set *rs, char *const *hosts,
 	for (i = 0; i < n; i++) {
 		skip = NULL;
 		if (rules_is_ip(hosts[i]))
-			skip = "an IP literal: never asked";
+			skip = "an IP literal";
 		else if (rules_registrable_domain(hosts[i], dom,
 		    sizeof(dom)) == -1)
 			skip = "no registrable domain";
@@ -885,15 +910,15 @@ dnsbl_msg_free(struct dnsbl_msg **mp)
 /* imapsift feeds.                                                      */
 
 int
-dnsbl_show(const struct conf *c, const char *dir, FILE *f)
+dnsbl_show(const struct conf *c, FILE *f)
 {
 	struct store *st = NULL;
-	char	 path[4200], err[512], reason[300], t1[32], t2[32];
+	char	 dir[4096], path[4200], err[512], reason[300], t1[32], t2[32];
 	time_t	 since, until, now = time(NULL);
 	size_t	 i;
 	int	 r, resting = 0;
 
-	if (c->ndnsbl == 0)
+	if (c->ndnsbl == 0 || store_dir(c, dir, sizeof(dir)) == -1)
 		return 0;
 	snprintf(path, sizeof(path), "%s/imapsift.db", dir);
 	if (access(path, F_OK) == 0 && store_open(&st, path, STORE_RDONLY, 0,

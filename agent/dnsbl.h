@@ -45,6 +45,9 @@ void	dnsbl_free(struct dnsbl **d);
 /* The store to write answers to from now on (watch opens one per pass);
  * the correspondents' domains are read from it again. */
 void	dnsbl_set_store(struct dnsbl *d, struct store *st);
+/* Reads the correspondents' domains from the store again (after a Sent
+ * harvest). */
+void	dnsbl_correspondents(struct dnsbl *d);
 /* A domain never to ask about: the user's own (from an address). */
 void	dnsbl_add_own(struct dnsbl *d, const char *addr);
 
@@ -78,8 +81,8 @@ void	dnsbl_flush(struct dnsbl *d);
 /* Queries sent so far (for the sweep's summary and the tests). */
 unsigned long dnsbl_queries(const struct dnsbl *d);
 
-/* `imapsift feeds`: each zone's state, from c and the store in dir.
- * Returns 1 when a zone is resting (an error to report), else 0. */
-int	dnsbl_show(const struct conf *c, const char *dir, FILE *f);
+/* `imapsift feeds`: each zone's state, from c and its store.  Returns 1
+ * when a zone is resting (an error to report), else 0. */
+int	dnsbl_show(const struct conf *c, FILE *f);
 
 #endif
