@@ -279,7 +279,9 @@ sweep
     [ "$(dv_list alice Junk | tr '\n' ' ')" = "<black@sender.example> <listed@sender.example> " ] &&
     [ "$(dv_count alice INBOX)" = 5 ] && ok sweep_moves_listed_only ||
     no sweep_moves_listed_only "rc $rc junk: $(dv_list alice Junk) $(cat "$tmp/serr")"
-[ "$(dns_queries '.*corr\.example.*')" = "$b" ] &&
+[ "$rc" -eq 0 ] && [ "$(dns_queries '.*corr\.example.*')" = "$b" ] &&
+    dv_list alice INBOX | grep -q '<corr@sender.example>' &&
+    grep -q 'alice: dnsbl: [1-9][0-9]* quer' "$tmp/serr" &&
     ok correspondent_domain_not_asked ||
     no correspondent_domain_not_asked "$(grep corr "$DNS_LOG")"
 grep -q 'alice: dnsbl: [1-9][0-9]* quer' "$tmp/serr" && ok sweep_counts_queries ||
