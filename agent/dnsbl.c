@@ -33,11 +33,22 @@
 #define RETRY_FAILED	60	/* s before a failed query is asked again */
 #define NBUCKETS	4096
 #define MAX_ADDRS	8
+/* Queries out at once, at most: a burst of thousands (a batch's worth)
+ * overflows the UDP receive buffers of the resolver and of this
+ * process (a few hundred datagrams each by default), and what is dropped
+ * would only time out.  The rest wait their turn in a queue. */
+#define MAX_INFLIGHT	100
+/* Timeouts in a row after which a zone that does not answer is left out
+ * for DEAD_REST seconds (this process only): a dead resolver then costs
+ * one query timeout, not one per wave of MAX_INFLIGHT. */
+#define DEAD_AFTER	20
+#define DEAD_REST	300
 
 enum { E_PENDING, E_LISTED, E_CLEAN, E_ERROR, E_FAILED };
 
 struct ent {
 	struct ent *next;	/* hash chain */
+	struct ent *qnext;	/* waiting to be sent */
 	struct dnsbl *d;
 	char	*domain;
 	int	 zone;
@@ -54,6 +65,8 @@ struct zone {
 	time_t	 since, until;	/* resting from, until */
 	char	 reason[300];
 	int	 dirty;
+	unsigned timeouts;	/* in a row */
+	time_t	 dead_until;	/* left out after DEAD_AFTER timeouts */
 };
 
 struct dnsbl {
@@ -65,8 +78,11 @@ struct dnsbl {
 	struct ent *tab[NBUCKETS];
 	struct rules_strset *own;	/* flag 1: the user's, 0: correspondents' */
 	int	 loaded;	/* zone rests and answers read from a store */
-	unsigned long queries;
-	size_t	 npending, nactive;
+	unsigned long queries, answers;
+	size_t	 npending, nactive;	/* entries pending; messages */
+	size_t	 inflight;	/* queries out */
+	int	 launching;
+	struct ent *qh, **qt;	/* pending entries not sent yet */
 };
 
 struct dnsbl_q {
@@ -252,6 +268,51 @@ zone_rest(struct dnsbl *d, int zi, uint32_t a, const char *why,
 }
 
 static void
+fail(struct ent *e, const char *why)
+{
+	e->state = E_FAILED;
+	e->expires = time(NULL) + RETRY_FAILED;
+	snprintf(e->why, sizeof(e->why), "%s", why);
+}
+
+/* Fails the entries still waiting to be sent (of zone zi; -1: all). */
+static void
+drop_queued(struct dnsbl *d, int zi, const char *why)
+{
+	struct ent **pp = &d->qh, *e;
+
+	while ((e = *pp) != NULL) {
+		if (zi != -1 && e->zone != zi) {
+			pp = &e->qnext;
+			continue;
+		}
+		*pp = e->qnext;
+		e->qnext = NULL;
+		d->npending--;
+		fail(e, why);
+	}
+	d->qt = pp;
+}
+
+static void	launch(struct dnsbl *);
+
+/* One more timeout in a row for zone zi: after DEAD_AFTER the zone is
+ * left out for DEAD_REST seconds, said once. */
+static void
+zone_timeout(struct dnsbl *d, int zi)
+{
+	struct zone *z = &d->z[zi];
+	time_t now = time(NULL);
+
+	if (++z->timeouts < DEAD_AFTER || z->dead_until > now)
+		return;
+	z->dead_until = now + DEAD_REST;
+	log_warnx("dnsbl: %s: %u queries in a row timed out: not asked for "
+	    "%d s", z->c->zone, z->timeouts, DEAD_REST);
+	drop_queued(d, zi, "the zone does not answer: not asked");
+}
+
+static void
 on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
 {
@@ -264,12 +325,22 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 
 	(void)timeouts;
 	d->npending--;
+	d->inflight--;
+	d->answers++;
+	if (status == ARES_EDESTRUCTION) {
+		e->state = E_FAILED;
+		snprintf(e->why, sizeof(e->why), "not answered before exit");
+		return;
+	}
+	if (status == ARES_ETIMEOUT)
+		zone_timeout(d, e->zone);
+	else if (status != ARES_ECANCELLED)	/* it answered */
+		d->z[e->zone].timeouts = 0;
+	launch(d);
 	if (status != ARES_SUCCESS && status != ARES_ENOTFOUND &&
 	    status != ARES_ENODATA) {
-		e->state = E_FAILED;
-		e->expires = now + RETRY_FAILED;
-		snprintf(e->why, sizeof(e->why), "%s", status == ARES_ETIMEOUT ?
-		    "timeout" : status == ARES_ECANCELLED ?
+		fail(e, status == ARES_ETIMEOUT ? "timeout" :
+		    status == ARES_ECANCELLED ?
 		    "cancelled: no answer within the wait" :
 		    ares_strerror(status));
 		return;
@@ -480,11 +551,12 @@ dnsbl_new(const struct conf *c, struct store *st)
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->c = c;
+	d->qt = &d->qh;
 	memset(&opt, 0, sizeof(opt));
 	opt.timeout = (int)c->dnsbl_timeout;
 	opt.tries = 1;
 	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
-	    ARES_FLAG_NOCHECKRESP;
+	    ARES_FLAG_STAYOPEN | ARES_FLAG_NOCHECKRESP;
 	r = ares_init_options(&d->ch, &opt, ARES_OPT_TIMEOUTMS |
 	    ARES_OPT_TRIES | ARES_OPT_FLAGS);
 	if (r == ARES_SUCCESS && c->dns_server != NULL)
@@ -516,6 +588,7 @@ dnsbl_free(struct dnsbl **dp)
 
 	if (d == NULL)
 		return;
+	drop_queued(d, -1, "not sent before exit");
 	ares_destroy(d->ch);	/* pending callbacks run: ARES_EDESTRUCTION */
 	dnsbl_flush(d);
 	for (i = 0; i < NBUCKETS; i++)
@@ -530,28 +603,49 @@ dnsbl_free(struct dnsbl **dp)
 	*dp = NULL;
 }
 
+/* Sends queued queries while fewer than MAX_INFLIGHT are out. */
+static void
+launch(struct dnsbl *d)
+{
+	const struct conf_dnsbl *z;
+	struct ent *e;
+	char	 name[600];
+
+	if (d->launching)	/* a callback from ares_query itself */
+		return;
+	d->launching = 1;
+	while (d->inflight < MAX_INFLIGHT && (e = d->qh) != NULL) {
+		if ((d->qh = e->qnext) == NULL)
+			d->qt = &d->qh;
+		e->qnext = NULL;
+		z = d->z[e->zone].c;
+		snprintf(name, sizeof(name), "%s.%s%s%s", e->domain,
+		    z->dqs_key != NULL ? z->dqs_key : "", z->dqs_key != NULL ?
+		    "." : "", z->zone);
+		d->inflight++;
+		d->queries++;
+		ares_query(d->ch, name, 1 /* IN */, 1 /* A */, on_answer, e);
+	}
+	d->launching = 0;
+}
+
 static void
 send_query(struct dnsbl *d, struct ent *e)
 {
 	const struct conf_dnsbl *z = d->z[e->zone].c;
-	char	 name[600];
-	int	 n;
 
-	n = snprintf(name, sizeof(name), "%s.%s%s%s", e->domain,
-	    z->dqs_key != NULL ? z->dqs_key : "", z->dqs_key != NULL ? "." :
-	    "", z->zone);
 	e->stored = 0;
 	e->dirty = 0;
-	if (n < 0 || n > 253) {
-		e->state = E_FAILED;
-		e->expires = time(NULL) + RETRY_FAILED;
-		snprintf(e->why, sizeof(e->why), "query name too long");
+	if (strlen(e->domain) + strlen(z->zone) + (z->dqs_key != NULL ?
+	    strlen(z->dqs_key) + 1 : 0) + 1 > 253) {
+		fail(e, "query name too long");
 		return;
 	}
 	e->state = E_PENDING;
 	d->npending++;
-	d->queries++;
-	ares_query(d->ch, name, 1 /* IN */, 1 /* A */, on_answer, e);
+	*d->qt = e;
+	d->qt = &e->qnext;
+	launch(d);
 }
 
 void
@@ -592,14 +686,23 @@ dnsbl_poll(struct dnsbl *d, int ms)
 void
 dnsbl_wait(struct dnsbl *d, const struct dnsbl_msg *m)
 {
-	double	 end, left;
+	double	 grace, end, left;
+	unsigned long seen;
 
 	if (d == NULL)
 		return;
-	end = mono_now() + d->c->dnsbl_timeout / 1000.0 + 0.5;
+	grace = d->c->dnsbl_timeout / 1000.0 + 0.5;
+	end = mono_now() + grace;
+	seen = d->answers;
 	while (m != NULL ? !dnsbl_done(m) : d->npending > 0) {
+		if (d->answers != seen) {	/* progress: a queue drains */
+			seen = d->answers;
+			end = mono_now() + grace;
+		}
 		left = end - mono_now();
 		if (left <= 0) {
+			drop_queued(d, -1, "cancelled: no answer within the "
+			    "wait");
 			ares_cancel(d->ch);
 			break;
 		}
@@ -760,7 +863,13 @@ dnsbl_start(struct dnsbl *d, const struct rules_set *rs, char *const *hosts,
 			continue;
 		}
 		for (zi = 0; zi < d->nz; zi++) {
-			if (d->z[zi].until > now) {
+			if (d->z[zi].dead_until > now) {
+				hhmm(d->z[zi].dead_until, until, sizeof(until));
+				snprintf(buf, sizeof(buf), "the zone did not "
+				    "answer (%u timeouts in a row): not asked "
+				    "until %s", DEAD_AFTER, until);
+				add_q(m, dom, (int)zi, buf);
+			} else if (d->z[zi].until > now) {
 				hhmm(d->z[zi].until, until, sizeof(until));
 				snprintf(buf, sizeof(buf), "the zone rests "
 				    "until %s (%s)", until, d->z[zi].reason);

@@ -308,6 +308,8 @@ on_msg(void *arg, const struct imap_msg *m)
 	}
 	if (work_push(sw, m->uid, m->data, m->len))
 		collect(sw, 0);
+	else
+		dnsbl_poll(sw->dnsbl, 0);	/* answers read as they come */
 	return 0;
 }
 
