@@ -654,19 +654,21 @@ dnsbl_poll(struct dnsbl *d, int ms)
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 	struct timeval max, tv, *tvp;
-	int	 bits, i, n = 0, r, wait;
+	unsigned bits;
+	int	 i, n = 0, r, rd, wr, wait;
 
 	if (d == NULL || d->npending == 0)
 		return;
-	bits = ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
+	/* ARES_GETSOCK_WRITABLE shifts an int by 31 for the last socket:
+	 * the same bits, unsigned. */
+	bits = (unsigned)ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
 	for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		if (!ARES_GETSOCK_READABLE(bits, i) &&
-		    !ARES_GETSOCK_WRITABLE(bits, i))
+		rd = (bits & (1u << i)) != 0;
+		wr = (bits & (1u << (i + ARES_GETSOCK_MAXNUM))) != 0;
+		if (!rd && !wr)
 			continue;
 		pfd[n].fd = socks[i];
-		pfd[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ?
-		    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
-		    POLLOUT : 0));
+		pfd[n].events = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
 		pfd[n++].revents = 0;
 	}
 	max.tv_sec = ms / 1000;
