@@ -691,6 +691,8 @@ struct move {
 };
 
 struct work;
+struct dnsbl;
+struct dnsbl_msg;
 
 /* What deciding one message needs, from its classification. */
 struct verdict {
@@ -704,6 +706,10 @@ struct verdict {
 	char	**fp;		/* "kind<TAB>value" of the matched indicators */
 	size_t	 nfp;
 	int	 corr;		/* From a correspondent (rules_user) */
+	double	 score;		/* the rules' score */
+	char	**hosts;	/* URL hosts to ask the DNS blocklists about */
+	size_t	 nhosts;	/* (clean mail, sender not allowed) */
+	struct dnsbl_msg *dm;	/* those lookups, while they run */
 };
 
 struct cand {			/* a backscatter verdict to confirm */
@@ -722,6 +728,8 @@ struct sweep {
 	struct rules_user user;
 	struct sentdb db;
 	struct work *work;	/* the classifier (sweep-work.c) */
+	struct dnsbl *dnsbl;	/* URI DNS blocklists, or NULL (dnsbl.c) */
+	struct verdict *dq, **dqt;	/* verdicts waiting for their DNS */
 	struct strlist addrs, sent;
 	char	*dest[NDEST];
 	int	 dry_run, all, reharvested, rescan, tty;
@@ -796,10 +804,15 @@ int	work_push(struct sweep *sw, uint32_t uid, const char *raw,
 	    size_t len);
 struct verdict *work_next(struct sweep *sw, int wait);
 void	work_stop(struct sweep *sw);
-/* Classifies raw (malloc'd, NUL-terminated; taken) for uid. */
+/* Classifies raw (malloc'd, NUL-terminated; taken) for uid; with hosts
+ * set, keeps the URL hosts of clean mail for the DNS blocklists. */
 struct verdict *verdict_make(uint32_t uid, char *raw, size_t len,
 	    const struct rules_set *rs, const struct rules_limits *lim,
-	    const struct rules_user *user);
+	    const struct rules_user *user, int hosts);
+/* The hosts of v's URL findings, distinct, in order: for DNS
+ * blocklists (appended to *hosts_r, *n_r). */
+void	verdict_hosts(const struct rules_verdict *v, char ***hosts_r,
+	    size_t *n_r);
 void	verdict_free(struct verdict *v);
 
 /* sweep-learn.c: sweep_learn harvests Junk (spam), Sent and the ham

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent/dnsbl.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
 
@@ -826,6 +827,8 @@ cmd_feeds(int argc, char **argv)
 				rc = EXIT_FAIL;
 		}
 	}
+	if (dnsbl_show(c, stdout) == 1)	/* a zone rests */
+		rc = EXIT_FAIL;
 	conf_free(&c);
 	return rc;
 }

@@ -424,6 +424,10 @@ void	rules_match_regex(const struct rules_set *rs,
  * by its domain or a parent domain?  Returns 1 / 0 and fills *hit. */
 int	rules_match_allow(const struct rules_set *rs, const char *addr,
 	    struct rules_hit *hit);
+/* Is a host (normalised) on an allow list's domains, or under one?
+ * The same 1 / 0; for the DNS blocklist queries the agent leaves out. */
+int	rules_match_allow_host(const struct rules_set *rs, const char *host,
+	    struct rules_hit *hit);
 
 /*
  * Internal to ruleset.c, listfile.c, phrase.c and regex.c; callers use
