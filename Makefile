@@ -19,7 +19,7 @@ endif
 # libetpan's pkg-config line asks for a non-PIE link spec we do not want:
 # link the libraries by name (see libetpan-notes.md section 0).
 LIBS	= -pthread -letpan -lgnutls -lpcre2-8 -lpsl -lidn2 -lsqlite3 -lconfig \
-	  -lcurl -ljson-c -lsodium
+	  -lcurl -ljson-c -lsodium -lcares
 DEFS	= -DIMAPSIFT_SHAREDIR='"$(SHAREDIR)"'
 
 BUILD	?= build
@@ -43,7 +43,8 @@ BIN		= $(BUILD)/imapsift
 # Debian packages for building, testing, benchmarking and the demo.
 DEB_BUILD	= gcc make pkg-config libetpan-dev libgnutls28-dev \
 		  libpcre2-dev libpsl-dev libidn2-dev libsqlite3-dev \
-		  libconfig-dev libcurl4-gnutls-dev libjson-c-dev libsodium-dev
+		  libconfig-dev libcurl4-gnutls-dev libjson-c-dev libsodium-dev \
+		  libc-ares-dev
 # The sanitizer and libFuzzer runtimes (make check, make fuzz) are
 # packaged per clang version: the installed clang's, else the one
 # Debian's clang package depends on.
@@ -53,7 +54,7 @@ CLANG_MAJOR	= $(shell { clang -dumpversion 2>/dev/null || \
 		  head -n 1 | cut -d. -f1)
 DEB_TEST	= $(DEB_BUILD) clang libclang-rt-$(CLANG_MAJOR)-dev \
 		  dovecot-imapd openssl \
-		  python3 curl nodejs signify-openbsd minisign
+		  python3 curl nodejs signify-openbsd minisign unbound
 DEB_BENCH	= $(DEB_TEST) spamassassin spamd spamc rspamd imapfilter time \
 		  util-linux python3
 DEB_DEMO	= $(DEB_BUILD) dovecot-imapd openssl python3

@@ -39,6 +39,7 @@
 
 #include "agent/account.h"
 #include "agent/cmd.h"
+#include "agent/dnsbl.h"
 #include "agent/feeds.h"
 #include "agent/feedsig.h"
 #include "agent/log.h"
@@ -832,6 +833,8 @@ cmd_feeds(int argc, char **argv)
 				rc = EXIT_FAIL;
 		}
 	}
+	if (dnsbl_show(c, stdout) == 1)	/* a zone rests */
+		rc = EXIT_FAIL;
 	conf_free(&c);
 	return rc;
 }

@@ -18,15 +18,18 @@
 
 #include "agent/account.h"
 #include "agent/cmd.h"
+#include "agent/dnsbl.h"
 #include "agent/learn.h"
 #include "agent/limits.h"
 #include "agent/log.h"
 #include "agent/outcome.h"
 #include "agent/rulesdir.h"
 #include "agent/sentdb.h"
+#include "agent/sweep.h"
 #include "agent/util.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
+#include "store/store.h"
 
 struct offline_opts {
 	struct strlist rules;	/* -r paths */
@@ -43,6 +46,11 @@ struct offline_opts {
 
 /* explain's store, to name the messages a learned entry came from. */
 static struct store *explain_store;
+/* explain: the message's DNS blocklist lookups, or why there were none
+ * (both NULL: no zone configured). */
+static struct dnsbl *explain_dnsbl;
+static struct dnsbl_msg *explain_dm;
+static const char *explain_dnsbl_none;
 
 /* The usage of cmd on f; EXIT_OK for stdout (--help), else EXIT_CONFIG. */
 static int
@@ -194,6 +202,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 struct run {
 	const struct rules_set *rs;
 	const struct rules_user *user;
+	struct dnsbl *dnsbl;	/* the config's zones, or NULL */
 	struct rules_limits lim;
 	struct buf buf;
 	void	(*out)(const char *path, const struct rules_verdict *v,
@@ -203,6 +212,54 @@ struct run {
 	double	 worst;
 	char	*worst_path;
 };
+
+/* The DNS blocklists' say on a clean verdict, as sweep would ask. */
+static void
+judge_dnsbl(struct run *r, struct rules_verdict *v)
+{
+	struct dnsbl_msg *m;
+	char **hosts = NULL, *why, *reasons;
+	const char *old;
+	size_t i, n = 0;
+	double w;
+
+	explain_dnsbl_none = NULL;
+	if (v->cls != RULES_CLEAN) {
+		explain_dnsbl_none = "not asked: the verdict is not clean";
+		return;
+	}
+	for (i = 0; i < v->nfound; i++)
+		if (v->found[i].kind == RULES_ALLOW && v->found[i].matched) {
+			explain_dnsbl_none = "not asked: the sender is "
+			    "allow-listed";
+			return;
+		}
+	if (v->msg->from != NULL && r->user->correspondent != NULL &&
+	    r->user->correspondent(r->user->ctx, v->msg->from) == 1) {
+		explain_dnsbl_none = "not asked: the sender is a "
+		    "correspondent";
+		return;
+	}
+	work_verdict_hosts(v, &hosts, &n);
+	m = dnsbl_start(r->dnsbl, r->rs, hosts, n);
+	for (i = 0; i < n; i++)
+		free(hosts[i]);
+	free(hosts);
+	dnsbl_wait(r->dnsbl, m);
+	w = dnsbl_score(r->dnsbl, m, &why);
+	explain_dm = m;
+	if (why == NULL)
+		return;
+	old = v->reasons != NULL ? v->reasons : "";
+	reasons = xmalloc(strlen(old) + strlen(why) + 3);
+	sprintf(reasons, "%s%s%s", old, old[0] != '\0' ? "; " : "", why);
+	free(v->reasons);
+	free(why);
+	v->reasons = reasons;
+	v->score += w;
+	if (v->score > 0 && v->score >= rules_threshold(r->rs))
+		v->cls = RULES_JUNK;
+}
 
 static void
 judge_path(struct run *r, const char *path)
@@ -231,15 +288,38 @@ judge_path(struct run *r, const char *path)
 	if (rules_classify(r->buf.p, r->buf.len, r->rs, &r->lim, r->user,
 	    &v) == -1)
 		fatalx("%s: out of memory", path);
+	if (r->dnsbl != NULL)
+		judge_dnsbl(r, &v);
 	if (r->stats && (t = util_mono_now() - t) > r->worst) {
 		r->worst = t;
 		free(r->worst_path);
 		r->worst_path = xstrdup(path);
 	}
 	r->out(path, &v, r->rs);
+	dnsbl_msg_free(&explain_dm);
 	rules_verdict_free(&v);
 	r->bytes += r->buf.len;
 	r->n++;
+}
+
+/* The config's DNS blocklists, with their answers and zone state in
+ * --store, else in the config's store (opened into *own_r). */
+static void
+dnsbl_open(const struct offline_opts *o, struct run *r, struct sentdb *db,
+    struct store **own_r)
+{
+	char dir[4096];
+	size_t i;
+
+	*own_r = NULL;
+	if (o->conf == NULL || o->conf->ndnsbl == 0)
+		return;
+	if (db->st == NULL && account_store_dir(o->conf, dir, sizeof(dir)) == 0)
+		(void)account_store_open(dir, own_r);
+	r->dnsbl = dnsbl_new(o->conf, db->st != NULL ? db->st : *own_r);
+	for (i = 0; i < o->addrs.n; i++)
+		dnsbl_add_own(r->dnsbl, o->addrs.v[i]);
+	explain_dnsbl = r->dnsbl;
 }
 
 /* Loads the rules, judges every file, and returns the exit code. */
@@ -247,6 +327,7 @@ static int
 run_offline(struct offline_opts *o, void (*out)(const char *,
     const struct rules_verdict *, const struct rules_set *))
 {
+	struct store *dst;
 	struct rules_set *rs, *learned = NULL;
 	struct rules_user user;
 	struct sentdb db;
@@ -305,8 +386,15 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	r.out = out;
 	r.stats = o->stats;
 	limits_from_config(o->conf, &r.lim);
+	dnsbl_open(o, &r, &db, &dst);
 	for (i = 0; i < o->files.n; i++)
 		judge_path(&r, o->files.v[i]);
+	if (r.dnsbl != NULL && o->stats)
+		fprintf(stderr, "dnsbl: %lu queries\n",
+		    dnsbl_queries(r.dnsbl));
+	dnsbl_free(&r.dnsbl);
+	explain_dnsbl = NULL;
+	store_close(&dst);
 	if (o->stats) {
 		fprintf(stderr, "classified: %zu messages, %zu bytes in "
 		    "%.3f s\n", r.n, r.bytes, util_mono_now() - t1);
@@ -459,6 +547,11 @@ explain_one(const char *path, const struct rules_verdict *v,
 		printf("  (none)\n");
 	for (i = 0; i < v->nfound; i++)
 		explain_found(&v->found[i]);
+	if (explain_dm != NULL)
+		dnsbl_explain(explain_dnsbl, explain_dm, stdout);
+	else if (explain_dnsbl != NULL)
+		printf("dnsbl: %s\n", explain_dnsbl_none != NULL ?
+		    explain_dnsbl_none : "not asked");
 	if (v->bounce.kind != RULES_REPORT_NONE)
 		printf("verdict: %s\n", rules_class_name(v->cls));
 	else

@@ -33,6 +33,8 @@ struct move {
 };
 
 struct work;
+struct dnsbl;
+struct dnsbl_msg;
 
 /* What deciding one message needs, from its classification. */
 struct verdict {
@@ -46,6 +48,10 @@ struct verdict {
 	char	**fp;		/* "kind<TAB>value" of the matched indicators */
 	size_t	 nfp;
 	int	 corr;		/* From a correspondent (rules_user) */
+	double	 score;		/* the rules' score */
+	char	**hosts;	/* URL hosts to ask the DNS blocklists about */
+	size_t	 nhosts;	/* (clean mail, sender not allowed) */
+	struct dnsbl_msg *dm;	/* those lookups, while they run */
 };
 
 struct cand {			/* a backscatter verdict to confirm */
@@ -64,6 +70,8 @@ struct sweep {
 	struct rules_user user;
 	struct sentdb db;
 	struct work *work;	/* the classifier (sweep-work.c) */
+	struct dnsbl *dnsbl;	/* URI DNS blocklists, or NULL (dnsbl.c) */
+	struct verdict *dq, **dqt;	/* verdicts waiting for their DNS */
 	struct strlist addrs, sent;
 	char	*dest[NDEST];
 	int	 dry_run, all, sent_rescanned, rescan, tty;
@@ -117,10 +125,11 @@ int	work_push(struct sweep *sw, uint32_t uid, const char *raw,
 	    size_t len);
 struct verdict *work_next(struct sweep *sw, int wait);
 void	work_stop(struct sweep *sw);
-/* Classifies raw (malloc'd, NUL-terminated; taken) for uid. */
+/* Classifies raw (malloc'd, NUL-terminated; taken) for uid; with hosts
+ * set, keeps the URL hosts of clean mail for the DNS blocklists. */
 struct verdict *work_verdict(uint32_t uid, char *raw, size_t len,
 	    const struct rules_set *rs, const struct rules_limits *lim,
-	    const struct rules_user *user);
+	    const struct rules_user *user, int hosts);
 void	work_verdict_free(struct verdict *v);
 
 /* sweep-learn.c: sweep_learn learns from Junk (spam), Sent and the ham

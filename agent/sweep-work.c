@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/dnsbl.h"
 #include "agent/log.h"
 #include "agent/sweep-private.h"
 #include "store/store.h"
@@ -78,6 +79,7 @@ struct work {
 	const struct rules_set *rs;
 	struct rules_limits lim;
 	struct rules_user user;
+	int		 hosts;		/* keep URL hosts (DNS blocklists) */
 };
 
 void
@@ -93,12 +95,34 @@ work_verdict_free(struct verdict *v)
 	for (i = 0; i < v->nfp; i++)
 		free(v->fp[i]);
 	free(v->fp);
+	for (i = 0; i < v->nhosts; i++)
+		free(v->hosts[i]);
+	free(v->hosts);
+	dnsbl_msg_free(&v->dm);
 	free(v);
+}
+
+void
+work_verdict_hosts(const struct rules_verdict *rv, char ***hosts_r, size_t *n_r)
+{
+	size_t i, j;
+
+	for (i = 0; i < rv->nfound; i++) {
+		if (rv->found[i].kind != RULES_DOMAIN)
+			continue;
+		for (j = 0; j < *n_r; j++)
+			if (strcmp((*hosts_r)[j], rv->found[i].value) == 0)
+				break;
+		if (j < *n_r)
+			continue;
+		*hosts_r = xrealloc(*hosts_r, (*n_r + 1) * sizeof(**hosts_r));
+		(*hosts_r)[(*n_r)++] = xstrdup(rv->found[i].value);
+	}
 }
 
 struct verdict *
 work_verdict(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
-    const struct rules_limits *lim, const struct rules_user *user)
+    const struct rules_limits *lim, const struct rules_user *user, int hosts)
 {
 	struct rules_verdict rv;
 	struct verdict *v;
@@ -119,8 +143,14 @@ work_verdict(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
 	    rv.msg->from != NULL && user != NULL &&
 	    user->correspondent != NULL &&
 	    user->correspondent(user->ctx, rv.msg->from) == 1;
-	for (i = 0, n = 0; i < rv.nfound; i++)
+	v->score = rv.score;
+	for (i = 0, n = 0; i < rv.nfound; i++) {
 		n += rv.found[i].matched != 0;
+		if (rv.found[i].kind == RULES_ALLOW && rv.found[i].matched)
+			hosts = 0;	/* an allowed sender: never junked */
+	}
+	if (hosts && rv.cls == RULES_CLEAN && !v->corr)
+		work_verdict_hosts(&rv, &v->hosts, &v->nhosts);
 	if (n > 0)
 		v->fp = xcalloc(n, sizeof(*v->fp));
 	for (i = 0; i < rv.nfound; i++) {
@@ -202,7 +232,7 @@ work_main(void *arg)
 		while ((j = mine) != NULL) {
 			mine = j->next;
 			v = work_verdict(j->uid, j->raw, j->len, w->rs,
-			    &w->lim, &t->user);
+			    &w->lim, &t->user, w->hosts);
 			v->seq = j->seq;
 			v->next = done;
 			done = v;
@@ -239,6 +269,7 @@ work_start(struct sweep *sw, const char *dir, int threaded)
 	w->rs = sw->rs;
 	w->lim = sw->lim;
 	w->user = sw->user;
+	w->hosts = sw->dnsbl != NULL;
 	sw->work = w;
 	if (!threaded)
 		return 0;
@@ -327,6 +358,7 @@ work_rebind(struct sweep *sw)
 	w->rs = sw->rs;
 	w->lim = sw->lim;
 	w->user = sw->user;
+	w->hosts = sw->dnsbl != NULL;
 	for (i = 0; i < w->nth; i++) {
 		w->t[i].user = sw->user;
 		w->t[i].user.ctx = &w->t[i].db;
@@ -375,7 +407,7 @@ work_push(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
 	copy[len] = '\0';
 	if (!w->threaded) {
 		struct verdict *v = work_verdict(uid, copy, len, w->rs,
-		    &w->lim, &w->user);
+		    &w->lim, &w->user, w->hosts);
 
 		v->seq = w->seq_in++;
 		put_verdict(w, v);

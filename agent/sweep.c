@@ -17,6 +17,7 @@
 
 #include "agent/account.h"
 #include "agent/cmd.h"
+#include "agent/dnsbl.h"
 #include "agent/feeds.h"
 #include "agent/imap.h"
 #include "agent/limits.h"
@@ -229,14 +230,69 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 	work_verdict_free(v);
 }
 
-/* Takes the verdicts the classifier has ready (wait: all of them). */
+/* The DNS blocklists' answers for v: their weight joins the score, and
+ * clean mail at the threshold is junk. */
+static void
+dnsbl_apply(struct sweep *sw, struct verdict *v)
+{
+	char *why, *r;
+	double w;
+
+	if (v->dm == NULL)
+		return;
+	w = dnsbl_score(sw->dnsbl, v->dm, &why);
+	dnsbl_msg_free(&v->dm);
+	if (why == NULL)
+		return;
+	r = xmalloc(strlen(v->reasons) + strlen(why) + 3);
+	sprintf(r, "%s%s%s", v->reasons, v->reasons[0] != '\0' ? "; " : "",
+	    why);
+	free(v->reasons);
+	free(why);
+	v->reasons = r;
+	v->score += w;
+	if (v->cls == RULES_CLEAN && v->score > 0 &&
+	    v->score >= rules_threshold(sw->rs))
+		v->cls = RULES_JUNK;
+}
+
+/*
+ * Takes the verdicts the classifier has ready (wait: all of them).  With
+ * DNS blocklists, clean mail's lookups start as its verdict comes, and
+ * verdicts are decided in order once their answers are in: the queries
+ * of a whole batch run while the rest of it is fetched; at the batch's
+ * end (wait) the last ones get at most about one query timeout.
+ */
 static void
 collect(struct sweep *sw, int wait)
 {
 	struct verdict *v;
 
-	while ((v = work_next(sw, wait)) != NULL)
+	while ((v = work_next(sw, wait)) != NULL) {
+		if (sw->dnsbl == NULL) {
+			decide(sw, v, 0);
+			continue;
+		}
+		if (v->nhosts > 0 && v->cls == RULES_CLEAN)
+			v->dm = dnsbl_start(sw->dnsbl, sw->rs, v->hosts,
+			    v->nhosts);
+		*sw->dqt = v;
+		sw->dqt = &v->next;
+	}
+	if (sw->dnsbl == NULL)
+		return;
+	dnsbl_poll(sw->dnsbl, 0);
+	if (wait)
+		dnsbl_wait(sw->dnsbl, NULL);
+	while ((v = sw->dq) != NULL && (v->dm == NULL || dnsbl_done(v->dm))) {
+		if ((sw->dq = v->next) == NULL)
+			sw->dqt = &sw->dq;
+		v->next = NULL;
+		dnsbl_apply(sw, v);
 		decide(sw, v, 0);
+	}
+	if (wait)
+		dnsbl_flush(sw->dnsbl);
 }
 
 static int
@@ -259,6 +315,8 @@ on_msg(void *arg, const struct imap_msg *m)
 	}
 	if (work_push(sw, m->uid, m->data, m->len))
 		collect(sw, 0);
+	else
+		dnsbl_poll(sw->dnsbl, 0);	/* answers read as they come */
 	return 0;
 }
 
@@ -286,6 +344,7 @@ sent_rescan(struct sweep *sw)
 		}
 		return OUT_PERM;
 	}
+	dnsbl_correspondents(sw->dnsbl);	/* new ones never asked about */
 	sw->db.st = sw->st;
 	sw->db.oldest = oldest;
 	sw->db.newest = newest;
@@ -332,7 +391,7 @@ confirm_cands(struct sweep *sw)
 	}
 	for (i = 0; i < sw->ncd; i++) {	/* the classifier is idle */
 		decide(sw, work_verdict(sw->cd[i].uid, sw->cd[i].raw,
-		    sw->cd[i].len, sw->rs, &sw->lim, &sw->user), 1);
+		    sw->cd[i].len, sw->rs, &sw->lim, &sw->user, 0), 1);
 		sw->cd[i].raw = NULL;
 	}
 	sw->ncd = 0;
@@ -597,6 +656,10 @@ summary(struct sweep *sw)
 		fprintf(stderr, "%zu left for the next run, ", sw->held);
 	fprintf(stderr, "%zu error%s in %.1f s\n", sw->errors,
 	    sw->errors == 1 ? "" : "s", util_mono_now() - sw->t0);
+	if (sw->dnsbl != NULL)
+		fprintf(stderr, "%s: dnsbl: %lu quer%s sent\n", sw->a->name,
+		    dnsbl_queries(sw->dnsbl), dnsbl_queries(sw->dnsbl) == 1 ?
+		    "y" : "ies");
 }
 
 int
@@ -648,6 +711,19 @@ sweep_set_store(struct sweep *sw, struct store *st)
 {
 	sw->st = st;
 	sw->db.st = st;
+	dnsbl_set_store(sw->dnsbl, st);
+}
+
+/* The DNS blocklists of sw's config, the user's own domains never asked
+ * about. */
+static void
+dnsbl_setup(struct sweep *sw)
+{
+	size_t i;
+
+	sw->dnsbl = dnsbl_new(sw->conf, sw->st);
+	for (i = 0; i < sw->addrs.n; i++)
+		dnsbl_add_own(sw->dnsbl, sw->addrs.v[i]);
 }
 
 void
@@ -684,7 +760,14 @@ user_init(struct sweep *sw)
 static void
 sweep_free(struct sweep *sw)
 {
+	struct verdict *v;
+
 	work_stop(sw);
+	while ((v = sw->dq) != NULL) {
+		sw->dq = v->next;
+		work_verdict_free(v);
+	}
+	dnsbl_free(&sw->dnsbl);
 	free(sw->rm);
 	sweep_moves_clear(sw);
 	free(sw->mv);
@@ -712,7 +795,9 @@ sweep_setup(struct sweep *sw, const struct conf *c,
 	sw->rs = rs;
 	sw->dry_run = a->dry_run;
 	sw->t0 = util_mono_now();
+	sw->dqt = &sw->dq;
 	user_init(sw);
+	dnsbl_setup(sw);
 	work_start(sw, dir, threaded);
 }
 
@@ -726,6 +811,8 @@ sweep_rebind(struct sweep *sw, const struct conf *c,
 	sw->dry_run = a->dry_run;
 	strlist_free(&sw->addrs);
 	user_init(sw);
+	dnsbl_free(&sw->dnsbl);
+	dnsbl_setup(sw);
 	work_rebind(sw);
 	sweep_new_session(sw, sw->s);	/* dest[], sent: from the old one */
 }

@@ -14,6 +14,7 @@ struct conf;
 struct conf_account;
 struct imap;
 struct rules_set;
+struct rules_verdict;
 struct store;
 struct sweep;
 
@@ -51,5 +52,11 @@ size_t	sweep_seen(const struct sweep *sw);
 size_t	sweep_moved(const struct sweep *sw);
 /* When learning looks at Junk next (monotonic seconds, util_mono_now). */
 double	sweep_learn_at(const struct sweep *sw);
+
+/* The hosts of v's URL findings, distinct, in order, appended to
+ * *hosts_r (*n_r): what the DNS blocklists are asked about (sweep-work.c;
+ * offline.c's classify and explain too). */
+void	work_verdict_hosts(const struct rules_verdict *v, char ***hosts_r,
+	    size_t *n_r);
 
 #endif

@@ -58,6 +58,15 @@ static const struct keydef global_keys[] = {
 	{ "learn_expiry", CONF_LEARN_EXPIRY, K_UINT, G(learn_expiry), 0,
 	    36500, 0 },
 	{ "feeds", CONF_FEEDS, K_ACCOUNTS, 0, 0, 0, 0 },	/* a list */
+	{ "dnsbl", CONF_DNSBL, K_ACCOUNTS, 0, 0, 0, 0 },	/* a list */
+	{ "max_dnsbl_queries", CONF_MAX_DNSBL_QUERIES, K_UINT,
+	    G(max_dnsbl_queries), 0, 1000, 0 },
+	{ "dnsbl_timeout", CONF_DNSBL_TIMEOUT, K_UINT, G(dnsbl_timeout),
+	    50, 60000, 0 },
+	{ "dnsbl_cooldown", CONF_DNSBL_COOLDOWN, K_UINT, G(dnsbl_cooldown),
+	    60, 604800, 0 },
+	{ "dns_server", CONF_DNS_SERVER, K_STR, G(dns_server), 0, 0,
+	    F_EMPTYDEF },
 	{ NULL, CONF_NKEYS, K_STR, 0, 0, 0, 0 }
 };
 

@@ -138,6 +138,9 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 	c->country = CONF_DEF_COUNTRY;
 	c->max_rule_file_bytes = CONF_DEF_MAX_RULE_FILE_BYTES;
 	c->learn_expiry = CONF_DEF_LEARN_EXPIRY;
+	c->max_dnsbl_queries = CONF_DEF_MAX_DNSBL_QUERIES;
+	c->dnsbl_timeout = CONF_DEF_DNSBL_TIMEOUT;
+	c->dnsbl_cooldown = CONF_DEF_DNSBL_COOLDOWN;
 	limits_default(&c->limits);
 	for (i = 0; i < (size_t)config_setting_length(root); i++) {
 		m = config_setting_get_elem(root, (unsigned)i);
@@ -151,10 +154,14 @@ load_root(struct conf_loader *L, struct conf *c, config_setting_t *root)
 		case CONF_FEEDS:
 			conf_feeds(L, c, m);
 			break;
+		case CONF_DNSBL:
+			conf_dnsbl(L, c, m);
+			break;
 		default:
 			break;
 		}
 	}
+	conf_dnsbl_check(L, c);
 	for (i = 0; i < c->naccounts; i++)
 		if (c->accounts[i].lines[CONF_UNKNOWN_BOUNCE] == 0)
 			c->accounts[i].unknown_bounce = c->unknown_bounce;
@@ -510,6 +517,7 @@ conf_free(struct conf **conf)
 	}
 	free((*conf)->accounts);
 	conf_feeds_free(*conf);
+	conf_dnsbl_free(*conf);
 	conf_list_free(&(*conf)->rules);
 	free((*conf)->store);
 	free((*conf)->path);

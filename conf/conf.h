@@ -87,6 +87,12 @@ enum conf_key {
 	CONF_HAM,
 	CONF_FEEDS,		/* the feeds list (conf-feeds.c) */
 	CONF_HAM_GRACE,
+	/* URI DNS blocklists, global (conf-dnsbl.c) */
+	CONF_DNSBL,		/* the zones list */
+	CONF_MAX_DNSBL_QUERIES,
+	CONF_DNSBL_TIMEOUT,
+	CONF_DNSBL_COOLDOWN,
+	CONF_DNS_SERVER,
 	CONF_NKEYS
 };
 
@@ -272,6 +278,43 @@ const char *conf_feed_kind_name(enum conf_feed_kind kind);
 /* "minisign", "signify" (or "none"). */
 const char *conf_sig_kind_name(enum conf_sig_kind kind);
 
+/*
+ * URI DNS blocklists (the global `dnsbl = ( { ... } )` list,
+ * conf-dnsbl.c): zones the agent asks about the registrable domains of
+ * a message's URLs.  Each zone's codes and mask are filled with its
+ * kind's defaults when the file gives neither.
+ */
+enum conf_dnsbl_kind {
+	CONF_DNSBL_GENERIC,	/* any 127.0.0.2..127.255.255.251 counts */
+	CONF_DNSBL_DBL,		/* Spamhaus DBL: 127.0.1.2..127.0.1.199 */
+	CONF_DNSBL_SURBL,	/* multi.surbl.org: bitmask 127.0.0.X */
+	CONF_DNSBL_URIBL	/* multi.uribl.com: bitmask 127.0.0.X */
+};
+#define CONF_DEF_MAX_DNSBL_QUERIES	20	/* 0..1000 per message */
+#define CONF_DEF_DNSBL_TIMEOUT		2000	/* 50..60000 ms per query */
+#define CONF_DEF_DNSBL_COOLDOWN		3600	/* 60..604800 s */
+#define CONF_DEF_SURBL_MASK		0xd8	/* PH 8, MW 16, ABUSE 64, CR 128 */
+#define CONF_DEF_URIBL_MASK		0x0a	/* black 2, red 8 (not grey 4) */
+
+/* An inclusive range of IPv4 answers, host byte order. */
+struct conf_dnsbl_range {
+	unsigned long lo, hi;
+};
+
+struct conf_dnsbl {
+	char	*zone;		/* e.g. "dbl.spamhaus.org", lowercase */
+	enum conf_dnsbl_kind kind;
+	char	*dqs_key;	/* or NULL: DOMAIN.KEY.ZONE when set */
+	struct conf_dnsbl_range *codes;	/* answers that count */
+	size_t	 ncodes;
+	unsigned mask;		/* last-octet bits that count; 0: none */
+	double	 weight;	/* added to the score on a hit; default 1 */
+	unsigned line;		/* where its group opens */
+};
+
+/* The kind's name as written ("dbl", "surbl", "uribl", "generic"). */
+const char *conf_dnsbl_kind_name(enum conf_dnsbl_kind kind);
+
 struct conf {
 	char	*path;		/* the file read, as given */
 	char	*store;		/* NULL (or "" in the file): agent default */
@@ -285,6 +328,13 @@ struct conf {
 	size_t	 naccounts;
 	struct conf_feed *feeds;	/* in file order; may be none */
 	size_t	 nfeeds;
+	struct conf_dnsbl *dnsbl;	/* in file order; may be none */
+	size_t	 ndnsbl;
+	unsigned max_dnsbl_queries;	/* DNS queries per message at most */
+	unsigned dnsbl_timeout;	/* ms per query */
+	unsigned dnsbl_cooldown;	/* s a zone rests after an error answer */
+	char	*dns_server;	/* "host:port" or "[v6]:port", or NULL:
+				 * the system's resolvers */
 	unsigned lines[CONF_NKEYS];
 };
 
@@ -389,6 +439,12 @@ extern const char *const conf_oauth2_mechs[];
 void	conf_feeds(struct conf_loader *L, struct conf *c,
 	    struct config_setting_t *s);
 void	conf_feeds_free(struct conf *c);
+/* Reads the dnsbl list s into c->dnsbl; checks dns_server; frees them.
+ * (conf-dnsbl.c) */
+void	conf_dnsbl(struct conf_loader *L, struct conf *c,
+	    struct config_setting_t *s);
+void	conf_dnsbl_check(struct conf_loader *L, struct conf *c);
+void	conf_dnsbl_free(struct conf *c);
 /* Reads the accounts list s into c->accounts.  (conf-account.c) */
 void	conf_accounts(struct conf_loader *L, struct conf *c,
 	    struct config_setting_t *s);

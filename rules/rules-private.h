@@ -173,34 +173,11 @@ int	rules_match_allow(const struct rules_set *rs, const char *addr,
  * Internal to ruleset.c, listfile.c, phrase.c and regex.c; callers use
  * the functions above.  Entries remember the list file (an index kept by
  * ruleset.c) and line they came from; look-ups hand back a
- * rules_origin, which ruleset.c turns into a rules_hit.
+ * rules_origin (rules.h, with the string set), which ruleset.c turns
+ * into a rules_hit.
  */
-struct rules_strset;
 struct rules_phrases;
 struct rules_regexes;
-
-struct rules_origin {
-	const char *entry;	/* the entry as stored */
-	unsigned file;		/* index of its list file */
-	unsigned line;
-	unsigned flag;		/* strset: the flag it was added with */
-};
-
-/* A hash set of strings (domains, phones, allow entries). */
-struct rules_strset *rules_strset_new(void);
-void	rules_strset_free(struct rules_strset **ss);
-/* Adds s; returns 1 when added, 0 when already present (the first stays),
- * -1 when out of memory. */
-int	rules_strset_add(struct rules_strset *ss, const char *s,
-	    unsigned file, unsigned line, unsigned flag);
-/* Looks up the len bytes at s; returns 1 and fills *o, or 0. */
-int	rules_strset_get(const struct rules_strset *ss, const char *s,
-	    size_t len, struct rules_origin *o);
-/* Looks up host, then each parent domain down to two labels; an entry
- * added with a non-zero flag matches only the whole host. */
-int	rules_strset_get_host(const struct rules_strset *ss, const char *host,
-	    struct rules_origin *o);
-size_t	rules_strset_count(const struct rules_strset *ss);
 
 /* The phrase index. */
 struct rules_phrases *rules_phrases_new(void);
@@ -296,8 +273,6 @@ void	rules_lerr(struct rules_loader *L, const char *path, unsigned line,
  * becomes an error line.  (listfile.c) */
 void	rules_listfile_load(struct rules_loader *L, const char *path,
 	    enum rules_kind kind);
-/* Is host (normalised) an IP address?  (ruleset.c) */
-int	rules_is_ip(const char *host);
 /* rules_host_normalise, also taking an IPv6 address without brackets.
  * (ruleset.c) */
 int	rules_norm_host(const char *s, char *out, size_t outsz);

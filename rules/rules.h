@@ -269,6 +269,44 @@ size_t	rules_count(const struct rules_set *rs, enum rules_kind kind);
 double	rules_threshold(const struct rules_set *rs);
 unsigned rules_default_cc(const struct rules_set *rs);
 
+/* Is a host (normalised) on an allow list's domains, or under one?
+ * Returns 1 and fills *hit, else 0; for the DNS blocklist queries the
+ * agent leaves out (ruleset.c). */
+int	rules_match_allow_host(const struct rules_set *rs, const char *host,
+	    struct rules_hit *hit);
+
+/*
+ * A hash set of strings: the rule sets' index of domains, phones and
+ * allow entries (ruleset.c), also for agent/'s own sets (dnsbl.c).
+ * Entries remember the list file index, line and flag they were added
+ * with; look-ups hand them back as a rules_origin.
+ */
+struct rules_strset;
+struct rules_origin {
+	const char *entry;	/* the entry as stored */
+	unsigned file;		/* index of its list file */
+	unsigned line;
+	unsigned flag;		/* strset: the flag it was added with */
+};
+
+/* A hash set of strings (domains, phones, allow entries). */
+struct rules_strset *rules_strset_new(void);
+void	rules_strset_free(struct rules_strset **ss);
+/* Adds s; returns 1 when added, 0 when already present (the first stays),
+ * -1 when out of memory. */
+int	rules_strset_add(struct rules_strset *ss, const char *s,
+	    unsigned file, unsigned line, unsigned flag);
+/* Looks up the len bytes at s; returns 1 and fills *o, or 0. */
+int	rules_strset_get(const struct rules_strset *ss, const char *s,
+	    size_t len, struct rules_origin *o);
+/* Looks up host, then each parent domain down to two labels; an entry
+ * added with a non-zero flag matches only the whole host. */
+int	rules_strset_get_host(const struct rules_strset *ss, const char *host,
+	    struct rules_origin *o);
+size_t	rules_strset_count(const struct rules_strset *ss);
+/* Is host (normalised) an IP address?  (ruleset.c) */
+int	rules_is_ip(const char *host);
+
 /*
  * A set built in memory instead of from files: the user's learned
  * indicators (imapsift's store), given to rules_classify through

@@ -426,6 +426,15 @@ rules_match_allow(const struct rules_set *rs, const char *addr,
 	return match_parents(rs, rs->allow_dom, RULES_ALLOW, host, hit);
 }
 
+int
+rules_match_allow_host(const struct rules_set *rs, const char *host,
+    struct rules_hit *hit)
+{
+	if (rs == NULL || host == NULL || *host == '\0')
+		return 0;
+	return match_parents(rs, rs->allow_dom, RULES_ALLOW, host, hit);
+}
+
 struct relay {
 	const struct rules_set *rs;
 	void	(*phrase)(void *, const struct rules_hit *);

@@ -265,3 +265,22 @@ store_correspondent_has(struct store *st, const char *addr,
 	store_sql_reset(s);
 	return 1;
 }
+
+int
+store_correspondent_each(struct store *st,
+    void (*fn)(void *ctx, const char *addr), void *ctx, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	s = store_sql_stmt(st, STORE_SQL_CORR_EACH,
+	    "SELECT addr FROM correspondent", err, errlen);
+	if (s == NULL)
+		return -1;
+	while ((rc = store_sql_step(st, s, err, errlen)) == 1) {
+		fn(ctx, (const char *)sqlite3_column_text(s, 0));
+		n++;
+	}
+	return rc == -1 ? -1 : n;
+}

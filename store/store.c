@@ -388,10 +388,33 @@ migrate_v2(struct store *st, char *err, size_t errlen)
 	return script(st, sql, err, errlen);
 }
 
+/*
+ * Version 3: URI DNS blocklists.  dnsbl_cache keeps each answer until
+ * its TTL runs out (addr 0: not listed, NXDOMAIN or no A record), so a
+ * later run asks the zone again only then; dnsbl_zone the zones resting
+ * after an error answer, until when and why.
+ */
+static int
+migrate_v3(struct store *st, char *err, size_t errlen)
+{
+	static const char sql[] =
+	    "CREATE TABLE dnsbl_cache ("
+	    " zone TEXT NOT NULL, domain TEXT NOT NULL,"
+	    " addr INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	    " PRIMARY KEY (zone, domain)) WITHOUT ROWID;"
+	    "CREATE TABLE dnsbl_zone ("
+	    " zone TEXT PRIMARY KEY,"
+	    " since INTEGER NOT NULL, until INTEGER NOT NULL,"
+	    " reason TEXT NOT NULL) WITHOUT ROWID;";
+
+	return script(st, sql, err, errlen);
+}
+
 /* migrations[v] upgrades version v to v + 1. */
 static int (*const migrations[])(struct store *, char *, size_t) = {
 	migrate_v1,
 	migrate_v2,
+	migrate_v3,
 };
 
 #define SCHEMA_VERSION	((int64_t)(sizeof(migrations) / sizeof(migrations[0])))

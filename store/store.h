@@ -429,4 +429,41 @@ int	store_learn_generation(struct store *st, int64_t *gen_r, char *err,
 int	store_learn_stats(struct store *st, int64_t *entries_r,
 	    int64_t *msgs_r, int64_t *ham_r, char *err, size_t errlen);
 
+/* ------------------------------------------------------------------ */
+/* URI DNS blocklist answers and zone state (store-dnsbl.c).           */
+
+/* One cached answer: addr is the IPv4 answer in host byte order, 0 for
+ * "not listed"; expires the time it stops being good. */
+struct store_dnsbl_row {
+	const char *zone;
+	const char *domain;
+	uint32_t addr;
+	time_t	 expires;
+};
+
+/* Stores the n rows (replacing older answers for the same zone and
+ * domain) and drops the rows that expired before now, in one
+ * transaction (a savepoint inside the caller's batch). */
+int	store_dnsbl_put(struct store *st, const struct store_dnsbl_row *rows,
+	    size_t n, time_t now, char *err, size_t errlen);
+/* Calls fn with every row still good at now; strings valid during the
+ * call only.  Returns the count, or -1. */
+int	store_dnsbl_each(struct store *st, time_t now,
+	    void (*fn)(void *ctx, const struct store_dnsbl_row *row),
+	    void *ctx, char *err, size_t errlen);
+/* Zone state: zone rests from since until until because of reason. */
+int	store_dnsbl_zone_set(struct store *st, const char *zone,
+	    time_t since, time_t until, const char *reason, char *err,
+	    size_t errlen);
+/* 1 with the zone's last rest (until may be past), 0 when it never
+ * rested, -1 on error; reason is cut to reasonsz. */
+int	store_dnsbl_zone_get(struct store *st, const char *zone,
+	    time_t *since_r, time_t *until_r, char *reason, size_t reasonsz,
+	    char *err, size_t errlen);
+/* Calls fn with the address of every correspondent (as keyed by
+ * store_correspondent_add).  Returns the count, or -1.  (store-sent.c) */
+int	store_correspondent_each(struct store *st,
+	    void (*fn)(void *ctx, const char *addr), void *ctx, char *err,
+	    size_t errlen);
+
 #endif

@@ -271,9 +271,15 @@ if [ "$(nproc)" -ge 2 ]; then
 	echo
 	SWEEP_PIN=1 child sh "$HERE/sweep.sh" "$BIN" "$CORP" || sweep_fail=1
 fi
+# ------------------------------------------------------------ dnsbl
+# URI DNS blocklist lookups against a loopback Unbound: classification
+# with 20 queries per message, and the sweep with and without them.
+echo
+child sh "$HERE/dnsbl.sh" "$BIN" || dnsbl_fail=1
 echo
 echo "bench: $(($(date +%s) - t_start)) s in all"
 [ -z "$peer_fail" ] || die "peer(s) failed:$peer_fail"
 [ -z "${scale_fail:-}" ] || die "scale benchmark failed"
 [ -z "${sweep_fail:-}" ] || die "sweep benchmark failed"
+[ -z "${dnsbl_fail:-}" ] || die "dnsbl benchmark failed"
 exit 0

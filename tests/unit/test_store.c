@@ -210,7 +210,7 @@ test_reopen(void)
 	int i;
 
 	make_store(PATH(p, "reopen.db"));
-	T_INTEQ(read32(p, 60), 2);			/* user_version */
+	T_INTEQ(read32(p, 60), 3);			/* user_version */
 	T_INTEQ(read32(p, 68), 0x69736674);		/* application_id */
 	for (i = 0; i < 2; i++) {
 		st = xopen(p, 0);
@@ -220,7 +220,7 @@ test_reopen(void)
 		    sizeof(err)), 1);
 		store_close(&st);
 	}
-	T_INTEQ(read32(p, 60), 2);
+	T_INTEQ(read32(p, 60), 3);
 }
 
 static void
@@ -248,15 +248,15 @@ test_odd_files(void)
 	/* A zero-length file is version 0: read-only refuses, read-write
 	 * upgrades it. */
 	put_bytes(PATH(p, "empty.db"), "", 0);
-	open_fails(p, STORE_RDONLY, "schema version 0 is older than 2");
+	open_fails(p, STORE_RDONLY, "schema version 0 is older than 3");
 	st = xopen(p, 0);
 	store_close(&st);
-	T_INTEQ(read32(p, 60), 2);
+	T_INTEQ(read32(p, 60), 3);
 
 	make_store(PATH(p, "newer.db"));
-	patch32(p, 60, 3);
-	open_fails(p, 0, "schema version 3 is newer than this imapsift");
-	open_fails(p, STORE_RDONLY, "schema version 3 is newer");
+	patch32(p, 60, 4);
+	open_fails(p, 0, "schema version 4 is newer than this imapsift");
+	open_fails(p, STORE_RDONLY, "schema version 4 is newer");
 
 	make_store(PATH(p, "foreign.db"));
 	patch32(p, 68, 0x12345678);
@@ -905,13 +905,14 @@ test_migrate_v1(void)
 	store_close(&st);
 	T_INTEQ(sqlite3_open(p, &db), SQLITE_OK);
 	T_INTEQ(sqlite3_exec(db, "DROP TABLE seen_msg; "
+	    "DROP TABLE dnsbl_cache; DROP TABLE dnsbl_zone; "
 	    "DROP TABLE learned_src; DROP TABLE "
 	    "learned_msg; DROP TABLE learned; DROP TRIGGER learn_gen_fp; "
 	    "DELETE FROM meta WHERE key = 'learn_gen'; "
 	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	T_INTEQ(read32(p, 60), 1);
-	open_fails(p, STORE_RDONLY, "schema version 1 is older than 2");
+	open_fails(p, STORE_RDONLY, "schema version 1 is older than 3");
 	st = xopen(p, 0);
 	if (st == NULL)
 		return;
@@ -920,7 +921,76 @@ test_migrate_v1(void)
 	    NULL), 1);
 	T_STREQ(learned_list(st, 0, 0), "url:kept.example/1/1/m/ham");
 	store_close(&st);
-	T_INTEQ(read32(p, 60), 2);
+	T_INTEQ(read32(p, 60), 3);
+}
+
+/* DNS blocklist answers and zone rests (version 3), and the upgrade of
+ * a version 2 store to it. */
+static size_t nrows;
+static char rows_seen[512];
+
+static void
+row_cb(void *ctx, const struct store_dnsbl_row *r)
+{
+	size_t n = strlen(rows_seen);
+
+	(void)ctx;
+	snprintf(rows_seen + n, sizeof(rows_seen) - n, "%s/%s/%u ", r->zone,
+	    r->domain, (unsigned)r->addr);
+	nrows++;
+}
+
+static void
+test_dnsbl(void)
+{
+	char p[300], reason[64];
+	struct store *st = xopen(PATH(p, "dnsbl.db"), 0);
+	struct store_dnsbl_row rows[3] = {
+		{ "dbl.test", "a.example", 0x7f000102, 2000 },
+		{ "dbl.test", "b.example", 0, 1500 },
+		{ "uribl.test", "a.example", 0, 500 },
+	};
+	time_t since, until;
+	sqlite3 *db = NULL;
+
+	if (st == NULL)
+		return;
+	T_INTEQ(store_dnsbl_put(st, rows, 3, 100, err, sizeof(err)), 0);
+	rows_seen[0] = '\0';
+	T_INTEQ(store_dnsbl_each(st, 1000, row_cb, NULL, err, sizeof(err)), 2);
+	T_STREQ(rows_seen, "dbl.test/a.example/2130706690 dbl.test/b.example/0 ");
+	/* A newer answer replaces the old one; expired rows are dropped. */
+	rows[1].addr = 0x7f000104;
+	rows[1].expires = 3000;
+	T_INTEQ(store_dnsbl_put(st, &rows[1], 1, 1000, err, sizeof(err)), 0);
+	rows_seen[0] = '\0';
+	T_INTEQ(store_dnsbl_each(st, 0, row_cb, NULL, err, sizeof(err)), 2);
+	T_STREQ(rows_seen, "dbl.test/a.example/2130706690 dbl.test/b.example/2130706692 ");
+	T_INTEQ(store_dnsbl_zone_get(st, "dbl.test", &since, &until, reason,
+	    sizeof(reason), err, sizeof(err)), 0);
+	T_INTEQ(store_dnsbl_zone_set(st, "dbl.test", 10, 3610, "answered "
+	    "127.255.255.254", err, sizeof(err)), 0);
+	T_INTEQ(store_dnsbl_zone_get(st, "dbl.test", &since, &until, reason,
+	    sizeof(reason), err, sizeof(err)), 1);
+	T_INTEQ((int)since, 10);
+	T_INTEQ((int)until, 3610);
+	T_STREQ(reason, "answered 127.255.255.254");
+	store_close(&st);
+	/* Version 2 upgrades: the tables come, the rest stays. */
+	T_INTEQ(sqlite3_open(p, &db), SQLITE_OK);
+	T_INTEQ(sqlite3_exec(db, "DROP TABLE dnsbl_cache; DROP TABLE "
+	    "dnsbl_zone; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	open_fails(p, STORE_RDONLY, "schema version 2 is older than 3");
+	st = xopen(p, 0);
+	if (st == NULL)
+		return;
+	T_INTEQ(store_dnsbl_each(st, 0, row_cb, NULL, err, sizeof(err)), 0);
+	T_INTEQ(store_dnsbl_put(st, rows, 1, 100, err, sizeof(err)), 0);
+	T_INTEQ(store_dnsbl_each(st, 0, row_cb, NULL, err, sizeof(err)), 1);
+	store_close(&st);
+	T_INTEQ(read32(p, 60), 3);
 }
 
 static double
@@ -1148,6 +1218,7 @@ main(void)
 	T_RUN(test_fp);
 	T_RUN(test_learned);
 	T_RUN(test_migrate_v1);
+	T_RUN(test_dnsbl);
 	T_RUN(test_locked);
 	T_RUN(test_concurrent_create);
 	T_RUN(test_unwritable_dir);

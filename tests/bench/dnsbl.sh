@@ -1,0 +1,192 @@
+#!/bin/sh
+# dnsbl.sh BIN: what URI DNS blocklist lookups cost, against a private
+# Unbound on loopback (tests/dnsbl/dns.sh) serving one DBL-style zone.
+#
+#   sh tests/bench/dnsbl.sh build/imapsift
+#
+# Messages (generated here, no corpus): DNSBL_MESSAGES (default 2000),
+# each with 20 URLs of 20 distinct domains never seen in another message
+# (so every lookup is a query: no cache hit), one message in ten with a
+# listed domain among them.
+#
+#   classify  `imapsift classify --stats -c CONFIG` over the files, with a
+#             config naming the zone (max_dnsbl_queries 20: 20 queries per
+#             message, a fresh store each run) and without it; the added
+#             latency per message is the difference of the two times over
+#             the message count (classify asks one message at a time: its
+#             20 queries go out together and it waits for them).
+#   sweep     `imapsift sweep --all` of the same messages in a private
+#             Dovecot INBOX (tests/integration/dovecot.sh; the Maildir
+#             reset from a pristine copy before each run), with and
+#             without the zone; target: with it within 1.3x, because
+#             the lookups of a batch run while it is fetched.  Twice:
+#             the messages as written (about 1 KB) and padded with
+#             16 KiB of text (DNSBL_PADS="0 16384"), since with tiny
+#             mail on loopback the fetch costs less than the queries.
+# 3 runs of each, taking turns; median seconds.  Both runs must judge
+# alike but for the listed mail: the zone run moves exactly the messages
+# with a listed domain (checked), the plain run none.
+set -u
+
+die() { echo "dnsbl.sh: $*" >&2; exit 1; }
+
+[ $# -ge 1 ] || die "usage: dnsbl.sh BIN"
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+case $1 in /*) BIN=$1 ;; *) BIN=$(pwd)/$1 ;; esac
+[ -x "$BIN" ] || die "no imapsift binary at $BIN"
+NMSG=${DNSBL_MESSAGES:-2000}
+W=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-dnsbl.XXXXXX") || die "mktemp failed"
+. "$TOP/tests/integration/dovecot.sh"
+. "$TOP/tests/dnsbl/dns.sh"
+trap 'dns_stop; dovecot_stop; rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM HUP
+
+# ------------------------------------------------------------ messages
+mkdir -p "$W/msg" "$W/rules"
+printf 'not-used.example\n' > "$W/rules/base.domains"
+python3 - "$W" "$NMSG" <<'EOF' || die "generator failed"
+import os, sys
+w, n = sys.argv[1], int(sys.argv[2])
+zones = ['  local-zone: "dbl.test." static',
+         '  local-data: "dbl.test. 3600 IN SOA ns.dbl.test. h.dbl.test. '
+         '1 3600 600 86400 300"']
+listed = 0
+for i in range(n):
+    doms = ["m%d-d%d.example" % (i, j) for j in range(20)]
+    if i % 10 == 0:
+        zones.append('  local-data: "%s.dbl.test. 3600 IN A 127.0.1.2"'
+                     % doms[19])
+        listed += 1
+    body = "".join("see https://www.%s/p%d\n" % (d, j)
+                   for j, d in enumerate(doms))
+    m = ("From: Sender %d <s%d@sender.example>\nTo: alice@example.org\n"
+         "Subject: message %d\nMessage-ID: <b%d@sender.example>\n"
+         "Date: Mon, 07 Dec 2026 10:00:00 +0000\n\nHello,\n%s" %
+         (i, i, i, i, body))
+    with open(os.path.join(w, "msg", "%05d.eml" % i), "w") as f:
+        f.write(m)
+with open(os.path.join(w, "zones"), "w") as f:
+    f.write("\n".join(zones) + "\n")
+with open(os.path.join(w, "listed"), "w") as f:
+    f.write("%d\n" % listed)
+EOF
+nlisted=$(cat "$W/listed")
+# No query log: a log line per query costs Unbound more than the answer.
+DNS_LOG_QUERIES=no dns_start "$W/dns" "$W/zones" || die "unbound did not start"
+
+# conf FILE STORE DNSBL(0|1) [more lines]
+conf() {
+	f=$1 st=$2 z=$3; shift 3
+	rm -rf "$st"
+	mkdir -m 700 -p "$st"
+	(umask 077; {
+		cat "$W/base.conf"
+		printf 'store = "%s";\n' "$st"
+		if [ "$z" = 1 ]; then
+			printf 'dns_server = "127.0.0.1:%s";\n' "$DNS_PORT"
+			printf 'max_dnsbl_queries = 20;\n'
+			printf 'dnsbl = ( { zone = "dbl.test"; kind = "dbl"; } );\n'
+		fi
+	} > "$f")
+}
+median() { sort -n | sed -n 2p; }
+
+# ------------------------------------------------------------ classify
+printf 'rules = [ "%s/rules" ];\n' "$W" > "$W/base.conf"
+: > "$W/c0" ; : > "$W/c1"
+for r in 1 2 3; do
+	for z in 0 1; do
+		conf "$W/config$z" "$W/st$z" $z
+		"$BIN" classify --stats -c "$W/config$z" "$W/msg" \
+		    > "$W/cls$z.out" 2> "$W/cls$z.err" ||
+		    die "classify failed: $(tail -n 3 "$W/cls$z.err")"
+		sed -n 's/^classified: .* in \([0-9.]*\) s$/\1/p' \
+		    "$W/cls$z.err" >> "$W/c$z"
+	done
+done
+junk1=$(grep -c '	junk	dnsbl:' "$W/cls1.out")
+junk0=$(grep -c '	junk	' "$W/cls0.out")
+q=$(sed -n 's/^dnsbl: \([0-9]*\) queries$/\1/p' "$W/cls1.err")
+[ "$junk1" = "$nlisted" ] && [ "$junk0" = 0 ] ||
+    die "classify judged $junk1 (with) and $junk0 (without) junk, not $nlisted and 0"
+c0=$(median < "$W/c0") c1=$(median < "$W/c1")
+echo "dnsbl classify: $NMSG messages, 20 queries each ($q sent in the last run)"
+awk -v a="$c0" -v b="$c1" -v n="$NMSG" 'BEGIN {
+	printf "  without dnsbl %.3f s, with %.3f s: %.2f ms added per message (%.1f us per query)\n",
+	    a, b, (b - a) * 1000 / n, (b - a) * 1e6 / n / 20 }'
+
+# ------------------------------------------------------------ sweep
+dovecot_start || die "dovecot_start failed"
+MD=$DOVECOT_DIR/home/alice/Maildir
+dv_create alice Backscatter || die "doveadm mailbox create failed"
+for m in Junk Sent; do
+	(umask 077 && mkdir -p "$MD/.$m/cur" "$MD/.$m/new" "$MD/.$m/tmp")
+done
+[ -d "$MD/cur" ] || die "unexpected Maildir layout under $MD"
+reset() {
+	_w=0
+	while [ $_w -lt 30 ] && ps -eo args= |
+	    grep -q "^dovecot-$DOVECOT_NAME/imap\( \|$\)"; do
+		sleep 0.1; _w=$((_w + 1))
+	done
+	rm -rf "$MD" && cp -a "$W/pristine" "$MD" || die "cannot restore"
+}
+dv_imapsift_conf "$W/base.conf" alice "$W/unused" "$W/rules"
+sed -i '/^store = /d' "$W/base.conf"
+# sweeps PAD: the INBOX of the messages, each padded with PAD bytes of
+# plain text (0: as written, about 1 KB; mail is often ten times that),
+# swept 3 times with and 3 without the zone, taking turns.
+sweeps() {
+	rm -rf "$MD/cur"/* "$MD/new"/*
+	rm -f "$MD"/dovecot* "$MD"/.Junk/cur/* 2>/dev/null
+	python3 - "$W/msg" "$MD/cur" "$1" <<'PY' || die "cannot fill the Maildir"
+import os, sys
+src, dst, pad = sys.argv[1], sys.argv[2], int(sys.argv[3])
+line = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+        "eiusmod tempor incididunt ut labore.\n")
+filler = (line * (pad // len(line) + 1))[:pad]
+for i, n in enumerate(sorted(os.listdir(src))):
+    d = open(os.path.join(src, n)).read() + filler
+    b = d.encode()
+    with open(os.path.join(dst, "%d.M%dP1.bench,S=%d:2,S"
+                           % (1000000000 + i, i, len(b))), "wb") as f:
+        f.write(b)
+PY
+	[ "$(id -u)" = 0 ] && chown -R "$(id -u nobody):$(id -g nobody)" "$MD"
+	doveadm -c "$DOVECOT_CONF" force-resync -u alice '*' ||
+	    die "doveadm force-resync failed"
+	doveadm -c "$DOVECOT_CONF" index -u alice INBOX 2>/dev/null
+	[ "$(dv_count alice INBOX)" = "$NMSG" ] ||
+	    die "INBOX holds $(dv_count alice INBOX)"
+	rm -rf "$W/pristine"
+	cp -a "$MD" "$W/pristine" || die "cannot copy the Maildir"
+	: > "$W/s0" ; : > "$W/s1"
+	for r in 1 2 3; do
+		for z in 0 1; do
+			reset
+			conf "$W/sconfig$z" "$W/sst$z" $z
+			t0=$(date +%s.%N)
+			"$BIN" sweep --all -c "$W/sconfig$z" > /dev/null \
+			    2> "$W/sw$z.err" ||
+			    die "sweep failed: $(tail -n 3 "$W/sw$z.err")"
+			t1=$(date +%s.%N)
+			echo "$t1 $t0" | awk '{ print $1 - $2 }' >> "$W/s$z"
+			j=$(dv_count alice Junk)
+			want=$nlisted
+			[ "$z" = 0 ] && want=0
+			[ "$j" = "$want" ] ||
+			    die "sweep (dnsbl $z) moved $j, not $want"
+		done
+	done
+	s0=$(median < "$W/s0") s1=$(median < "$W/s1")
+	q=$(sed -n 's/^alice: dnsbl: \([0-9]*\) queries sent$/\1/p' \
+	    "$W/sw1.err")
+	echo "dnsbl sweep: $NMSG messages (+$1 bytes each) in a loopback Dovecot INBOX, $q queries"
+	awk -v a="$s0" -v b="$s1" 'BEGIN {
+		printf "  without dnsbl %.2f s, with %.2f s: %.2fx (target <= 1.3x) %s\n",
+		    a, b, b / a, b / a <= 1.3 ? "ok" : "OVER" }'
+}
+for pad in ${DNSBL_PADS:-0 16384}; do
+	sweeps "$pad"
+done

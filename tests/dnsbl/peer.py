@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""peer.py UPSTREAM_PORT PORTFILE MODE: a scripted DNS peer on a random
+loopback UDP port (written to PORTFILE) for the DNSBL timeout cases.
+MODE "hang": a query whose name starts with "hang" is never answered;
+any other is relayed to the Unbound on UPSTREAM_PORT and its answer sent
+back 0.2 s later (a slow server).  Stops after 10 minutes at most."""
+import socket
+import sys
+import threading
+import time
+
+up = ("127.0.0.1", int(sys.argv[1]))
+mode = sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+import os
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+
+
+def qname(pkt):
+    i, labels = 12, []
+    while i < len(pkt) and pkt[i] != 0:
+        n = pkt[i]
+        labels.append(pkt[i + 1:i + 1 + n].decode("ascii", "replace"))
+        i += n + 1
+    return ".".join(labels).lower()
+
+
+def relay(pkt, peer):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(2)
+    try:
+        u.sendto(pkt, up)
+        ans = u.recv(4096)
+    except OSError:
+        return
+    finally:
+        u.close()
+    time.sleep(0.2)
+    s.sendto(ans, peer)
+
+
+end = time.time() + 600
+s.settimeout(1)
+while time.time() < end:
+    try:
+        pkt, peer = s.recvfrom(4096)
+    except socket.timeout:
+        continue
+    if mode == "hang" and qname(pkt).startswith("hang"):
+        continue
+    threading.Thread(target=relay, args=(pkt, peer), daemon=True).start()
