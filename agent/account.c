@@ -17,8 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/feeds.h"
+#include "agent/imap.h"
+#include "agent/import.h"
+#include "agent/log.h"
+#include "agent/oauth2.h"
+#include "agent/privsep.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 const char *
@@ -44,16 +53,16 @@ load_fd(int fd, const char *name, int mine, struct conf **conf_r)
 	char *errs = NULL;
 
 	/* It may hold a password; password_command's output will. */
-	no_core_dumps();
-	if (config_file_ok(fd, name, mine) == -1)
-		return EXIT_CONFIG;
+	privsep_no_core_dumps();
+	if (privsep_config_file_ok(fd, name, mine) == -1)
+		return OUT_PERM;
 	if (conf_load_fd(conf_r, fd, name, &errs) == -1) {
 		if (errs != NULL)
 			fputs(errs, stderr);
 		free(errs);
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	}
-	return EXIT_OK;
+	return OUT_OK;
 }
 
 int
@@ -67,15 +76,15 @@ config_load(const char *path, int optional, struct conf **conf_r)
 		if (path == NULL) {
 			log_warnx("neither XDG_CONFIG_HOME nor HOME is set: "
 			    "use -c FILE");
-			return EXIT_CONFIG;
+			return OUT_PERM;
 		}
 		if (optional && access(path, F_OK) == -1)
-			return EXIT_OK;
+			return OUT_OK;
 	}
 	/* Opened once: the owner checked is that of the file read. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "%s: %s\n", path, log_strerror(errno));
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	}
 	rc = load_fd(fd, path, 0, conf_r);
 	close(fd);
@@ -98,7 +107,7 @@ config_rule_paths(const struct conf *c, struct strlist *out)
 	for (i = 0; i < c->rules.n; i++)
 		strlist_add(out, c->rules.v[i]);
 	if (c->rules.n == 0)
-		rules_default_paths(out);
+		rulesdir_default_paths(out);
 	/* Feed copies are ordinary list files (feeds.c). */
 	if (c->nfeeds > 0 && feeds_dir(c, p, sizeof(p)) == 0)
 		strlist_add(out, p);
@@ -111,7 +120,7 @@ config_rules(const struct conf *c)
 	struct rules_set *rs;
 
 	config_rule_paths(c, &paths);
-	rs = load_rules(&paths, c->country, c->max_rule_file_bytes);
+	rs = rulesdir_load(&paths, c->country, c->max_rule_file_bytes);
 	strlist_free(&paths);
 	return rs;
 }
@@ -124,35 +133,35 @@ config_check(const char *path)
 	int rc;
 
 	rc = config_load(path, 0, &c);
-	if (rc != EXIT_OK)
+	if (rc != OUT_OK)
 		return rc;
 	rs = config_rules(c);
 	if (rs == NULL) {
 		conf_free(&c);
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	}
 	printf("config OK: %s: %zu account%s\n", c->path, c->naccounts,
 	    c->naccounts == 1 ? "" : "s");
 	rules_free(&rs);
 	conf_free(&c);
-	return EXIT_OK;
+	return OUT_OK;
 }
 
 int
-store_dir(const struct conf *c, char *out, size_t outsz)
+account_store_dir(const struct conf *c, char *out, size_t outsz)
 {
 	const char *def;
 	char *slash;
 
 	if (c != NULL && c->store != NULL && c->store[0] != '\0') {
 		snprintf(out, outsz, "%s", c->store);
-		if (mkdir_p(out, 0700) == -1) {
+		if (util_mkdir_p(out, 0700) == -1) {
 			log_warn("%s", out);
 			return -1;
 		}
 		return 0;
 	}
-	def = default_store_path();	/* makes the directory */
+	def = import_store_path();	/* makes the directory */
 	snprintf(out, outsz, "%s", def);
 	slash = strrchr(out, '/');
 	if (slash != NULL)
@@ -161,16 +170,16 @@ store_dir(const struct conf *c, char *out, size_t outsz)
 }
 
 int
-store_open_dir(const char *dir, struct store **st_r)
+account_store_open(const char *dir, struct store **st_r)
 {
 	char path[4200], err[512];
 
 	snprintf(path, sizeof(path), "%s/imapsift.db", dir);
 	if (store_open(st_r, path, 0, 0, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return EXIT_FAIL;
+		return OUT_PERM;
 	}
-	return EXIT_OK;
+	return OUT_OK;
 }
 
 /*
@@ -252,22 +261,22 @@ account_lock(const struct conf_account *a, int kind, int *fd_r)
 
 	*fd_r = -1;
 	if (lock_dir(dir, sizeof(dir)) == -1)
-		return -1;
-	if (mkdir_p(dir, 0700) == -1) {
+		return OUT_PERM;
+	if (util_mkdir_p(dir, 0700) == -1) {
 		log_warn("%s", dir);
-		return -1;
+		return OUT_PERM;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1) {
 		log_warn("%s", dir);
-		return -1;
+		return OUT_PERM;
 	}
 	if (fstat(dfd, &sb) == -1 || sb.st_uid != geteuid() ||
 	    (sb.st_mode & 077) != 0) {
 		log_warnx("%s: the lock directory must be owned by you and "
 		    "private (mode 0700)", dir);
 		close(dfd);
-		return -1;
+		return OUT_PERM;
 	}
 	account_lock_name(a, name, sizeof(name));
 	strcat(name, kind == LOCK_WORK ? ".work" : ".lock");
@@ -277,23 +286,23 @@ account_lock(const struct conf_account *a, int kind, int *fd_r)
 	close(dfd);
 	if (fd == -1) {
 		log_warn("%s", path);
-		return -1;
+		return OUT_PERM;
 	}
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    sb.st_uid != geteuid()) {
 		log_warnx("%s: not a regular file of yours: refused", path);
 		close(fd);
-		return -1;
+		return OUT_PERM;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
 		if (errno == EWOULDBLOCK)
-			return 1;
+			return OUT_TEMP;
 		log_warn("%s: flock", path);
-		return -1;
+		return OUT_PERM;
 	}
 	*fd_r = fd;
-	return 0;
+	return OUT_OK;
 }
 
 /* The first line of password_command's output, or NULL after a line. */
@@ -307,7 +316,7 @@ run_secret(const struct conf_account *a)
 
 	fflush(NULL);
 	/* Not popen: the command gets no descriptor of ours but 0-2. */
-	if ((pid = spawn_sh(a->password_command, &fd)) == -1 ||
+	if ((pid = privsep_spawn_sh(a->password_command, &fd)) == -1 ||
 	    (f = fdopen(fd, "r")) == NULL) {
 		log_warn("%s: password_command", a->name);
 		if (pid != -1) {
@@ -387,7 +396,7 @@ open_oauth2(const struct conf_account *a, const char *dir,
 		explicit_bzero(tok, strlen(tok));
 		free(tok);
 		o->secret = NULL;
-		if (r != IMAP_AUTH || fresh || force)
+		if (r != OUT_AUTH || fresh || force)
 			return r;
 		log_info("%s: the server refused the access token: "
 		    "refreshing it once", a->name);
@@ -411,7 +420,7 @@ account_open(const struct conf_account *a, const char *dir,
 		if (secret == NULL) {
 			snprintf(why, whylen, "%s: password_command failed",
 			    a->name);
-			return EXIT_AUTH;
+			return OUT_AUTH;
 		}
 	} else
 		secret = xstrdup(a->password != NULL ? a->password : "");
@@ -437,31 +446,31 @@ account_open(const struct conf_account *a, const char *dir,
 	case -OAUTH2_LOGIN:
 		snprintf(why, whylen, "%s: %s: run imapsift login %s",
 		    a->name, err, a->name);
-		return EXIT_AUTH;
+		return OUT_AUTH;
 	case -OAUTH2_FAIL:
 		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
-		return EXIT_AUTH;
+		return OUT_AUTH;
 	case -OAUTH2_TEMP:
 		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
-		return EXIT_TEMP;
+		return OUT_TEMP;
 	case -OAUTH2_TLS:
 		snprintf(why, whylen, "%s: OAuth2: %s", a->name, err);
-		return EXIT_FAIL;
-	case IMAP_OK:
+		return OUT_PERM;
+	case OUT_OK:
 		why[0] = '\0';
-		return EXIT_OK;
-	case IMAP_AUTH:
+		return OUT_OK;
+	case OUT_AUTH:
 		snprintf(why, whylen, "%s: login as %s refused: %s", a->name,
 		    a->user, err);
-		return EXIT_AUTH;
-	case IMAP_TEMP:
+		return OUT_AUTH;
+	case OUT_TEMP:
 		snprintf(why, whylen, "%s: %s:%u: %s", a->name, a->host,
 		    a->port, err);
-		return EXIT_TEMP;
+		return OUT_TEMP;
 	default:
 		snprintf(why, whylen, "%s: %s:%u: %s", a->name, a->host,
 		    a->port, err);
-		return EXIT_FAIL;
+		return OUT_PERM;
 	}
 }
 
@@ -473,8 +482,8 @@ account_connect(const struct conf_account *a, const char *dir,
 	int rc;
 
 	rc = account_open(a, dir, s_r, why, sizeof(why));
-	if (rc != EXIT_OK && why[0] != '\0')
-		log_warnx("%s%s", why, rc == EXIT_TEMP ?
+	if (rc != OUT_OK && why[0] != '\0')
+		log_warnx("%s%s", why, rc == OUT_TEMP ?
 		    " (will retry next run)" : "");
 	return rc;
 }

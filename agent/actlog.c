@@ -12,15 +12,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/actlog.h"
+#include "agent/cmd.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 /* Seconds undo waits by default for a sweep or watch pass to end. */
 #define UNDO_WAIT	60
 
 int
-parse_duration(const char *s, time_t *secs_r)
+actlog_parse_duration(const char *s, time_t *secs_r)
 {
 	static const char units[] = "smhdw";
 	static const long long mul[] = { 1, 60, 3600, 86400, 7 * 86400 };
@@ -125,7 +131,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 			o->any = 1;
 			break;
 		case 's':
-			if (parse_duration(optarg, &d) == -1) {
+			if (actlog_parse_duration(optarg, &d) == -1) {
 				log_warnx("--since: \"%s\" is not a duration "
 				    "(30m, 2h, 3d, 1w)", optarg);
 				return -1;
@@ -144,7 +150,7 @@ actlog_parse(int argc, char **argv, struct actlog_opts *o, int undo)
 			o->any = 1;
 			break;
 		case 'w':
-			if (!undo || parse_duration(optarg, &d) == -1 ||
+			if (!undo || actlog_parse_duration(optarg, &d) == -1 ||
 			    d > 86400) {
 				log_warnx("--wait: \"%s\" is not a duration up "
 				    "to 1d", optarg);
@@ -169,14 +175,12 @@ actlog_open(const struct actlog_opts *o, struct conf **c_r,
     struct store **st_r)
 {
 	char dir[4096];
-	int rc;
 
-	rc = config_load(o->cpath, 1, c_r);
-	if (rc != EXIT_OK)
-		return rc;
-	if (store_dir(*c_r, dir, sizeof(dir)) == -1)
+	if (config_load(o->cpath, 1, c_r) != OUT_OK)
 		return EXIT_CONFIG;
-	return store_open_dir(dir, st_r);
+	if (account_store_dir(*c_r, dir, sizeof(dir)) == -1)
+		return EXIT_CONFIG;
+	return cmd_exit(account_store_open(dir, st_r));
 }
 
 int
@@ -299,7 +303,7 @@ move_back(struct imap *s, struct store *st, struct finder *fd,
 	int *state = xcalloc(fd->n, sizeof(*state));
 	char err[512];
 	size_t i, n = 0, k = 0;
-	int r = IMAP_OK, ok;
+	int r = OUT_OK, ok;
 
 	for (i = 0; i < fd->n; i++)
 		if (fd->v[i]->found != 0 && strcmp(fd->v[i]->mailbox,
@@ -319,7 +323,7 @@ move_back(struct imap *s, struct store *st, struct finder *fd,
 		k++;
 		if (!ok) {
 			log_warnx("%s: undo %lld: %s", fd->v[i]->account,
-			    (long long)fd->v[i]->id, r != IMAP_OK ?
+			    (long long)fd->v[i]->id, r != OUT_OK ?
 			    imap_error(s) : "not moved back");
 			continue;
 		}
@@ -352,16 +356,16 @@ undo_dest(struct imap *s, struct store *st, struct acts *l,
 			fd.v[fd.n++] = &l->v[i];
 			from = 1;	/* by Message-ID: the whole mailbox */
 		}
-	r = IMAP_OK;
+	r = OUT_OK;
 	if (fd.n > 0) {
 		r = imap_select(s, dest, 0, NULL, NULL, NULL);
-		if (r == IMAP_OK)
+		if (r == OUT_OK)
 			r = imap_fetch_headers(s, from, find_one, &fd);
-		if (r != IMAP_OK)
+		if (r != OUT_OK)
 			log_warnx("%s: %s: %s", account, dest,
 			    imap_error(s));
 	}
-	for (i = 0; i < fd.n && r == IMAP_OK; i++) {
+	for (i = 0; i < fd.n && r == OUT_OK; i++) {
 		if (fd.v[i]->found == 0)
 			log_warnx("%s: undo %lld: not found in %s", account,
 			    (long long)fd.v[i]->id, dest);
@@ -381,7 +385,7 @@ undo_account(const struct conf_account *a, const char *dir,
 {
 	struct imap *s;
 	size_t i, j;
-	int rc, r = IMAP_OK;
+	int rc, r = OUT_OK;
 
 	for (i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].account, a->name) == 0)
@@ -389,9 +393,9 @@ undo_account(const struct conf_account *a, const char *dir,
 	if (i == l->n)
 		return EXIT_OK;
 	rc = account_connect(a, dir, &s);
-	if (rc != EXIT_OK)
-		return rc;
-	for (i = 0; i < l->n && r != IMAP_TEMP; i++) {
+	if (rc != OUT_OK)
+		return cmd_exit(rc);
+	for (i = 0; i < l->n && r != OUT_TEMP; i++) {
 		if (strcmp(l->v[i].account, a->name) != 0)
 			continue;
 		for (j = 0; j < i; j++)
@@ -406,7 +410,7 @@ undo_account(const struct conf_account *a, const char *dir,
 		imap_close(&s);
 	else
 		imap_drop(&s);
-	return r == IMAP_OK ? EXIT_OK : r == IMAP_TEMP ? EXIT_TEMP :
+	return r == OUT_OK ? EXIT_OK : r == OUT_TEMP ? EXIT_TEMP :
 	    EXIT_FAIL;
 }
 
@@ -417,18 +421,18 @@ static int
 undo_lock(const struct conf_account *a, int wait, int *fd_r)
 {
 	char name[128];
-	double end = mono_now() + wait;
+	double end = util_mono_now() + wait;
 	int r, said = 0;
 
-	while ((r = account_lock(a, LOCK_WORK, fd_r)) == 1 &&
-	    mono_now() < end) {
+	while ((r = account_lock(a, LOCK_WORK, fd_r)) == OUT_TEMP &&
+	    util_mono_now() < end) {
 		if (!said++)
 			log_info("%s: another imapsift is moving mail of "
 			    "%s@%s:%u: waiting up to %d s", a->name, a->user,
 			    a->host, a->port, wait);
 		usleep(200 * 1000);
 	}
-	if (r == 1) {
+	if (r == OUT_TEMP) {
 		account_lock_name(a, name, sizeof(name));
 		log_warnx("%s: nothing undone: %s@%s:%u stayed locked for %d "
 		    "s (lock %s.work), by a long sweep or watch pass or "
@@ -436,7 +440,7 @@ undo_lock(const struct conf_account *a, int wait, int *fd_r)
 		    a->port, wait, name);
 		return EXIT_LOCKED;
 	}
-	return r == 0 ? 0 : EXIT_FAIL;
+	return r == OUT_OK ? 0 : EXIT_FAIL;
 }
 
 static void
@@ -477,7 +481,7 @@ cmd_undo(int argc, char **argv)
 		goto done;
 	}
 	o.f.state = STORE_ACTION_DONE;
-	if (store_dir(c, dir, sizeof(dir)) == -1) {
+	if (account_store_dir(c, dir, sizeof(dir)) == -1) {
 		rc = EXIT_CONFIG;
 		goto done;
 	}

@@ -22,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
 #include "agent/dnsbl.h"
+#include "agent/log.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 #define TTL_MIN		30	/* s an answer is kept at least */
@@ -694,14 +697,14 @@ dnsbl_wait(struct dnsbl *d, const struct dnsbl_msg *m)
 	if (d == NULL)
 		return;
 	grace = d->c->dnsbl_timeout / 1000.0 + 0.5;
-	end = mono_now() + grace;
+	end = util_mono_now() + grace;
 	seen = d->answers;
 	while (m != NULL ? !dnsbl_done(m) : d->npending > 0) {
 		if (d->answers != seen) {	/* progress: a queue drains */
 			seen = d->answers;
-			end = mono_now() + grace;
+			end = util_mono_now() + grace;
 		}
-		left = end - mono_now();
+		left = end - util_mono_now();
 		if (left <= 0) {
 			drop_queued(d, -1, "cancelled: no answer within the "
 			    "wait");
@@ -1029,7 +1032,7 @@ dnsbl_show(const struct conf *c, FILE *f)
 	size_t	 i;
 	int	 r, resting = 0;
 
-	if (c->ndnsbl == 0 || store_dir(c, dir, sizeof(dir)) == -1)
+	if (c->ndnsbl == 0 || account_store_dir(c, dir, sizeof(dir)) == -1)
 		return 0;
 	snprintf(path, sizeof(path), "%s/imapsift.db", dir);
 	if (access(path, F_OK) == 0 && store_open(&st, path, STORE_RDONLY, 0,

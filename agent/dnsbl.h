@@ -24,8 +24,8 @@
  * Ownership: const char * arguments are borrowed; a struct dnsbl_msg is
  * the caller's until dnsbl_msg_free.
  */
-#ifndef IMAPSIFT_DNSBL_H
-#define IMAPSIFT_DNSBL_H
+#ifndef IMAPSIFT_AGENT_DNSBL_H
+#define IMAPSIFT_AGENT_DNSBL_H
 
 #include <stdio.h>
 
@@ -46,7 +46,7 @@ void	dnsbl_free(struct dnsbl **d);
  * the correspondents' domains are read from it again. */
 void	dnsbl_set_store(struct dnsbl *d, struct store *st);
 /* Reads the correspondents' domains from the store again (after a Sent
- * harvest). */
+ * scan). */
 void	dnsbl_correspondents(struct dnsbl *d);
 /* A domain never to ask about: the user's own (from an address). */
 void	dnsbl_add_own(struct dnsbl *d, const char *addr);

@@ -37,8 +37,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
 #include "agent/dnsbl.h"
+#include "agent/feeds.h"
+#include "agent/feedsig.h"
+#include "agent/log.h"
+#include "agent/outcome.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
 
@@ -73,13 +79,13 @@ feeds_dir(const struct conf *c, char *dir, size_t dirsz)
 {
 	char	 st[4200];
 
-	if (store_dir(c, dir, dirsz) == -1)
+	if (account_store_dir(c, dir, dirsz) == -1)
 		return -1;
 	if (strlen(dir) + 16 >= dirsz)
 		return -1;
 	strcat(dir, "/feeds");
 	snprintf(st, sizeof(st), "%s/.state", dir);
-	if (mkdir_p(st, 0700) == -1) {
+	if (util_mkdir_p(st, 0700) == -1) {
 		log_warn("%s", st);
 		return -1;
 	}
@@ -544,7 +550,7 @@ check_copy(const struct conf_feed *f, const char *tmp, struct buf *o,
 			return -1;
 		}
 		free(errs);
-		qsort(bad, nb, sizeof(bad[0]), cmp_u32);
+		qsort(bad, nb, sizeof(bad[0]), util_cmp_u32);
 		drop_lines(o, bad, nb);
 	}
 	free(errs);
@@ -801,8 +807,8 @@ cmd_feeds(int argc, char **argv)
 		}
 	if (optind != argc)
 		return feeds_usage(stderr);
-	if ((rc = config_load(cpath, 0, &c)) != EXIT_OK)
-		return rc;
+	if (config_load(cpath, 0, &c) != OUT_OK)
+		return EXIT_CONFIG;
 	rc = EXIT_OK;
 	if (c->nfeeds == 0)
 		printf("no feeds configured\n");

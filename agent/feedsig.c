@@ -26,7 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/feedsig.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 #define KEY_BYTES	42	/* "Ed" keynum[8] pk[32] */

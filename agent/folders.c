@@ -15,7 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent.h"
+#include "agent/folders.h"
+#include "agent/imap.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 /* The names clients give Junk and Sent, most common first (UTF-8;

@@ -22,7 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/harvest.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 
 /* Indicators of one message, before sort and uniq. */
 struct collect {
@@ -157,7 +162,7 @@ gather(const struct strlist *files, unsigned cc, struct collect *out)
 	rules_limits_default(&lim);
 	memset(&one, 0, sizeof(one));
 	for (i = 0; i < files->n; i++) {
-		if (read_file(files->v[i], lim.max_parse_bytes + 1, &b,
+		if (util_read_file(files->v[i], lim.max_parse_bytes + 1, &b,
 		    &trunc, &why) == -1) {
 			log_warnx("%s: %s: skipped", files->v[i], why);
 			continue;
@@ -214,7 +219,7 @@ write_list(const char *path, const char *what, const char *prefix,
 			if (strcmp(spam->v[i], spam->v[j]) != 0)
 				break;
 		if (ham->n > 0 && bsearch(&spam->v[i], ham->v, ham->n,
-		    sizeof(*ham->v), cmp_str) != NULL)
+		    sizeof(*ham->v), util_cmp_str) != NULL)
 			continue;
 		c[k].s = spam->v[i];
 		c[k++].n = j - i;
@@ -322,7 +327,7 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 		}
 		if (a[0] == '-' || cur == NULL)
 			break;
-		if (walk_files(a, cur) == -1) {
+		if (util_walk_files(a, cur) == -1) {
 			log_warn("%s", a);
 			return -1;
 		}
@@ -331,7 +336,7 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 		usage_harvest(stderr);
 		return -1;
 	}
-	if (!noskip && shipped_path("harvest-skip.list",
+	if (!noskip && rulesdir_shipped_path("harvest-skip.list",
 	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
 	    harvest_read_skip(shipped, skip) == -1)
 		return -1;

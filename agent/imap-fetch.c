@@ -11,7 +11,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 int
 imap_uid_search(struct imap *s, struct mailimap_search_key *key,
@@ -37,14 +39,14 @@ imap_uid_search(struct imap *s, struct mailimap_search_key *key,
 		    *(uint32_t *)clist_content(it) >= from)
 			v[n++] = *(uint32_t *)clist_content(it);
 	mailimap_search_result_free(res);
-	qsort(v, n, sizeof(*v), cmp_u32);
+	qsort(v, n, sizeof(*v), util_cmp_u32);
 	if (n == 0) {
 		free(v);
 		v = NULL;
 	}
 	*uids_r = v;
 	*n_r = n;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
@@ -58,7 +60,7 @@ imap_uid_search_since(struct imap *s, time_t since, uint32_t **uids_r,
 
 	*uids_r = NULL;
 	*n_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if (gmtime_r(&since, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
@@ -78,7 +80,7 @@ imap_uid_search_from(struct imap *s, uint32_t from, uint32_t **uids_r,
 
 	*uids_r = NULL;
 	*n_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if ((set = mailimap_set_new_interval(from, 0)) == NULL ||
 	    (key = mailimap_search_key_new_uid(set)) == NULL)
@@ -114,7 +116,7 @@ imap_uid_search_kept(struct imap *s, uint32_t from, time_t since,
 
 	*uids_r = NULL;
 	*n_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if ((key = mailimap_search_key_new_multiple_empty()) == NULL ||
 	    (set = mailimap_set_new_interval(from, 0)) == NULL ||
@@ -289,7 +291,7 @@ run_fetch(struct imap *s, uint32_t from, uint32_t to,
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(s, r, what);
 	mailimap_fetch_list_free(res);	/* empty: every FETCH was handled */
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 static void
@@ -309,7 +311,7 @@ imap_uid_fetch(struct imap *s, uint32_t uid_from, uint32_t uid_to,
 	struct mailimap_section *sec;
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if (uid_from == 0)
 		uid_from = 1;
@@ -341,7 +343,7 @@ imap_fetch_headers(struct imap *s, uint32_t uid_from,
 	size_t i;
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if (uid_from == 0)
 		uid_from = 1;

@@ -38,7 +38,7 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
 
 #define GUARD_CHUNK	8192
 #define GUARD_HOLD	16		/* > strlen("PERMANENTFLAGS") - 1 */

@@ -15,7 +15,7 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
 
 int
 imap_idle_start(struct imap *s, int *had_data_r)
@@ -26,7 +26,7 @@ imap_idle_start(struct imap *s, int *had_data_r)
 	int r;
 
 	*had_data_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	mi = imap_mi(s);
 	if (mi->imap_selection_info == NULL)	/* libetpan would crash */
@@ -60,7 +60,7 @@ imap_idle_start(struct imap *s, int *had_data_r)
 	}
 	if (mi->imap_stream->read_buffer_len > 0)
 		*had_data_r = 1;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
@@ -96,7 +96,7 @@ imap_idle_done(struct imap *s)
 {
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	return imap_fail(s, mailimap_idle_done(imap_mi(s)), "IDLE DONE");
 }
@@ -106,7 +106,7 @@ imap_noop(struct imap *s)
 {
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	return imap_fail(s, mailimap_noop(imap_mi(s)), "NOOP");
 }

@@ -9,7 +9,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 /* Encodes name for the wire, or records the error and returns NULL. */
 static char *
@@ -93,7 +95,7 @@ imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r)
 
 	*mb_r = NULL;
 	*n_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	r = mailimap_list(imap_mi(s), "", "*", &res);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -122,7 +124,7 @@ imap_list(struct imap *s, struct imap_mailbox **mb_r, size_t *n_r)
 	mailimap_list_result_free(res);
 	*mb_r = v;
 	*n_r = n;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 void
@@ -145,16 +147,16 @@ imap_create(struct imap *s, const char *name)
 	char *w;
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if ((w = wire_name(s, name)) == NULL)
-		return IMAP_PERM;
+		return OUT_PERM;
 	r = mailimap_create(mi, w);
 	free(w);
 	if (r == MAILIMAP_ERROR_CREATE && mi->imap_response_info != NULL) {
 		atom = mi->imap_response_info->rsp_atom;
 		if (atom != NULL && strcasecmp(atom, "ALREADYEXISTS") == 0)
-			return IMAP_OK;
+			return OUT_OK;
 	}
 	return imap_fail(s, r, "CREATE");
 }
@@ -174,10 +176,10 @@ imap_select(struct imap *s, const char *name, int readonly,
 		*uidnext_r = 0;
 	if (exists_r != NULL)
 		*exists_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if ((w = wire_name(s, name)) == NULL)
-		return IMAP_PERM;
+		return OUT_PERM;
 	imap_set_selected(s, NULL, 0);
 	r = readonly ? mailimap_examine(mi, w) : mailimap_select(mi, w);
 	free(w);
@@ -185,7 +187,7 @@ imap_select(struct imap *s, const char *name, int readonly,
 		return imap_fail(s, r, readonly ? "EXAMINE" : "SELECT");
 	imap_set_selected(s, name, readonly);
 	if ((si = mi->imap_selection_info) == NULL)
-		return IMAP_OK;
+		return OUT_OK;
 	si->sel_has_exists = 0;		/* imap_news: only what comes later */
 	if (uidvalidity_r != NULL)
 		*uidvalidity_r = si->sel_uidvalidity;
@@ -193,7 +195,7 @@ imap_select(struct imap *s, const char *name, int readonly,
 		*uidnext_r = si->sel_uidnext;
 	if (exists_r != NULL)
 		*exists_r = si->sel_exists;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
@@ -223,10 +225,10 @@ imap_status(struct imap *s, const char *name, uint32_t *uidvalidity_r,
 
 	*uidvalidity_r = 0;
 	*uidnext_r = 0;
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	if ((w = wire_name(s, name)) == NULL)
-		return IMAP_PERM;
+		return OUT_PERM;
 	if ((l = mailimap_status_att_list_new_empty()) == NULL ||
 	    mailimap_status_att_list_add(l, MAILIMAP_STATUS_ATT_UIDVALIDITY) !=
 	    MAILIMAP_NO_ERROR ||
@@ -244,7 +246,7 @@ imap_status(struct imap *s, const char *name, uint32_t *uidvalidity_r,
 	/* An OK with no STATUS line leaves st NULL, and st_info_list may be
 	 * NULL: the values stay 0 (unknown), which callers take as changed. */
 	if (st == NULL)
-		return IMAP_OK;
+		return OUT_OK;
 	for (it = st->st_info_list != NULL ? clist_begin(st->st_info_list) :
 	    NULL; it != NULL; it = clist_next(it)) {
 		si = clist_content(it);
@@ -256,7 +258,7 @@ imap_status(struct imap *s, const char *name, uint32_t *uidvalidity_r,
 			*uidnext_r = si->st_value;
 	}
 	mailimap_mailbox_data_status_free(st);
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
@@ -269,7 +271,7 @@ imap_namespace(struct imap *s, char **prefix_r, char *delim_r)
 
 	*prefix_r = NULL;
 	*delim_r = '\0';
-	if ((r = imap_ready(s)) != IMAP_OK)
+	if ((r = imap_ready(s)) != OUT_OK)
 		return r;
 	r = mailimap_namespace(imap_mi(s), &ns);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -297,5 +299,5 @@ imap_namespace(struct imap *s, char **prefix_r, char *delim_r)
 		*prefix_r = xstrdup("");
 	if (ns != NULL)
 		mailimap_namespace_data_free(ns);
-	return IMAP_OK;
+	return OUT_OK;
 }

@@ -11,7 +11,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 struct copyuid {
 	struct mailimap_set	*src, *dst;
@@ -68,7 +70,7 @@ imap_remove(struct imap *s, const uint32_t *uids, size_t n)
 	struct mailimap_set *set;
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK || n == 0)
+	if ((r = imap_ready(s)) != OUT_OK || n == 0)
 		return r;
 	set = imap_uidset(uids, n);
 	r = remove_originals(s, set);
@@ -90,13 +92,13 @@ imap_uid_present(struct imap *s, const uint32_t *uids, size_t n,
 		fatalx("out of memory");
 	r = imap_uid_search(s, k, 0, "UID SEARCH (checking the move)",
 	    &found, &nfound);
-	if (r != IMAP_OK)
+	if (r != OUT_OK)
 		return r;
 	for (i = 0; i < n; i++)
 		present[i] = nfound > 0 && bsearch(&uids[i], found, nfound,
-		    sizeof(*found), cmp_u32) != NULL;
+		    sizeof(*found), util_cmp_u32) != NULL;
 	free(found);
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 /* Index of uid within the expanded set, or -1. */
@@ -198,7 +200,7 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		r = imap_fail(s, remove_originals(s, set),
 		    "UID STORE \\Deleted");
 		mailimap_set_free(set);
-		for (i = 0; i < n && r == IMAP_OK; i++)
+		for (i = 0; i < n && r == OUT_OK; i++)
 			if (state[i] == IMAP_MV_COPIED)
 				state[i] = IMAP_MV_DONE;
 		return r;
@@ -212,7 +214,7 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		if (i == n) {
 			for (i = 0; i < n; i++)
 				state[i] = IMAP_MV_DONE;
-			return IMAP_OK;
+			return OUT_OK;
 		}
 	}
 	present = xmalloc(n);
@@ -223,10 +225,10 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		r = imap_fail(s, remove_originals(s, set),
 		    "removing the copied originals");
 		mailimap_set_free(set);
-		if (r != IMAP_OK)
+		if (r != OUT_OK)
 			goto out;
 	}
-	if ((r = imap_uid_present(s, uids, n, present)) != IMAP_OK)
+	if ((r = imap_uid_present(s, uids, n, present)) != OUT_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (!present[i])
@@ -242,15 +244,15 @@ settle(struct imap *s, const uint32_t *uids, size_t n, struct copyuid *cu,
 		    "mailbox after an OK: removing the original%s",
 		    imap_host(s), nleft, nleft == 1 ? "" : "s",
 		    nleft == 1 ? "" : "s");
-		if ((r = imap_remove(s, left, nleft)) == IMAP_OK &&
-		    (r = imap_uid_present(s, uids, n, present)) == IMAP_OK)
+		if ((r = imap_remove(s, left, nleft)) == OUT_OK &&
+		    (r = imap_uid_present(s, uids, n, present)) == OUT_OK)
 			for (i = 0; i < n; i++)
 				if (state[i] == IMAP_MV_COPIED && !present[i])
 					state[i] = IMAP_MV_DONE;
 	}
 	for (i = 0, nleft = 0; i < n; i++)
 		nleft += state[i] == IMAP_MV_NOT;
-	if (nleft > 0 && r == IMAP_OK)
+	if (nleft > 0 && r == OUT_OK)
 		log_warnx("%s: %zu message%s still in the source mailbox "
 		    "after an OK: not moved", imap_host(s), nleft,
 		    nleft == 1 ? "" : "s");
@@ -276,7 +278,7 @@ imap_move(struct imap *s, const uint32_t *uids, size_t n, const char *dest,
 		if (new_uids_r != NULL)
 			new_uids_r[i] = 0;
 	}
-	if ((ret = imap_ready(s)) != IMAP_OK || n == 0)
+	if ((ret = imap_ready(s)) != OUT_OK || n == 0)
 		return ret;
 	if ((w = imap_utf7_encode(dest)) == NULL) {
 		if (errno == ENOMEM)
@@ -292,12 +294,12 @@ imap_move(struct imap *s, const uint32_t *uids, size_t n, const char *dest,
 	    trycreate(s)) {
 		log_debug("creating %s on TRYCREATE", dest);
 		copyuid_free(&cu);
-		if ((ret = imap_create(s, dest)) == IMAP_OK)
+		if ((ret = imap_create(s, dest)) == OUT_OK)
 			r = move_or_copy(s, set, w, &cu);
 		else
 			goto out;
 	}
-	if ((ret = imap_fail(s, r, what)) != IMAP_OK)
+	if ((ret = imap_fail(s, r, what)) != OUT_OK)
 		goto out;
 	if (new_uids_r != NULL)
 		map_copyuid(&cu, uids, n, new_uids_r);
@@ -389,7 +391,7 @@ imap_store_flags(struct imap *s, const uint32_t *uids, size_t n,
 	struct mailimap_set *set;
 	int r;
 
-	if ((r = imap_ready(s)) != IMAP_OK || n == 0)
+	if ((r = imap_ready(s)) != OUT_OK || n == 0)
 		return r;
 	if ((sa = parse_store_op(op)) == NULL)
 		return imap_fail(s, MAILIMAP_ERROR_INVAL, "UID STORE (bad op)");

@@ -14,7 +14,9 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/oauth2.h"
+#include "agent/util.h"
 
 /* Writes s (with a space before it when sp; nothing for NULL) and CRLF,
  * then flushes: 0 or -1. */

@@ -1,7 +1,7 @@
 /*
  * imap-sess.c: an IMAP session's state (the selected mailbox, the last
- * error) and the mapping of libetpan's MAILIMAP_* codes to IMAP_OK /
- * IMAP_TEMP / IMAP_PERM (imap_fail, imap_fail_optional).  It needs no
+ * error) and the mapping of libetpan's MAILIMAP_* codes to outcomes
+ * (OUT_OK, OUT_TEMP, OUT_PERM: imap_fail, imap_fail_optional).  It needs no
  * socket of its own, so tests/fuzz/fuzz_imap.c links it with a session
  * over memory.  imap.c opens and closes sessions.
  */
@@ -15,8 +15,10 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
-#include "imap-sess.h"
+#include "agent/imap-private.h"
+#include "agent/imap-sess.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 struct mailimap *
 imap_mi(struct imap *s)
@@ -78,7 +80,7 @@ imap_ready(struct imap *s)
 
 	if (imap_alive(s)) {
 		s->err[0] = '\0';
-		return IMAP_OK;
+		return OUT_OK;
 	}
 	/* Keep the cause: later calls must not blame themselves. */
 	if (s->err[0] == '\0')
@@ -89,7 +91,7 @@ imap_ready(struct imap *s)
 		snprintf(s->err, sizeof(s->err),
 		    "session closed earlier (%s)", why);
 	}
-	return s->dead_rc != 0 ? s->dead_rc : IMAP_TEMP;
+	return s->dead_rc != 0 ? s->dead_rc : OUT_TEMP;
 }
 
 /* Copies server text into dst, replacing control bytes. */
@@ -211,7 +213,7 @@ imap_fail(struct imap *s, int r, const char *what)
 	show_alert(s);
 	switch (r) {
 	case MAILIMAP_NO_ERROR:
-		return IMAP_OK;
+		return OUT_OK;
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_FATAL:
 	case MAILIMAP_ERROR_MEMORY:
@@ -219,28 +221,28 @@ imap_fail(struct imap *s, int r, const char *what)
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
 	case MAILIMAP_ERROR_SSL:
 		s->dead = 1;
-		ret = IMAP_TEMP;
+		ret = OUT_TEMP;
 		break;
 	case MAILIMAP_ERROR_PARSE:
 		if (peer_closed(s))
 			r = MAILIMAP_ERROR_STREAM;
 		s->dead = 1;
-		ret = r == MAILIMAP_ERROR_STREAM ? IMAP_TEMP : IMAP_PERM;
+		ret = r == MAILIMAP_ERROR_STREAM ? OUT_TEMP : OUT_PERM;
 		break;
 	case MAILIMAP_ERROR_BAD_STATE:
 		s->dead = 1;
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		break;
 	case MAILIMAP_ERROR_INVAL:	/* refused before sending */
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		break;
 	case MAILIMAP_ERROR_PROTOCOL:
 		s->dead = 1;
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		txt = s->mi->imap_response;
 		break;
 	default:			/* a per-command NO */
-		ret = IMAP_PERM;
+		ret = OUT_PERM;
 		txt = s->mi->imap_response;
 		break;
 	}
@@ -268,7 +270,7 @@ imap_fail(struct imap *s, int r, const char *what)
  * not know) must not cost the sweep.  libetpan reports a tagged BAD as
  * PROTOCOL, like a reply with a wrong tag that leaves the stream out of
  * step; a NOOP tells the two apart: answered in step, the session is
- * fine and only the command was refused (IMAP_PERM, s stays alive).
+ * fine and only the command was refused (OUT_PERM, s stays alive).
  */
 int
 imap_fail_optional(struct imap *s, int r, const char *what)
@@ -286,5 +288,5 @@ imap_fail_optional(struct imap *s, int r, const char *what)
 	    *txt != '\0' ? txt : code_text(r));
 	log_debug("%s: imap %s refused (BAD), session still in step: %s",
 	    s->account, what, s->err);
-	return IMAP_PERM;
+	return OUT_PERM;
 }

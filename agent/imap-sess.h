@@ -5,8 +5,8 @@
  * builds a session over memory and links imap-sess.c's imap_fail as the
  * agent runs it.  Nothing else reaches inside a session.
  */
-#ifndef IMAPSIFT_IMAP_SESS_H
-#define IMAPSIFT_IMAP_SESS_H
+#ifndef IMAPSIFT_AGENT_IMAP_SESS_H
+#define IMAPSIFT_AGENT_IMAP_SESS_H
 
 #include <libetpan/libetpan.h>
 
@@ -15,7 +15,7 @@ struct imap {
 	char		*host;
 	char		*account;
 	int		 dead;
-	int		 dead_rc;	/* IMAP_* of what ended the session */
+	int		 dead_rc;	/* OUT_* of what ended the session */
 	char		 err[512];
 	char		 alert[400];	/* the last [ALERT] shown */
 	char		*sel;		/* the mailbox selected, or NULL */

@@ -16,7 +16,7 @@
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
 
 #define IMAP_TLS_MAXCHAIN	16
 

@@ -2,9 +2,9 @@
  * imap.c: an IMAP session over libetpan: connect (implicit TLS, STARTTLS
  * or loopback plaintext), certificate check (imap-tls.c) before any
  * credential, capabilities, authentication, logout.  The session's state
- * and the mapping of libetpan's MAILIMAP_* codes to IMAP_OK / IMAP_TEMP /
- * IMAP_PERM are in imap-sess.c.  libetpan-notes.md explains the traps
- * avoided here.
+ * and the mapping of libetpan's MAILIMAP_* codes to outcomes (OUT_OK,
+ * OUT_TEMP, OUT_PERM) are in imap-sess.c.  libetpan-notes.md explains the
+ * traps avoided here.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -23,9 +23,11 @@
 
 #include <libetpan/libetpan.h>
 
-#include "agent.h"
+#include "agent/imap-private.h"
+#include "agent/imap-sess.h"
+#include "agent/log.h"
+#include "agent/util.h"
 #include "conf/conf.h"
-#include "imap-sess.h"
 
 #define IMAP_DEFAULT_TIMEOUT	60
 #define IMAP_LOGOUT_TIMEOUT	5
@@ -208,9 +210,9 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	 * between libetpan's parser and the server for the greeting. */
 	fd = tcp_connect(s, o->port, tmo, o->tls == IMAP_TLS_NONE);
 	if (fd == -2)
-		return IMAP_PERM;	/* plaintext to a non-loopback address */
+		return OUT_PERM;	/* plaintext to a non-loopback address */
 	if (fd == -1)
-		return IMAP_TEMP;	/* every connect failure may pass */
+		return OUT_TEMP;	/* every connect failure may pass */
 	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	low = o->tls == IMAP_TLS_IMPLICIT ?
 	    mailstream_low_ssl_open_with_callback_timeout(fd, tmo, sni_cb, s) :
@@ -222,7 +224,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 		snprintf(s->err, sizeof(s->err), "%s%s", o->tls ==
 		    IMAP_TLS_IMPLICIT ? "TLS handshake failed" :
 		    "cannot set up the connection", why);
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	}
 	mailstream_low_set_timeout(low, tmo);
 	if ((guard = imap_guard_wrap(low)) == NULL ||
@@ -232,7 +234,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
 		(void)imap_fail(s, r, "connect");
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	}
 	*preauth_r = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
 	/* Stock Cyrus (without idled) and Courier (without FAM) look for
@@ -246,21 +248,21 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	}
 	set_keepalive(s);
 	if (o->tls != IMAP_TLS_STARTTLS)
-		return IMAP_OK;
+		return OUT_OK;
 	if (*preauth_r) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err), "server sent PREAUTH: "
 		    "STARTTLS impossible, refusing plaintext");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (!mailimap_has_extension(s->mi, "STARTTLS") &&
-	    (r = refresh_caps(s)) != IMAP_OK)
+	    (r = refresh_caps(s)) != OUT_OK)
 		return r;
 	if (!mailimap_has_extension(s->mi, "STARTTLS")) {
 		s->dead = 1;
 		snprintf(s->err, sizeof(s->err),
 		    "server does not offer STARTTLS");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	imap_tls_why(why, sizeof(why));	/* forget any from before */
 	r = mailimap_socket_starttls_with_callback(s->mi, sni_cb, s);
@@ -275,7 +277,7 @@ imap_connect(struct imap *s, const struct imap_opts *o, int *preauth_r)
 	}
 	if (imap_guard_install(s->mi) != 0)	/* the TLS stream is new */
 		fatalx("out of memory");
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 static int
@@ -290,7 +292,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (mailimap_has_extension(s->mi, "LOGINDISABLED")) {
 			snprintf(s->err, sizeof(s->err),
 			    "server disables LOGIN; try auth = plain");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = mailimap_login(s->mi, u, p);
 		break;
@@ -298,7 +300,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (!mailimap_has_authentication(s->mi, "PLAIN")) {
 			snprintf(s->err, sizeof(s->err),
 			    "server does not offer AUTH=PLAIN");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = mailimap_authenticate(s->mi, "PLAIN", s->host, NULL, NULL,
 		    "", u, p, NULL);
@@ -307,7 +309,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (!mailimap_has_xoauth2(s->mi)) {
 			snprintf(s->err, sizeof(s->err),
 			    "server does not offer AUTH=XOAUTH2");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = mailimap_oauth2_authenticate(s->mi, u, p);
 		break;
@@ -315,13 +317,13 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 		if (!mailimap_has_authentication(s->mi, "OAUTHBEARER")) {
 			snprintf(s->err, sizeof(s->err),
 			    "server does not offer AUTH=OAUTHBEARER");
-			return IMAP_PERM;
+			return OUT_PERM;
 		}
 		r = imap_oauthbearer(s, u, p, o->port);
 		break;
 	default:
 		snprintf(s->err, sizeof(s->err), "unknown auth method");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (r == MAILIMAP_ERROR_LOGIN) {
 		if (s->mi->imap_response != NULL &&
@@ -331,7 +333,7 @@ imap_auth(struct imap *s, const struct imap_opts *o)
 			snprintf(s->err, sizeof(s->err), "login: refused "
 			    "(no server text; for PLAIN is libsasl2-modules "
 			    "installed?)");
-		return IMAP_AUTH;
+		return OUT_AUTH;
 	}
 	return imap_fail(s, r, "login");
 }
@@ -344,28 +346,28 @@ imap_open1(struct imap *s, const struct imap_opts *o)
 	if (o->tls == IMAP_TLS_NONE && !conf_host_loopback(o->host)) {
 		snprintf(s->err, sizeof(s->err), "tls = none is only allowed "
 		    "to a loopback host, not %s", o->host);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (o->port == 0) {
 		snprintf(s->err, sizeof(s->err), "port 0");
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if ((s->mi = mailimap_new(0, NULL)) == NULL)
 		fatalx("out of memory");
 	mailimap_set_timeout(s->mi, o->timeout > 0 ? o->timeout :
 	    IMAP_DEFAULT_TIMEOUT);
-	if ((r = imap_connect(s, o, &preauth)) != IMAP_OK)
+	if ((r = imap_connect(s, o, &preauth)) != OUT_OK)
 		return r;
 	if (o->tls != IMAP_TLS_NONE &&
 	    imap_tls_verify(s, o->ca_file, s->err, sizeof(s->err)) != 0) {
 		s->dead = 1;
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
-	if ((r = refresh_caps(s)) != IMAP_OK)
+	if ((r = refresh_caps(s)) != OUT_OK)
 		return r;
 	if (preauth)
-		return IMAP_OK;
-	if ((r = imap_auth(s, o)) != IMAP_OK)
+		return OUT_OK;
+	if ((r = imap_auth(s, o)) != OUT_OK)
 		return r;
 	return refresh_caps(s);
 }
@@ -383,7 +385,7 @@ imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
 	s->account = xstrdup(opts->account != NULL ? opts->account :
 	    s->host);
 	r = imap_open1(s, opts);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		if (errlen > 0)
 			snprintf(err, errlen, "%s", s->err);
 		imap_drop(&s);
@@ -392,7 +394,7 @@ imap_open(struct imap **s_r, const struct imap_opts *opts, char *err,
 	s->err[0] = '\0';
 	log_debug("%s: imap session to %s open", s->account, s->host);
 	*s_r = s;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 void
@@ -459,7 +461,7 @@ imap_uidset(const uint32_t *uids, size_t n)
 
 	v = xcalloc(n, sizeof(*v));
 	memcpy(v, uids, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_u32);
+	qsort(v, n, sizeof(*v), util_cmp_u32);
 	if ((set = mailimap_set_new_empty()) == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < n; i = j) {

@@ -19,7 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/import.h"
+#include "agent/log.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 struct import {
@@ -111,7 +115,7 @@ import_file(struct import *im, const char *path)
 	void *map;
 	int fd;
 
-	fd = open_regular(path, &why);
+	fd = util_open_regular(path, &why);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		if (fd == -1)
 			log_warnx("%s: %s", path, why);
@@ -160,7 +164,7 @@ import_path(struct store *st, const char *path)
 	size_t i;
 	int rc = 0;
 
-	if (walk_files(path, &files) == -1) {
+	if (util_walk_files(path, &files) == -1) {
 		log_warn("%s", path);
 		return -1;
 	}
@@ -192,7 +196,7 @@ import_path(struct store *st, const char *path)
 /* The store's default place: $XDG_STATE_HOME/imapsift/imapsift.db, the
  * directory made 0700 on the way. */
 const char *
-default_store_path(void)
+import_store_path(void)
 {
 	static char path[4096];
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -204,7 +208,7 @@ default_store_path(void)
 		snprintf(dir, sizeof(dir), "%s/.local/state/imapsift", home);
 	else
 		fatalx("neither XDG_STATE_HOME nor HOME is set: use --store");
-	if (mkdir_p(dir, 0700) == -1)
+	if (util_mkdir_p(dir, 0700) == -1)
 		fatal("%s", dir);
 	snprintf(path, sizeof(path), "%s/imapsift.db", dir);
 	return path;
@@ -249,7 +253,7 @@ cmd_import_sent(int argc, char **argv)
 	if (optind >= argc)
 		return import_usage(stderr);
 	if (path == NULL)
-		path = default_store_path();
+		path = import_store_path();
 	if (store_open(&st, path, 0, 0, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return EXIT_FAIL;

@@ -23,7 +23,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/harvest.h"
+#include "agent/import.h"
+#include "agent/learn.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 #define SPAM_PHRASES	32	/* mined phrases learned per spam message */
@@ -38,8 +45,8 @@ learner_init(struct learner *L, struct store *st, unsigned cc)
 	memset(L, 0, sizeof(*L));
 	L->st = st;
 	L->cc = cc != 0 ? cc : 1;
-	if (shipped_path("harvest-skip.list", "rules/harvest-skip.list",
-	    shipped, sizeof(shipped)) == 0 &&
+	if (rulesdir_shipped_path("harvest-skip.list",
+	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
 	    harvest_read_skip(shipped, &L->skip) == -1)
 		return -1;
 	strlist_sort(&L->skip);
@@ -56,7 +63,7 @@ static int
 skipped_domain(const struct learner *L, const char *dom)
 {
 	return L->skip.n > 0 && bsearch(&dom, L->skip.v, L->skip.n,
-	    sizeof(*L->skip.v), cmp_str) != NULL;
+	    sizeof(*L->skip.v), util_cmp_str) != NULL;
 }
 
 /* Parses raw; NULL (logged) when out of memory. */
@@ -467,7 +474,7 @@ learn_files(struct learner *L, const struct strlist *files, int spam,
 	int trunc, r = 0;
 
 	for (i = 0; i < files->n && r != -1; i++) {
-		if (read_file(files->v[i], RULES_DEF_PARSE_BYTES + 1, &b,
+		if (util_read_file(files->v[i], RULES_DEF_PARSE_BYTES + 1, &b,
 		    &trunc, &why) == -1) {
 			log_warnx("%s: %s: skipped", files->v[i], why);
 			*unreadable = 1;
@@ -561,7 +568,7 @@ cmd_learn(int argc, char **argv)
 		}
 		if (a[0] == '-' || cur == NULL)
 			break;
-		if (walk_files(a, cur) == -1) {
+		if (util_walk_files(a, cur) == -1) {
 			log_warn("%s", a);
 			goto done;
 		}
@@ -571,7 +578,7 @@ cmd_learn(int argc, char **argv)
 		goto done;
 	}
 	if (db == NULL)
-		db = default_store_path();
+		db = import_store_path();
 	if (store_open(&st, db, 0, 0, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		goto done;
@@ -695,7 +702,7 @@ cmd_learned(int argc, char **argv)
 		cutoff = time(NULL) - (time_t)days * 86400;
 	f.idle_cutoff = cutoff;
 	if (db == NULL)
-		db = default_store_path();
+		db = import_store_path();
 	if (store_open(&st, db, forget != NULL ? 0 : STORE_RDONLY, 0, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);

@@ -5,8 +5,9 @@
  * with its own copy of the defaults; this is where the two meet, and the
  * asserts below keep the copies equal.
  */
-#include "agent.h"
+#include "agent/limits.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 
 _Static_assert(CONF_DEF_MAX_PARSE_BYTES == RULES_DEF_PARSE_BYTES,
     "max_parse_bytes default");
@@ -32,7 +33,7 @@ _Static_assert(CONF_DEF_REGEX_DEPTH_LIMIT == RULES_DEF_REGEX_DEPTH,
  * defaults.
  */
 void
-config_limits(const struct conf *c, struct rules_limits *lim)
+limits_from_config(const struct conf *c, struct rules_limits *lim)
 {
 	const struct conf_limits *l;
 

@@ -29,7 +29,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
 
 static int log_verbose;
 static int log_to_syslog;

@@ -2,14 +2,17 @@
  * main.c: imapsift's command dispatcher.
  *
  * imapsift COMMAND [options] [args]: each command parses its own options
- * (getopt_long) and returns an exit code from agent.h.  Every command
+ * (getopt_long) and returns an exit code from cmd.h.  Every command
  * answers -h/--help with its usage on stdout (exit 0); imapsift --help or
  * imapsift help lists the commands, imapsift help COMMAND is COMMAND --help.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
+#include "agent/outcome.h"
+#include "rules/rules.h"
 
 #define IMAPSIFT_VERSION "0.1"
 
@@ -44,6 +47,21 @@ usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\nimapsift COMMAND --help for its options; "
 	    "man imapsift for all.\n");
+}
+
+int
+cmd_exit(int outcome)
+{
+	switch (outcome) {
+	case OUT_OK:
+		return EXIT_OK;
+	case OUT_TEMP:
+		return EXIT_TEMP;
+	case OUT_AUTH:
+		return EXIT_AUTH;
+	default:
+		return EXIT_FAIL;
+	}
 }
 
 int

@@ -15,7 +15,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/oauth2-private.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 #define OAUTH2_MAX_REPLY	(256 * 1024)

@@ -32,7 +32,12 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
+#include "agent/oauth2-private.h"
+#include "agent/outcome.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 #define LOGIN_TIMEOUT	300	/* s to wait for the browser or approval */
@@ -465,8 +470,8 @@ cmd_login(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return login_usage(stderr);
-	if ((rc = config_load(cpath, 0, &c)) != EXIT_OK)
-		return rc;
+	if (config_load(cpath, 0, &c) != OUT_OK)
+		return EXIT_CONFIG;
 	rc = EXIT_CONFIG;
 	L.a = conf_account(c, argv[optind]);
 	if (L.a == NULL)
@@ -475,7 +480,7 @@ cmd_login(int argc, char **argv)
 	else if (L.a->auth != CONF_AUTH_OAUTH2)
 		log_warnx("%s:%u: account \"%s\" does not use auth = "
 		    "\"oauth2\"", c->path, L.a->line, L.a->name);
-	else if (store_dir(c, dir, sizeof(dir)) == 0) {
+	else if (account_store_dir(c, dir, sizeof(dir)) == 0) {
 		L.dir = dir;
 		oauth2_endpoints(L.a, &L.ep);
 		if (flow != NULL)

@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/oauth2-private.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 
 static const struct preset {
@@ -249,7 +251,7 @@ token_cmd(const struct conf_account *a, const char *op, const char *in,
 /* Reads the store into *t (all NULL when there is no token yet).
  * 0, or -1 with err set. */
 static int
-store_load(const struct conf_account *a, const char *dir, struct tokens *t,
+tokens_load(const struct conf_account *a, const char *dir, struct tokens *t,
     char *err, size_t errlen)
 {
 	char	 path[4200], line[16384], *v;
@@ -301,7 +303,7 @@ store_load(const struct conf_account *a, const char *dir, struct tokens *t,
  * refresh token (it is not asked to store an unchanged one).  0, or -1
  * with err set. */
 static int
-store_save(const struct conf_account *a, const char *dir,
+tokens_save(const struct conf_account *a, const char *dir,
     const struct tokens *t, int refresh_changed, char *err, size_t errlen)
 {
 	char	 path[4200], tmp[4300];
@@ -459,7 +461,7 @@ oauth2_take_tokens(const struct conf_account *a, const char *dir,
 	t.access = xstrdup(at);
 	t.lifetime = in;
 	t.expires = (long long)time(NULL) + in;
-	r = store_save(a, dir, &t, old_refresh == NULL ||
+	r = tokens_save(a, dir, &t, old_refresh == NULL ||
 	    strcmp(old_refresh, rt) != 0, err, errlen);
 	tokens_free(&t);
 	return r == 0 ? OAUTH2_OK : OAUTH2_FAIL;
@@ -480,7 +482,7 @@ oauth2_access_token(const struct conf_account *a, const char *dir,
 	*token_r = NULL;
 	*fresh_r = 0;
 	err[0] = '\0';
-	if (store_load(a, dir, &t, err, errlen) == -1)
+	if (tokens_load(a, dir, &t, err, errlen) == -1)
 		return OAUTH2_TEMP;
 	margin = t.lifetime / 4 < 60 ? t.lifetime / 4 : 60;
 	if (!force && t.access != NULL && now < t.expires - margin) {
@@ -522,7 +524,7 @@ oauth2_access_token(const struct conf_account *a, const char *dir,
 	if (r != OAUTH2_OK)
 		return r;
 	set_login(a, dir, 0);
-	if (store_load(a, dir, &t, err, errlen) == -1 || t.access == NULL) {
+	if (tokens_load(a, dir, &t, err, errlen) == -1 || t.access == NULL) {
 		tokens_free(&t);
 		if (err[0] == '\0')
 			snprintf(err, errlen, "the new token was not stored");

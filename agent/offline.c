@@ -16,9 +16,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
 #include "agent/dnsbl.h"
+#include "agent/learn.h"
+#include "agent/limits.h"
+#include "agent/log.h"
+#include "agent/outcome.h"
+#include "agent/rulesdir.h"
+#include "agent/sentdb.h"
+#include "agent/sweep.h"
+#include "agent/util.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 struct offline_opts {
@@ -170,7 +180,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 		}
 	}
 	if (config != NULL) {
-		if (config_load(config, 0, &o->conf) != EXIT_OK)
+		if (config_load(config, 0, &o->conf) != OUT_OK)
 			return -1;
 		if (!cc_given)
 			o->cc = o->conf->country;
@@ -178,7 +188,7 @@ parse_offline(int argc, char **argv, struct offline_opts *o)
 			config_rule_paths(o->conf, &o->rules);
 	}
 	if (o->rules.n == 0)
-		rules_default_paths(&o->rules);
+		rulesdir_default_paths(&o->rules);
 	/* Kept as named: a directory is expanded when its turn comes, so a
 	 * plain file costs one open, and an unreadable path fails with its
 	 * reason in its place in the output. */
@@ -230,7 +240,7 @@ judge_dnsbl(struct run *r, struct rules_verdict *v)
 		    "correspondent";
 		return;
 	}
-	verdict_hosts(v, &hosts, &n);
+	work_verdict_hosts(v, &hosts, &n);
 	m = dnsbl_start(r->dnsbl, r->rs, hosts, n);
 	for (i = 0; i < n; i++)
 		free(hosts[i]);
@@ -256,15 +266,15 @@ judge_path(struct run *r, const char *path)
 {
 	struct strlist sub = { NULL, 0, 0 };
 	struct rules_verdict v;
-	double t = r->stats ? mono_now() : 0;
+	double t = r->stats ? util_mono_now() : 0;
 	const char *why;
 	size_t i;
 	int trunc;
 
 	/* One byte past the parse cap tells message.c it was cut. */
-	if (read_file(path, r->lim.max_parse_bytes + 1, &r->buf,
+	if (util_read_file(path, r->lim.max_parse_bytes + 1, &r->buf,
 	    &trunc, &why) == -1) {
-		if (errno == EISDIR && walk_files(path, &sub) == 0) {
+		if (errno == EISDIR && util_walk_files(path, &sub) == 0) {
 			for (i = 0; i < sub.n; i++)
 				judge_path(r, sub.v[i]);
 			strlist_free(&sub);
@@ -280,7 +290,7 @@ judge_path(struct run *r, const char *path)
 		fatalx("%s: out of memory", path);
 	if (r->dnsbl != NULL)
 		judge_dnsbl(r, &v);
-	if (r->stats && (t = mono_now() - t) > r->worst) {
+	if (r->stats && (t = util_mono_now() - t) > r->worst) {
 		r->worst = t;
 		free(r->worst_path);
 		r->worst_path = xstrdup(path);
@@ -304,8 +314,8 @@ dnsbl_open(const struct offline_opts *o, struct run *r, struct sentdb *db,
 	*own_r = NULL;
 	if (o->conf == NULL || o->conf->ndnsbl == 0)
 		return;
-	if (db->st == NULL && store_dir(o->conf, dir, sizeof(dir)) == 0)
-		(void)store_open_dir(dir, own_r);
+	if (db->st == NULL && account_store_dir(o->conf, dir, sizeof(dir)) == 0)
+		(void)account_store_open(dir, own_r);
 	r->dnsbl = dnsbl_new(o->conf, db->st != NULL ? db->st : *own_r);
 	for (i = 0; i < o->addrs.n; i++)
 		dnsbl_add_own(r->dnsbl, o->addrs.v[i]);
@@ -341,8 +351,8 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		user.ctx = &db;
 	}
 	user.unknown_backscatter = o->unknown_backscatter;
-	t0 = mono_now();
-	rs = load_rules(&o->rules, o->cc, o->conf != NULL ?
+	t0 = util_mono_now();
+	rs = rulesdir_load(&o->rules, o->cc, o->conf != NULL ?
 	    o->conf->max_rule_file_bytes : 0);
 	if (rs == NULL) {
 		sentdb_close(&db);
@@ -363,7 +373,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 		user.learned = learned;
 		explain_store = db.st;
 	}
-	t1 = mono_now();
+	t1 = util_mono_now();
 	if (o->stats)
 		fprintf(stderr, "rules: %zu entries loaded in %.3f s\n",
 		    rules_count(rs, RULES_DOMAIN) + rules_count(rs,
@@ -375,7 +385,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	r.user = &user;
 	r.out = out;
 	r.stats = o->stats;
-	config_limits(o->conf, &r.lim);
+	limits_from_config(o->conf, &r.lim);
 	dnsbl_open(o, &r, &db, &dst);
 	for (i = 0; i < o->files.n; i++)
 		judge_path(&r, o->files.v[i]);
@@ -387,7 +397,7 @@ run_offline(struct offline_opts *o, void (*out)(const char *,
 	store_close(&dst);
 	if (o->stats) {
 		fprintf(stderr, "classified: %zu messages, %zu bytes in "
-		    "%.3f s\n", r.n, r.bytes, mono_now() - t1);
+		    "%.3f s\n", r.n, r.bytes, util_mono_now() - t1);
 		if (r.worst_path != NULL)
 			fprintf(stderr, "slowest: %s in %.3f ms\n",
 			    r.worst_path, r.worst * 1e3);
@@ -567,14 +577,15 @@ cmd_check(int argc, char **argv)
 
 	if (argc == 3 && (strcmp(argv[1], "-c") == 0 ||
 	    strcmp(argv[1], "--config") == 0))
-		return config_check(argv[2]);
+		return config_check(argv[2]) == OUT_OK ? EXIT_OK :
+		    EXIT_CONFIG;
 	if ((r = parse_offline(argc, argv, &o)) != 0 || o.files.n != 0) {
 		if (r == 0)
 			usage_offline(stderr, argv[0]);
 		free_offline(&o);
 		return r == 1 ? EXIT_OK : EXIT_CONFIG;
 	}
-	rs = load_rules(&o.rules, o.cc, o.conf != NULL ?
+	rs = rulesdir_load(&o.rules, o.cc, o.conf != NULL ?
 	    o.conf->max_rule_file_bytes : 0);
 	if (rs == NULL) {
 		free_offline(&o);

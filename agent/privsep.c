@@ -23,10 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/privsep.h"
+#include "agent/util.h"
 
 void
-no_core_dumps(void)
+privsep_no_core_dumps(void)
 {
 	static const struct rlimit zero = { 0, 0 };
 
@@ -37,7 +39,7 @@ no_core_dumps(void)
 }
 
 pid_t
-spawn_sh(const char *cmd, int *out_r)
+privsep_spawn_sh(const char *cmd, int *out_r)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -96,7 +98,7 @@ user_name(uid_t uid, char *buf, size_t len)
 }
 
 int
-config_file_ok(int fd, const char *name, int mine)
+privsep_config_file_ok(int fd, const char *name, int mine)
 {
 	struct stat sb;
 	char who[64];

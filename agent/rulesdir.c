@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/rulesdir.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 
 #ifndef IMAPSIFT_SHAREDIR
 #define IMAPSIFT_SHAREDIR "/usr/local/share/imapsift"
@@ -54,7 +57,7 @@ source_file(const char *rel, char *out, size_t outsz)
 }
 
 int
-shipped_path(const char *installed, const char *source, char *out,
+rulesdir_shipped_path(const char *installed, const char *source, char *out,
     size_t outsz)
 {
 	struct stat st;
@@ -67,7 +70,7 @@ shipped_path(const char *installed, const char *source, char *out,
 }
 
 void
-rules_default_paths(struct strlist *out)
+rulesdir_default_paths(struct strlist *out)
 {
 	char p[PATH_MAX];
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -79,12 +82,12 @@ rules_default_paths(struct strlist *out)
 		n = snprintf(p, sizeof(p), "%s/.config/imapsift/rules", home);
 	if (n > 0 && (size_t)n < sizeof(p) && is_dir(p))
 		strlist_add(out, p);
-	if (shipped_path("rules", "rules/lists", p, sizeof(p)) == 0)
+	if (rulesdir_shipped_path("rules", "rules/lists", p, sizeof(p)) == 0)
 		strlist_add(out, p);
 }
 
 struct rules_set *
-load_rules(const struct strlist *paths, unsigned cc, size_t max_file)
+rulesdir_load(const struct strlist *paths, unsigned cc, size_t max_file)
 {
 	struct rules_opts opts;
 	struct rules_set *rs = NULL;

@@ -1,7 +1,7 @@
 /*
- * sent.c: the incremental Sent harvest.  Each Sent mailbox is EXAMINEd
- * (after a STATUS showed new UIDs, once it was harvested before) and
- * only the header fields of UIDs above the last harvested one are
+ * sent.c: the incremental Sent scan.  Each Sent mailbox is EXAMINEd
+ * (after a STATUS showed new UIDs, once it was scanned before) and
+ * only the header fields of UIDs above the last scanned one are
  * fetched; Message-IDs, dates and correspondents go into the store in one
  * batch with the new state (account, "sent:NAME"), so a failure leaves
  * nothing half recorded.  The header lines are held in memory until the
@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/sent.h"
+#include "agent/util.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 struct hdr {
@@ -21,7 +25,7 @@ struct hdr {
 	size_t	 len;
 };
 
-struct harvest {
+struct scan {
 	struct store *st;
 	const char *source;
 	uint32_t last, max;
@@ -34,7 +38,7 @@ struct harvest {
 static void
 add_corr(void *ctx, const char *addr)
 {
-	struct harvest *h = ctx;
+	struct scan *h = ctx;
 	char err[256];
 
 	if (store_correspondent_add(h->st, addr, h->date, err,
@@ -45,7 +49,7 @@ add_corr(void *ctx, const char *addr)
 static int
 fetched_one(void *arg, const struct imap_msg *m)
 {
-	struct harvest *h = arg;
+	struct scan *h = arg;
 	struct hdr *x;
 
 	if (m->uid <= h->last)
@@ -64,7 +68,7 @@ fetched_one(void *arg, const struct imap_msg *m)
 }
 
 static void
-drop_hdrs(struct harvest *h)
+drop_hdrs(struct scan *h)
 {
 	size_t i;
 
@@ -77,7 +81,7 @@ drop_hdrs(struct harvest *h)
 
 /* Stores one message's header fields; -1 when they cannot be read. */
 static int
-harvest_one(struct harvest *h, const struct hdr *m)
+scan_one(struct scan *h, const struct hdr *m)
 {
 	struct rules_msg *msg;
 	const char *id;
@@ -105,10 +109,10 @@ harvest_one(struct harvest *h, const struct hdr *m)
 }
 
 static int
-harvest_mbox(struct imap *s, struct store *st, const char *account,
+scan_mbox(struct imap *s, struct store *st, const char *account,
     const char *name)
 {
-	struct harvest h;
+	struct scan h;
 	char key[1100], source[1200], err[512];
 	const char *sel;
 	uint32_t uv, last, suv, unext, exists;
@@ -120,37 +124,37 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 	if (store_mailbox_get(st, account, key, &uv, &last, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	/* Known and not selected: STATUS tells whether anything came
 	 * (a watched mailbox would be re-selected after an EXAMINE). */
 	sel = imap_selected(s, NULL);
 	if (uv != 0 && (sel == NULL || strcmp(sel, name) != 0)) {
 		r = imap_status(s, name, &suv, &unext);
-		if (r == IMAP_TEMP || !imap_alive(s)) {
+		if (r == OUT_TEMP || !imap_alive(s)) {
 			log_warnx("%s: STATUS %s: %s", account, name,
 			    imap_error(s));
 			return r;
 		}
-		if (r == IMAP_OK && suv == uv && unext != 0 &&
+		if (r == OUT_OK && suv == uv && unext != 0 &&
 		    last + 1 >= unext)
-			return IMAP_OK;
+			return OUT_OK;
 	}
 	r = imap_select(s, name, 1, &suv, &unext, &exists);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s: EXAMINE %s: %s", account, name, imap_error(s));
 		return r;
 	}
 	if (suv != uv)
 		last = 0;
 	if (exists == 0 || (unext != 0 && last + 1 >= unext))
-		return IMAP_OK;
+		return OUT_OK;
 	memset(&h, 0, sizeof(h));
 	h.st = st;
 	h.source = source;
 	h.last = h.max = last;
 	r = imap_fetch_headers(s, last + 1, fetched_one, &h);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		drop_hdrs(&h);
 		log_warnx("%s: %s: %s", account, name, imap_error(s));
 		return r;
@@ -158,34 +162,34 @@ harvest_mbox(struct imap *s, struct store *st, const char *account,
 	if (store_begin(st, err, sizeof(err)) == -1) {
 		drop_hdrs(&h);
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
-	for (i = 0; i < h.n && harvest_one(&h, &h.v[i]) == 0; i++)
+	for (i = 0; i < h.n && scan_one(&h, &h.v[i]) == 0; i++)
 		;
 	drop_hdrs(&h);
 	if (store_mailbox_set(st, account, key, suv, h.max, err,
 	    sizeof(err)) == -1 || store_commit(st, err, sizeof(err)) == -1) {
 		store_rollback(st, NULL, 0);
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	log_debug("%s: %s: %zu sent IDs harvested up to uid %u", account,
 	    name, h.ids, h.max);
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
-sent_harvest(struct imap *s, struct store *st, const char *account,
+sent_scan(struct imap *s, struct store *st, const char *account,
     char *const *mboxes, size_t n)
 {
 	size_t i;
-	int r, rc = IMAP_OK;
+	int r, rc = OUT_OK;
 
 	for (i = 0; i < n; i++) {
-		r = harvest_mbox(s, st, account, mboxes[i]);
-		if (r == IMAP_TEMP || (r != IMAP_OK && !imap_alive(s)))
+		r = scan_mbox(s, st, account, mboxes[i]);
+		if (r == OUT_TEMP || (r != OUT_OK && !imap_alive(s)))
 			return r;
-		if (rc == IMAP_OK)
+		if (rc == OUT_OK)
 			rc = r;	/* a mailbox missed: coverage not "up to now" */
 	}
 	return rc;

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/sentdb.h"
+#include "agent/util.h"
 #include "store/store.h"
 
 int
@@ -48,7 +50,7 @@ sentdb_load_ids(struct sentdb *db, const char *path)
 	int fd;
 
 	/* A regular file only: /dev/zero or a FIFO would never end. */
-	if ((fd = open_regular(path, &why)) == -1) {
+	if ((fd = util_open_regular(path, &why)) == -1) {
 		log_warnx("%s: %s", path, why);
 		return -1;
 	}
@@ -84,7 +86,7 @@ sentdb_sent(void *ctx, const char *id, int64_t date)
 	if (store_msgid_key(id, key, sizeof(key)) == -1)
 		return -1;
 	if (db->ids.n > 0 && bsearch(&k, db->ids.v, db->ids.n,
-	    sizeof(*db->ids.v), cmp_str) != NULL)
+	    sizeof(*db->ids.v), util_cmp_str) != NULL)
 		return 1;
 	if (db->st != NULL) {
 		r = store_sent_has(db->st, id, err, sizeof(err));

@@ -20,7 +20,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/sweep-private.h"
 #include "conf/conf.h"
 #include "store/store.h"
 
@@ -48,7 +50,7 @@ on_learn(void *arg, const struct imap_msg *m)
 	char err[512];
 
 	if (bsearch(&m->uid, lc->want, lc->nwant, sizeof(*lc->want),
-	    cmp_u32) == NULL)
+	    util_cmp_u32) == NULL)
 		return 0;
 	if (store_begin(lc->sw->st, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
@@ -111,7 +113,7 @@ learn_one(struct lctx *lc, const struct imap_msg *m)
  * may hold others) as spam or ham, and then sets the state key to (uv,
  * last).  After a failure the state stays, and the messages already
  * learned are read again next time (spam counts once per Message-ID).
- * IMAP_*. */
+ * OUT_*. */
 static int
 learn_uids(struct sweep *sw, const char *folder, const char *key, int spam,
     const uint32_t *uids, size_t n, uint32_t uv, uint32_t last)
@@ -119,7 +121,7 @@ learn_uids(struct sweep *sw, const char *folder, const char *key, int spam,
 	struct lctx lc;
 	char err[512];
 	size_t i, j;
-	int r = IMAP_OK;
+	int r = OUT_OK;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.sw = sw;
@@ -127,30 +129,30 @@ learn_uids(struct sweep *sw, const char *folder, const char *key, int spam,
 	lc.spam = spam;
 	lc.want = uids;
 	lc.nwant = n;
-	for (i = 0; i < n && r == IMAP_OK && !lc.failed; i = j + 1) {
+	for (i = 0; i < n && r == OUT_OK && !lc.failed; i = j + 1) {
 		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
 		r = imap_uid_fetch(sw->s, uids[i], uids[j],
 		    sw->a->max_fetch_bytes, on_learn, &lc);
 	}
-	if (r != IMAP_OK || lc.failed) {
-		if (r != IMAP_OK)
+	if (r != OUT_OK || lc.failed) {
+		if (r != OUT_OK)
 			log_warnx("%s/%s: fetch: %s", sw->a->name, folder,
 			    imap_error(sw->s));
-		return r != IMAP_OK ? r : IMAP_PERM;
+		return r != OUT_OK ? r : OUT_PERM;
 	}
 	if (store_mailbox_set(sw->st, sw->a->name, key, uv, last, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (lc.n > 0)
 		log_info("%s/%s: learned %zu %smessage%s as %s", sw->a->name,
 		    folder, lc.n, key[1] == 'k' ? "kept " : "",
 		    lc.n == 1 ? "" : "s", spam ? "spam" : "ham");
-	return IMAP_OK;
+	return OUT_OK;
 }
 
-/* Learns the new mail of folder; IMAP_* (a missing folder is IMAP_OK). */
+/* Learns the new mail of folder; OUT_* (a missing folder is OUT_OK). */
 static int
 learn_folder(struct sweep *sw, const char *folder, int spam)
 {
@@ -165,16 +167,16 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 	    sizeof(err));
 	if (known == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	r = imap_status(sw->s, folder, &uv, &uidnext);
-	if (r != IMAP_OK)
-		return imap_alive(sw->s) ? IMAP_OK : r;	/* no such folder */
+	if (r != OUT_OK)
+		return imap_alive(sw->s) ? OUT_OK : r;	/* no such folder */
 	if (known == 1 && uv == suv && uidnext != 0 && uidnext <= last + 1)
-		return IMAP_OK;				/* nothing new */
+		return OUT_OK;				/* nothing new */
 	r = imap_select(sw->s, folder, 1, &uv, &uidnext, NULL);
-	if (r != IMAP_OK)
-		return imap_alive(sw->s) ? IMAP_OK : r;
+	if (r != OUT_OK)
+		return imap_alive(sw->s) ? OUT_OK : r;
 	if (known == 1 && uv != suv)
 		last = 0;	/* rescan: Message-IDs keep spam from counting
 				   twice */
@@ -183,7 +185,7 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 		    (time_t)sw->a->first_run_days * 86400, &uids, &n);
 	else
 		r = imap_uid_search_from(sw->s, last + 1, &uids, &n);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s/%s: search: %s", sw->a->name, folder,
 		    imap_error(sw->s));
 		return r;
@@ -198,7 +200,7 @@ learn_folder(struct sweep *sw, const char *folder, int spam)
 /*
  * Mail the user kept in a watched mailbox past ham_grace days (and did
  * not flag $Junk) is ham evidence.  Run after sweep judged the mailbox,
- * on its selection, once per full harvest: what sweep moved is gone and
+ * on its selection, once per full round: what sweep moved is gone and
  * only what it judged counts (up to its state, below what it holds).  The
  * state "\tkept\tMBOX" holds the highest UID counted, so each message is
  * read once, when it crosses the grace (UID SEARCH UID last+1:* BEFORE
@@ -217,10 +219,10 @@ sweep_learn_kept(struct sweep *sw, const char *mbox)
 
 	if (!sw->learn_kept_due || sw->a->ham_grace == 0 || sw->dry_run ||
 	    !sw->learner_ok)
-		return IMAP_OK;
+		return OUT_OK;
 	if (store_mailbox_get(sw->st, sw->a->name, mbox, &muv, &mlast, err,
 	    sizeof(err)) != 1 || muv != sw->uv)
-		return IMAP_OK;			/* not judged yet */
+		return OUT_OK;			/* not judged yet */
 	if (sw->hold != 0 && sw->hold - 1 < mlast)
 		mlast = sw->hold - 1;
 	snprintf(key, sizeof(key), "\tkept\t%s", mbox);
@@ -228,12 +230,12 @@ sweep_learn_kept(struct sweep *sw, const char *mbox)
 	    sizeof(err));
 	if (known == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (known == 0 || suv != sw->uv) {
 		r = imap_uid_search_since(sw->s, now -
 		    (time_t)sw->a->first_run_days * 86400, &uids, &n);
-		if (r != IMAP_OK) {
+		if (r != OUT_OK) {
 			log_warnx("%s/%s: search: %s", sw->a->name, mbox,
 			    imap_error(sw->s));
 			return r;
@@ -242,10 +244,10 @@ sweep_learn_kept(struct sweep *sw, const char *mbox)
 		free(uids);
 	}
 	if (last >= mlast)
-		return IMAP_OK;
+		return OUT_OK;
 	r = imap_uid_search_kept(sw->s, last + 1, 0, now -
 	    (time_t)sw->a->ham_grace * 86400, &uids, &n);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s/%s: search: %s", sw->a->name, mbox,
 		    imap_error(sw->s));
 		return r;
@@ -291,7 +293,7 @@ reload_learned(struct sweep *sw)
 }
 
 /* The next look at Junk: LEARN_PEEK seconds on, or the next full
- * harvest when that comes first. */
+ * round (Sent, ham, Junk) when that comes first. */
 static double
 next_peek(const struct sweep *sw, double now)
 {
@@ -302,40 +304,40 @@ next_peek(const struct sweep *sw, double now)
 int
 sweep_learn(struct sweep *sw)
 {
-	double now = mono_now();
+	double now = util_mono_now();
 	size_t i;
-	int r = IMAP_OK;
+	int r = OUT_OK;
 
 	if (!sw->a->learn)
-		return IMAP_OK;
+		return OUT_OK;
 	if (!sw->learner_ok) {
 		if (learner_init(&sw->learner, sw->st,
 		    rules_default_cc(sw->rs)) == -1)
-			return IMAP_PERM;
+			return OUT_PERM;
 		sw->learner_ok = 1;
 	}
 	sw->learner.st = sw->st;	/* watch opens one per pass */
 	if (now >= sw->learn_at && !sw->dry_run && now < sw->learn_full_at) {
-		/* Between full harvests: one STATUS of Junk, and its new
+		/* Between full rounds: one STATUS of Junk, and its new
 		 * mail only when UIDNEXT moved (a user's move). */
 		sw->learn_at = next_peek(sw, now);
 		r = learn_folder(sw, sw->dest[DEST_JUNK], 1);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
-			return IMAP_TEMP;
+		if (r == OUT_TEMP || !imap_alive(sw->s))
+			return OUT_TEMP;
 	} else if (now >= sw->learn_at && !sw->dry_run) {
 		sw->learn_full_at = now + sw->a->learn_interval;
 		sw->learn_at = next_peek(sw, now);
 		sw->learn_kept_due = 1;	/* sweep_learn_kept, per mailbox */
 		/* Ham first: its evidence decides how spam hosts are
 		 * learned, and keeps what wanted mail carries out. */
-		for (i = 0; r != IMAP_TEMP && i < sw->sent.n; i++)
+		for (i = 0; r != OUT_TEMP && i < sw->sent.n; i++)
 			r = learn_folder(sw, sw->sent.v[i], 0);
-		for (i = 0; r != IMAP_TEMP && i < sw->a->ham.n; i++)
+		for (i = 0; r != OUT_TEMP && i < sw->a->ham.n; i++)
 			r = learn_folder(sw, sw->a->ham.v[i], 0);
-		if (r != IMAP_TEMP)
+		if (r != OUT_TEMP)
 			r = learn_folder(sw, sw->dest[DEST_JUNK], 1);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
-			return IMAP_TEMP;
+		if (r == OUT_TEMP || !imap_alive(sw->s))
+			return OUT_TEMP;
 	}
 	reload_learned(sw);
 	return r;

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/sweep-private.h"
 #include "conf/conf.h"
 #include "store/store.h"
 
 void
-add_move(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
+sweep_move_add(struct sweep *sw, uint32_t uid, int dest, const char *msgid,
     const char *reasons)
 {
 	struct move *m;
@@ -46,7 +48,7 @@ drop_moves(struct sweep *sw, size_t from)
 }
 
 void
-clear_moves(struct sweep *sw)
+sweep_moves_clear(struct sweep *sw)
 {
 	drop_moves(sw, 0);
 }
@@ -89,7 +91,7 @@ fail:
 	return -1;
 }
 
-/* Moves the held messages for one destination; the IMAP_* result. */
+/* Moves the held messages for one destination; the OUT_* result. */
 static int
 move_dest(struct sweep *sw, int dest)
 {
@@ -104,10 +106,10 @@ move_dest(struct sweep *sw, int dest)
 	for (i = 0; i < sw->nmv; i++)
 		if (sw->mv[i].dest == dest)
 			uids[n++] = sw->mv[i].uid;
-	r = IMAP_OK;
+	r = OUT_OK;
 	if (n > 0) {
 		if (imap_store_flags(sw->s, uids, n,
-		    "+FLAGS.SILENT ($Junk)") != IMAP_OK)
+		    "+FLAGS.SILENT ($Junk)") != OUT_OK)
 			log_debug("%s: $Junk: %s", sw->a->name,
 			    imap_error(sw->s));
 		r = imap_move(sw->s, uids, n, sw->dest[dest], nu, state);
@@ -205,8 +207,8 @@ make_moves(struct sweep *sw)
 		why[d][0] = '\0';
 		w[d] = why[d];
 		r[d] = move_dest(sw, d);
-		unknown[d] = r[d] != IMAP_OK && !imap_alive(sw->s);
-		if (r[d] != IMAP_OK) {
+		unknown[d] = r[d] != OUT_OK && !imap_alive(sw->s);
+		if (r[d] != OUT_OK) {
 			snprintf(why[d], sizeof(why[d]), "%s",
 			    imap_error(sw->s));
 			log_warnx("%s/%s: move to %s: %s", sw->a->name,
@@ -214,14 +216,14 @@ make_moves(struct sweep *sw)
 		}
 	}
 	d = finish_batch(sw, w, unknown, sw->hi);
-	clear_moves(sw);
-	if (r[0] != IMAP_OK || r[1] != IMAP_OK)
-		return r[r[0] != IMAP_OK ? 0 : 1];
-	return d == -1 ? IMAP_PERM : IMAP_OK;
+	sweep_moves_clear(sw);
+	if (r[0] != OUT_OK || r[1] != OUT_OK)
+		return r[r[0] != OUT_OK ? 0 : 1];
+	return d == -1 ? OUT_PERM : OUT_OK;
 }
 
 int
-do_moves(struct sweep *sw, uint32_t hi)
+sweep_moves_do(struct sweep *sw, uint32_t hi)
 {
 	size_t i;
 
@@ -232,27 +234,27 @@ do_moves(struct sweep *sw, uint32_t hi)
 			sw->moved[sw->mv[i].dest]++;
 			say_move(sw, &sw->mv[i], "would move");
 		}
-		clear_moves(sw);
-		return IMAP_OK;
+		sweep_moves_clear(sw);
+		return OUT_OK;
 	}
 	if (sw->nmv > sw->nlog && log_pending(sw) == -1)
-		return abort_moves(sw, IMAP_PERM, 1);
+		return sweep_moves_abort(sw, OUT_PERM, 1);
 	sw->hi = hi;
 	if (sw->nmv == 0 || sw->nmv >= SWEEP_FLUSH)
 		return make_moves(sw);
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 int
-flush_moves(struct sweep *sw)
+sweep_moves_flush(struct sweep *sw)
 {
 	if (sw->dry_run || sw->nmv == 0)
-		return IMAP_OK;
+		return OUT_OK;
 	return make_moves(sw);
 }
 
 int
-abort_moves(struct sweep *sw, int r, int selected)
+sweep_moves_abort(struct sweep *sw, int r, int selected)
 {
 	static const char *const why[NDEST] = { "a later batch failed",
 	    "a later batch failed" };
@@ -268,7 +270,7 @@ abort_moves(struct sweep *sw, int r, int selected)
 		for (i = 0; i < sw->nmv; i++)
 			sw->mv[i].state = IMAP_MV_NOT;
 		(void)finish_batch(sw, why, known, sw->hi);
-		clear_moves(sw);
+		sweep_moves_clear(sw);
 	}
 	return r;
 }
@@ -279,7 +281,7 @@ abort_moves(struct sweep *sw, int r, int selected)
  * creates the missing destinations.
  */
 int
-find_folders(struct sweep *sw)
+sweep_find_folders(struct sweep *sw)
 {
 	struct imap_mailbox *mb;
 	char why[1024], *prefix = NULL, delim = '\0';
@@ -287,16 +289,16 @@ find_folders(struct sweep *sw)
 	int r, have[NDEST] = { 0, 0 };
 
 	if (imap_has(sw->s, "NAMESPACE") &&
-	    imap_namespace(sw->s, &prefix, &delim) != IMAP_OK) {
+	    imap_namespace(sw->s, &prefix, &delim) != OUT_OK) {
 		if (!imap_alive(sw->s)) {
 			log_warnx("%s: %s", sw->a->name, imap_error(sw->s));
-			return IMAP_TEMP;
+			return OUT_TEMP;
 		}
 		log_debug("%s: NAMESPACE: %s", sw->a->name,
 		    imap_error(sw->s));
 	}
 	r = imap_list(sw->s, &mb, &n);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s: LIST: %s", sw->a->name, imap_error(sw->s));
 		free(prefix);
 		return r;
@@ -321,11 +323,11 @@ find_folders(struct sweep *sw)
 			continue;
 		log_info("%s: creating %s", sw->a->name, sw->dest[d]);
 		r = imap_create(sw->s, sw->dest[d]);
-		if (r != IMAP_OK) {
+		if (r != OUT_OK) {
 			log_warnx("%s: CREATE %s: %s", sw->a->name,
 			    sw->dest[d], imap_error(sw->s));
 			return r;
 		}
 	}
-	return IMAP_OK;
+	return OUT_OK;
 }

@@ -23,8 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "agent/dnsbl.h"
+#include "agent/log.h"
+#include "agent/sweep-private.h"
 #include "store/store.h"
 
 /* Bytes of messages read but not yet classified, at most: the reader
@@ -82,7 +83,7 @@ struct work {
 };
 
 void
-verdict_free(struct verdict *v)
+work_verdict_free(struct verdict *v)
 {
 	size_t i;
 
@@ -102,7 +103,7 @@ verdict_free(struct verdict *v)
 }
 
 void
-verdict_hosts(const struct rules_verdict *rv, char ***hosts_r, size_t *n_r)
+work_verdict_hosts(const struct rules_verdict *rv, char ***hosts_r, size_t *n_r)
 {
 	size_t i, j;
 
@@ -120,7 +121,7 @@ verdict_hosts(const struct rules_verdict *rv, char ***hosts_r, size_t *n_r)
 }
 
 struct verdict *
-verdict_make(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
+work_verdict(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
     const struct rules_limits *lim, const struct rules_user *user, int hosts)
 {
 	struct rules_verdict rv;
@@ -149,7 +150,7 @@ verdict_make(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
 			hosts = 0;	/* an allowed sender: never junked */
 	}
 	if (hosts && rv.cls == RULES_CLEAN && !v->corr)
-		verdict_hosts(&rv, &v->hosts, &v->nhosts);
+		work_verdict_hosts(&rv, &v->hosts, &v->nhosts);
 	if (n > 0)
 		v->fp = xcalloc(n, sizeof(*v->fp));
 	for (i = 0; i < rv.nfound; i++) {
@@ -161,7 +162,7 @@ verdict_make(uint32_t uid, char *raw, size_t len, const struct rules_set *rs,
 		sprintf(v->fp[v->nfp++], "%s\t%s", kind, rv.found[i].value);
 	}
 	rules_verdict_free(&rv);
-	/* Kept: backscatter is judged again after a harvest; the rest is
+	/* Kept: backscatter is judged again after a Sent scan; the rest is
 	 * freed by whoever frees the verdict (the reader, which allocated
 	 * it: a classifier thread freeing it would contend for the
 	 * reader's malloc arena). */
@@ -230,7 +231,7 @@ work_main(void *arg)
 		bytes = 0;
 		while ((j = mine) != NULL) {
 			mine = j->next;
-			v = verdict_make(j->uid, j->raw, j->len, w->rs,
+			v = work_verdict(j->uid, j->raw, j->len, w->rs,
 			    &w->lim, &t->user, w->hosts);
 			v->seq = j->seq;
 			v->next = done;
@@ -405,7 +406,7 @@ work_push(struct sweep *sw, uint32_t uid, const char *raw, size_t len)
 	memcpy(copy, raw, len);
 	copy[len] = '\0';
 	if (!w->threaded) {
-		struct verdict *v = verdict_make(uid, copy, len, w->rs,
+		struct verdict *v = work_verdict(uid, copy, len, w->rs,
 		    &w->lim, &w->user, w->hosts);
 
 		v->seq = w->seq_in++;
@@ -492,7 +493,7 @@ work_stop(struct sweep *sw)
 	}
 	while ((v = w->rh) != NULL) {
 		w->rh = v->next;
-		verdict_free(v);
+		work_verdict_free(v);
 	}
 	free(w);
 	sw->work = NULL;

@@ -1,5 +1,5 @@
 /*
- * sweep.c: `imapsift sweep`, once over every account: harvest Sent, then
+ * sweep.c: `imapsift sweep`, once over every account: scan Sent, then
  * per watched mailbox fetch the UIDs above the last one swept in batches,
  * classify each message and move junk and backscatter out (the moves and
  * folders are in sweep-move.c).  Every move is logged as pending after
@@ -15,15 +15,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
 #include "agent/dnsbl.h"
+#include "agent/feeds.h"
+#include "agent/imap.h"
+#include "agent/limits.h"
+#include "agent/log.h"
+#include "agent/sent.h"
+#include "agent/sweep-private.h"
 #include "conf/conf.h"
 #include "store/store.h"
 
 static void
 progress(struct sweep *sw, int done)
 {
-	double t = mono_now(), dt = t - sw->t0;
+	double t = util_mono_now(), dt = t - sw->t0;
 
 	if (!sw->tty)
 		return;
@@ -66,7 +73,7 @@ drop_cands(struct sweep *sw)
 	sw->ncd = 0;
 }
 
-/* Without a complete Sent harvest a bounce cannot be judged for good:
+/* Without a complete Sent scan a bounce cannot be judged for good:
  * the mailbox is not advanced to it, so the next run judges it again. */
 static void
 hold(struct sweep *sw, uint32_t uid)
@@ -174,7 +181,7 @@ rescued(struct sweep *sw, const struct verdict *v)
 }
 
 /* Acts on one message's verdict (and frees it); with confirm unset, a
- * backscatter verdict is held back until Sent has been harvested again. */
+ * backscatter verdict is held back until Sent has been scanned again. */
 static void
 decide(struct sweep *sw, struct verdict *v, int confirm)
 {
@@ -185,11 +192,11 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 		dest = DEST_JUNK;
 		break;
 	case RULES_BACKSCATTER:
-		if (sw->harvest_failed) {	/* judged again next time */
+		if (sw->sent_failed) {	/* judged again next time */
 			hold(sw, v->uid);
 			break;
 		}
-		if (!confirm && !sw->reharvested) {
+		if (!confirm && !sw->sent_rescanned) {
 			add_cand(sw, v->uid, v->raw, v->len);
 			v->raw = NULL;
 			break;
@@ -198,7 +205,7 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 		break;
 	case RULES_BOUNCE:
 	case RULES_BOUNCE_UNKNOWN:
-		if (sw->harvest_failed)
+		if (sw->sent_failed)
 			hold(sw, v->uid);
 		else
 			sw->kept++;
@@ -214,13 +221,13 @@ decide(struct sweep *sw, struct verdict *v, int confirm)
 			dest = -1;
 	}
 	if (dest != -1 && !rescued(sw, v))
-		add_move(sw, v->uid, dest, v->msgid, v->reasons);
+		sweep_move_add(sw, v->uid, dest, v->msgid, v->reasons);
 	else if (dest == -1 && v->msgid != NULL && sw->a->learn)
 		strlist_add(&sw->seen_ids, v->msgid);
 	/* Mail from someone the user writes to, left here: ham evidence. */
 	if (dest == -1 && v->corr && v->cls == RULES_CLEAN && !sw->rescan)
 		sweep_learn_corr(sw, v->raw, v->len);
-	verdict_free(v);
+	work_verdict_free(v);
 }
 
 /* The DNS blocklists' answers for v: their weight joins the score, and
@@ -296,7 +303,7 @@ on_msg(void *arg, const struct imap_msg *m)
 	if (m->uid <= sw->last)
 		return 0;
 	if (sw->want != NULL && bsearch(&m->uid, sw->want, sw->nwant,
-	    sizeof(*sw->want), cmp_u32) == NULL)
+	    sizeof(*sw->want), util_cmp_u32) == NULL)
 		return 0;
 	if (m->uid > sw->maxseen)
 		sw->maxseen = m->uid;
@@ -313,17 +320,17 @@ on_msg(void *arg, const struct imap_msg *m)
 	return 0;
 }
 
-/* Harvests Sent and takes the store's coverage as reaching up to now. */
+/* Scans Sent and takes the store's coverage as reaching up to now. */
 static int
-harvest(struct sweep *sw)
+sent_rescan(struct sweep *sw)
 {
 	char err[512];
 	int complete, r;
 	time_t oldest, newest;
 
-	r = sent_harvest(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
-	if (r != IMAP_OK && !sw->harvest_failed) {
-		sw->harvest_failed = 1;
+	r = sent_scan(sw->s, sw->st, sw->a->name, sw->sent.v, sw->sent.n);
+	if (r != OUT_OK && !sw->sent_failed) {
+		sw->sent_failed = 1;
 		sw->errors++;
 		log_warnx("%s: Sent not harvested: bounces are left for the "
 		    "next run", sw->a->name);
@@ -331,24 +338,24 @@ harvest(struct sweep *sw)
 	if (store_coverage(sw->st, &oldest, &newest, &complete, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		if (!sw->harvest_failed) {	/* bounces wait, as above */
-			sw->harvest_failed = 1;
+		if (!sw->sent_failed) {	/* bounces wait, as above */
+			sw->sent_failed = 1;
 			sw->errors++;
 		}
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	dnsbl_correspondents(sw->dnsbl);	/* new ones never asked about */
 	sw->db.st = sw->st;
 	sw->db.oldest = oldest;
 	sw->db.newest = newest;
 	sw->db.complete = complete;
-	if (r == IMAP_OK && oldest != 0 && sw->sent.n > 0)
+	if (r == OUT_OK && oldest != 0 && sw->sent.n > 0)
 		sw->db.newest = time(NULL);
 	work_sync(sw);
 	return r;
 }
 
-/* Backscatter held back: harvest Sent again, re-select, judge again. */
+/* Backscatter held back: scan Sent again, re-select, judge again. */
 static int
 confirm_cands(struct sweep *sw)
 {
@@ -358,10 +365,10 @@ confirm_cands(struct sweep *sw)
 	int r, news, ro;
 
 	if (sw->ncd == 0)
-		return IMAP_OK;
-	sw->reharvested = 1;
-	r = harvest(sw);
-	if (r == IMAP_TEMP)
+		return OUT_OK;
+	sw->sent_rescanned = 1;
+	r = sent_rescan(sw);
+	if (r == OUT_TEMP)
 		return r;
 	news = imap_news(sw->s);	/* the SELECT below clears it */
 	sel = imap_selected(sw->s, &ro);
@@ -369,26 +376,26 @@ confirm_cands(struct sweep *sw)
 		/* Still selected: Sent needed no EXAMINE (sent.c). */
 		if (news)
 			sw->news = 1;
-		r = IMAP_OK;
+		r = OUT_OK;
 		uv = sw->uv;
 	} else {
 		r = imap_select(sw->s, sw->mbox, 0, &uv, &uidnext, NULL);
-		if (news || (r == IMAP_OK && uidnext > sw->uidnext))
+		if (news || (r == OUT_OK && uidnext > sw->uidnext))
 			sw->news = 1;
 	}
-	if (r != IMAP_OK || uv != sw->uv) {
+	if (r != OUT_OK || uv != sw->uv) {
 		log_warnx("%s/%s: cannot select again: %s", sw->a->name,
-		    sw->mbox, r != IMAP_OK ? imap_error(sw->s) :
+		    sw->mbox, r != OUT_OK ? imap_error(sw->s) :
 		    "UIDVALIDITY changed");
-		return r != IMAP_OK ? r : IMAP_TEMP;
+		return r != OUT_OK ? r : OUT_TEMP;
 	}
 	for (i = 0; i < sw->ncd; i++) {	/* the classifier is idle */
-		decide(sw, verdict_make(sw->cd[i].uid, sw->cd[i].raw,
+		decide(sw, work_verdict(sw->cd[i].uid, sw->cd[i].raw,
 		    sw->cd[i].len, sw->rs, &sw->lim, &sw->user, 0), 1);
 		sw->cd[i].raw = NULL;
 	}
 	sw->ncd = 0;
-	return IMAP_OK;
+	return OUT_OK;
 }
 
 /* Removes the originals of moves whose copies were made before. */
@@ -399,25 +406,25 @@ remove_leftovers(struct sweep *sw)
 	int r;
 
 	if (sw->nrm == 0)
-		return IMAP_OK;
+		return OUT_OK;
 	if (sw->dry_run) {
 		sw->nrm = 0;
-		return IMAP_OK;
+		return OUT_OK;
 	}
 	r = imap_remove(sw->s, sw->rm, sw->nrm);
 	for (i = 0; i < sw->nrm; i++) {
-		if (r == IMAP_OK)
+		if (r == OUT_OK)
 			log_note("%s/%s: removed uid %u: its copy was moved "
 			    "before", sw->a->name, sw->mbox, sw->rm[i]);
 		else
 			hold(sw, sw->rm[i]);
 	}
-	if (r != IMAP_OK)
+	if (r != OUT_OK)
 		log_warnx("%s/%s: removing %zu moved original%s: %s",
 		    sw->a->name, sw->mbox, sw->nrm, sw->nrm == 1 ? "" : "s",
 		    imap_error(sw->s));
 	sw->nrm = 0;
-	return r == IMAP_TEMP || !imap_alive(sw->s) ? r : IMAP_OK;
+	return r == OUT_TEMP || !imap_alive(sw->s) ? r : OUT_OK;
 }
 
 /* Fetches and judges from..to (to 0: no upper bound), holds the moves. */
@@ -431,22 +438,22 @@ batch(struct sweep *sw, uint32_t from, uint32_t to)
 	r = imap_uid_fetch(sw->s, from, to, sw->a->max_fetch_bytes, on_msg,
 	    sw);
 	collect(sw, 1);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s/%s: fetch: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
-		return abort_moves(sw, r, 1);
+		return sweep_moves_abort(sw, r, 1);
 	}
 	r = confirm_cands(sw);		/* may leave another mailbox selected */
-	if (r != IMAP_OK)
-		return abort_moves(sw, r, 0);
-	if ((r = remove_leftovers(sw)) != IMAP_OK)
-		return abort_moves(sw, r, 1);
+	if (r != OUT_OK)
+		return sweep_moves_abort(sw, r, 0);
+	if ((r = remove_leftovers(sw)) != OUT_OK)
+		return sweep_moves_abort(sw, r, 1);
 	hi = to;
 	if (to == 0 || (sw->uidnext != 0 && hi >= sw->uidnext))
 		hi = sw->uidnext != 0 ? sw->uidnext - 1 : sw->maxseen;
 	if (hi < sw->last)
 		hi = sw->last;
-	return do_moves(sw, hi);
+	return sweep_moves_do(sw, hi);
 }
 
 /*
@@ -467,21 +474,21 @@ searched(struct sweep *sw, int first)
 	since = time(NULL) - (time_t)sw->a->first_run_days * 86400;
 	r = first ? imap_uid_search_since(sw->s, since, &uids, &n) :
 	    imap_uid_search_from(sw->s, sw->last + 1, &uids, &n);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s/%s: search: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
 		return r;
 	}
 	sw->want = uids;		/* ascending already */
 	sw->nwant = n;
-	for (i = 0; i < n && r == IMAP_OK; i = j + 1) {
+	for (i = 0; i < n && r == OUT_OK; i = j + 1) {
 		j = i + SWEEP_BATCH - 1 < n ? i + SWEEP_BATCH - 1 : n - 1;
 		r = batch(sw, uids[i], uids[j]);
 	}
 	sw->want = NULL;
 	free(uids);
-	if (r == IMAP_OK)
-		r = do_moves(sw, sw->uidnext > 0 ? sw->uidnext - 1 :
+	if (r == OUT_OK)
+		r = sweep_moves_do(sw, sw->uidnext > 0 ? sw->uidnext - 1 :
 		    sw->maxseen);
 	return r;
 }
@@ -527,7 +534,7 @@ settle_pending(struct sweep *sw)
 	if (n == 0)
 		return;
 	present = xmalloc(n);
-	if (imap_uid_present(sw->s, uids, n, present) != IMAP_OK)
+	if (imap_uid_present(sw->s, uids, n, present) != OUT_OK)
 		log_warnx("%s/%s: pending moves: %s", sw->a->name, sw->mbox,
 		    imap_error(sw->s));
 	else
@@ -584,10 +591,10 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	sw->mbox = name;
 	sw->hold = 0;
 	sw->nrm = 0;
-	clear_moves(sw);	/* what a failed batch of the last one left */
+	sweep_moves_clear(sw);	/* what a failed batch of the last one left */
 	drop_cands(sw);
 	r = imap_select(sw->s, name, 0, &sw->uv, &sw->uidnext, &exists);
-	if (r != IMAP_OK) {
+	if (r != OUT_OK) {
 		log_warnx("%s: SELECT %s: %s", sw->a->name, name,
 		    imap_error(sw->s));
 		return r;
@@ -596,7 +603,7 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	    sizeof(err));
 	if (known == -1) {
 		log_warnx("%s", err);
-		return IMAP_PERM;
+		return OUT_PERM;
 	}
 	if (!sw->dry_run)	/* rows of this UIDVALIDITY only */
 		settle_pending(sw);
@@ -618,17 +625,17 @@ sweep_mailbox(struct sweep *sw, const char *name)
 	else {
 		/* Ranges of SWEEP_BATCH UIDs; the last may reach past
 		 * UIDNEXT (what comes meanwhile too). */
-		r = IMAP_OK;
-		for (from = (uint64_t)last + 1; r == IMAP_OK &&
+		r = OUT_OK;
+		for (from = (uint64_t)last + 1; r == OUT_OK &&
 		    from < sw->uidnext; from += SWEEP_BATCH)
 			r = batch(sw, (uint32_t)from, from + SWEEP_BATCH - 1 <
 			    UINT32_MAX ? (uint32_t)(from + SWEEP_BATCH - 1) :
 			    UINT32_MAX);
-		if (r == IMAP_OK && (known == 0 || sw->rescan))
-			r = do_moves(sw, sw->uidnext - 1);
+		if (r == OUT_OK && (known == 0 || sw->rescan))
+			r = sweep_moves_do(sw, sw->uidnext - 1);
 	}
-	if (r == IMAP_OK)
-		r = flush_moves(sw);
+	if (r == OUT_OK)
+		r = sweep_moves_flush(sw);
 	save_seen(sw);
 	return r;
 }
@@ -648,32 +655,22 @@ summary(struct sweep *sw)
 	if (sw->held > 0)
 		fprintf(stderr, "%zu left for the next run, ", sw->held);
 	fprintf(stderr, "%zu error%s in %.1f s\n", sw->errors,
-	    sw->errors == 1 ? "" : "s", mono_now() - sw->t0);
+	    sw->errors == 1 ? "" : "s", util_mono_now() - sw->t0);
 	if (sw->dnsbl != NULL)
 		fprintf(stderr, "%s: dnsbl: %lu quer%s sent\n", sw->a->name,
 		    dnsbl_queries(sw->dnsbl), dnsbl_queries(sw->dnsbl) == 1 ?
 		    "y" : "ies");
 }
 
-static int
-imap_exit(int r)
-{
-	if (r == IMAP_OK)
-		return EXIT_OK;
-	if (r == IMAP_TEMP)
-		return EXIT_TEMP;
-	return EXIT_FAIL;
-}
-
 int
-sweep_pass(struct sweep *sw, int harvest_now)
+sweep_pass(struct sweep *sw, int scan_sent)
 {
 	char err[512];
 	size_t i, errors = sw->errors;
 	int r;
 
-	sw->reharvested = 0;
-	sw->harvest_failed = 0;
+	sw->sent_rescanned = 0;
+	sw->sent_failed = 0;
 	sw->news = 0;
 	sw->first_id = 0;	/* a watch daemon's earlier passes moved
 				   before: a copy back in INBOX is a rescue */
@@ -681,31 +678,32 @@ sweep_pass(struct sweep *sw, int harvest_now)
 	 * and each lookup would cost a query (thousands on a first run). */
 	sw->log_empty = store_action_any(sw->st, sw->a->name, err,
 	    sizeof(err)) == 0;
-	if (sw->dest[DEST_JUNK] == NULL && (r = find_folders(sw)) != IMAP_OK)
+	if (sw->dest[DEST_JUNK] == NULL &&
+	    (r = sweep_find_folders(sw)) != OUT_OK)
 		return r;
-	if (harvest_now) {
-		r = harvest(sw);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
+	if (scan_sent) {
+		r = sent_rescan(sw);
+		if (r == OUT_TEMP || !imap_alive(sw->s))
 			return r;
 	}
 	r = sweep_learn(sw);
-	if (r == IMAP_TEMP || !imap_alive(sw->s))
-		return IMAP_TEMP;
-	if (r != IMAP_OK)
+	if (r == OUT_TEMP || !imap_alive(sw->s))
+		return OUT_TEMP;
+	if (r != OUT_OK)
 		sw->errors++;
 	/* The first watched mailbox last: it stays selected for IDLE. */
 	for (i = sw->a->watch.n; i-- > 0; ) {
 		r = sweep_mailbox(sw, sw->a->watch.v[i]);
-		if (r == IMAP_OK)
+		if (r == OUT_OK)
 			r = sweep_learn_kept(sw, sw->a->watch.v[i]);
 		progress(sw, 1);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
+		if (r == OUT_TEMP || !imap_alive(sw->s))
 			return r;
-		if (r != IMAP_OK)
+		if (r != OUT_OK)
 			sw->errors++;
 	}
 	sw->learn_kept_due = 0;
-	return sw->errors > errors ? IMAP_PERM : IMAP_OK;
+	return sw->errors > errors ? OUT_PERM : OUT_OK;
 }
 
 void
@@ -749,7 +747,7 @@ user_init(struct sweep *sw)
 		for (p = sw->addrs.v[i]; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
-	config_limits(sw->conf, &sw->lim);
+	limits_from_config(sw->conf, &sw->lim);
 	sw->user.addrs = (const char *const *)sw->addrs.v;
 	sw->user.naddrs = sw->addrs.n;
 	sw->user.sent = sentdb_sent;
@@ -759,7 +757,7 @@ user_init(struct sweep *sw)
 	    sw->a->unknown_bounce == CONF_BOUNCE_BACKSCATTER;
 }
 
-void
+static void
 sweep_free(struct sweep *sw)
 {
 	struct verdict *v;
@@ -767,11 +765,11 @@ sweep_free(struct sweep *sw)
 	work_stop(sw);
 	while ((v = sw->dq) != NULL) {
 		sw->dq = v->next;
-		verdict_free(v);
+		work_verdict_free(v);
 	}
 	dnsbl_free(&sw->dnsbl);
 	free(sw->rm);
-	clear_moves(sw);
+	sweep_moves_clear(sw);
 	free(sw->mv);
 	drop_cands(sw);
 	free(sw->cd);
@@ -785,7 +783,7 @@ sweep_free(struct sweep *sw)
 	free(sw->folders_said);
 }
 
-void
+static void
 sweep_setup(struct sweep *sw, const struct conf *c,
     const struct conf_account *a, struct store *st, struct rules_set *rs,
     const char *dir, int threaded)
@@ -796,7 +794,7 @@ sweep_setup(struct sweep *sw, const struct conf *c,
 	sw->st = st;
 	sw->rs = rs;
 	sw->dry_run = a->dry_run;
-	sw->t0 = mono_now();
+	sw->t0 = util_mono_now();
 	sw->dqt = &sw->dq;
 	user_init(sw);
 	dnsbl_setup(sw);
@@ -819,6 +817,63 @@ sweep_rebind(struct sweep *sw, const struct conf *c,
 	sweep_new_session(sw, sw->s);	/* dest[], sent: from the old one */
 }
 
+struct sweep *
+sweep_new(const struct conf *c, const struct conf_account *a,
+    struct store *st, struct rules_set *rs, const char *dir, int threaded)
+{
+	struct sweep *sw;
+
+	sw = xmalloc(sizeof(*sw));
+	sweep_setup(sw, c, a, st, rs, dir, threaded);
+	return sw;
+}
+
+void
+sweep_destroy(struct sweep **sw)
+{
+	if (*sw == NULL)
+		return;
+	sweep_free(*sw);
+	free(*sw);
+	*sw = NULL;
+}
+
+void
+sweep_end_session(struct sweep *sw)
+{
+	sw->s = NULL;
+}
+
+struct imap *
+sweep_session(const struct sweep *sw)
+{
+	return sw->s;
+}
+
+int
+sweep_news(const struct sweep *sw)
+{
+	return sw->news;
+}
+
+size_t
+sweep_seen(const struct sweep *sw)
+{
+	return sw->seen;
+}
+
+size_t
+sweep_moved(const struct sweep *sw)
+{
+	return sw->moved[DEST_JUNK] + sw->moved[DEST_BS];
+}
+
+double
+sweep_learn_at(const struct sweep *sw)
+{
+	return sw->learn_at;
+}
+
 struct sweep_args {
 	const struct conf *c;
 	const char *cpath, *only;
@@ -835,21 +890,21 @@ sweep_account(const struct conf_account *a, const struct sweep_args *sa)
 	int fd, wfd = -1, rc;
 
 	rc = account_lock(a, LOCK_OWNER, &fd);
-	if (rc == 0 && (rc = account_lock(a, LOCK_WORK, &wfd)) != 0)
+	if (rc == OUT_OK && (rc = account_lock(a, LOCK_WORK, &wfd)) != OUT_OK)
 		close(fd);	/* an undo is at work */
-	if (rc != 0) {
-		if (rc == 1)
+	if (rc != OUT_OK) {
+		if (rc == OUT_TEMP)
 			log_info("%s: another imapsift is working on %s@%s:%u: "
 			    "skipped", a->name, a->user, a->host, a->port);
-		return rc == 1 ? EXIT_OK : EXIT_FAIL;
+		return rc == OUT_TEMP ? EXIT_OK : EXIT_FAIL;
 	}
 	sweep_setup(&sw, sa->c, a, sa->st, sa->rs, sa->dir, 1);
 	sw.dry_run |= sa->dry_run;
 	sw.all = sa->all;
 	sw.tty = isatty(2);
-	rc = account_connect(a, sa->dir, &sw.s);
+	rc = cmd_exit(account_connect(a, sa->dir, &sw.s));
 	if (rc == EXIT_OK) {
-		rc = imap_exit(sweep_pass(&sw, 1));
+		rc = cmd_exit(sweep_pass(&sw, 1));
 		summary(&sw);
 		if (imap_alive(sw.s))
 			imap_close(&sw.s);
@@ -925,7 +980,7 @@ sweep_all(const struct conf *c, struct sweep_args *sa)
 	size_t i;
 	int rc, r;
 
-	rc = store_open_dir(sa->dir, &sa->st);
+	rc = cmd_exit(account_store_open(sa->dir, &sa->st));
 	if (rc != EXIT_OK)
 		return rc;
 	for (i = 0; i < c->naccounts; i++) {
@@ -953,15 +1008,14 @@ cmd_sweep(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	if (sweep_parse(argc, argv, &sa) == -1)
 		return EXIT_CONFIG;
-	rc = config_load(sa.cpath, 0, &c);
-	if (rc != EXIT_OK)
-		return rc;
+	if (config_load(sa.cpath, 0, &c) != OUT_OK)
+		return EXIT_CONFIG;
 	rc = EXIT_CONFIG;
 	if (c->naccounts == 0)	/* as watch: a config error, not a no-op */
 		log_warnx("%s: no account to sweep", c->path);
 	else if (sa.only != NULL && conf_account(c, sa.only) == NULL)
 		log_warnx("%s: no account named \"%s\"", c->path, sa.only);
-	else if (store_dir(c, dir, sizeof(dir)) == 0) {
+	else if (account_store_dir(c, dir, sizeof(dir)) == 0) {
 		sa.c = c;
 		feeds_refresh(c, 0);	/* those older than their interval */
 		sa.rs = config_rules(c);

@@ -13,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/log.h"
+#include "agent/util.h"
 
 void *
 xmalloc(size_t n)
@@ -60,7 +61,7 @@ xstrdup(const char *s)
 }
 
 int
-open_regular(const char *path, const char **why_r)
+util_open_regular(const char *path, const char **why_r)
 {
 	struct stat st;
 	int fd, saved;
@@ -93,7 +94,7 @@ open_regular(const char *path, const char **why_r)
 }
 
 int
-read_file(const char *path, size_t max, struct buf *b, int *truncated_r,
+util_read_file(const char *path, size_t max, struct buf *b, int *truncated_r,
     const char **why_r)
 {
 	ssize_t n;
@@ -104,7 +105,7 @@ read_file(const char *path, size_t max, struct buf *b, int *truncated_r,
 	b->len = 0;
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
-	else if ((fd = open_regular(path, why_r)) == -1)
+	else if ((fd = util_open_regular(path, why_r)) == -1)
 		return -1;
 	for (;;) {
 		if (b->len == b->cap) {
@@ -160,7 +161,7 @@ strlist_free(struct strlist *l)
 }
 
 int
-cmp_str(const void *a, const void *b)
+util_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -169,11 +170,11 @@ void
 strlist_sort(struct strlist *l)
 {
 	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+		qsort(l->v, l->n, sizeof(*l->v), util_cmp_str);
 }
 
 int
-cmp_u32(const void *a, const void *b)
+util_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
@@ -239,13 +240,13 @@ walk(const char *path, struct strlist *out, int depth)
 }
 
 int
-walk_files(const char *path, struct strlist *out)
+util_walk_files(const char *path, struct strlist *out)
 {
 	return walk(path, out, 0);
 }
 
 int
-mkdir_p(const char *path, int mode)
+util_mkdir_p(const char *path, int mode)
 {
 	char buf[4096], *p;
 	struct stat st;
@@ -273,7 +274,7 @@ mkdir_p(const char *path, int mode)
 }
 
 double
-mono_now(void)
+util_mono_now(void)
 {
 	struct timespec ts;
 

@@ -33,7 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/outcome.h"
+#include "agent/log.h"
+#include "agent/privsep.h"
+#include "agent/util.h"
+#include "agent/watch.h"
 
 #define CHILD_STABLE	60	/* seconds alive that reset the backoff */
 #define CHILD_BACKOFF_MAX 300
@@ -334,12 +338,12 @@ watch_supervise(const char *dir, int fg, int sl, int v)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	verbose = v;
 	/* Nothing here holds a secret, but the limit is inherited. */
-	no_core_dumps();
+	privsep_no_core_dumps();
 	if (scan(dir) == -1)
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	if (nkids == 0) {
 		log_warnx("%s: no config file to run", dir);
-		return EXIT_CONFIG;
+		return OUT_PERM;
 	}
 	if (!fg && !sl && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -380,5 +384,5 @@ watch_supervise(const char *dir, int fg, int sl, int v)
 		while (running() > 0 && waitpid(-1, NULL, 0) > 0)
 			reap(1);
 	}
-	return EXIT_OK;
+	return OUT_OK;
 }

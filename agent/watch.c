@@ -45,8 +45,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/account.h"
+#include "agent/cmd.h"
+#include "agent/feeds.h"
+#include "agent/imap.h"
+#include "agent/log.h"
+#include "agent/oauth2.h"
+#include "agent/sweep.h"
+#include "agent/util.h"
+#include "agent/watch.h"
 #include "conf/conf.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 /* Seconds a stop may take before the process exits regardless. */
@@ -117,7 +126,7 @@ struct watch {
 	const char	*cdir;		/* --config-dir, read again on HUP */
 	int		 cfd;		/* --config-fd, or -1 */
 	struct strlist	 cur;		/* base + the files of cdir */
-	uint64_t	 rules_stamp;
+	uint64_t	 stamp_rules;
 };
 
 static void
@@ -192,17 +201,17 @@ backoff(unsigned failures, double base, double cap)
 }
 
 /* The wait in ms until the next IDLE refresh, check (every poll seconds
- * from tick_at; poll 0: none) or Sent harvest is due. */
+ * from tick_at; poll 0: none) or a Sent scan is due. */
 static int
-idle_ms(const struct conf_account *a, double idle_at, double harvest_at,
+idle_ms(const struct conf_account *a, double idle_at, double sent_at,
     unsigned poll, double tick_at)
 {
-	double t = idle_at + a->idle_refresh, now = mono_now();
+	double t = idle_at + a->idle_refresh, now = util_mono_now();
 
 	if (poll > 0 && tick_at + poll < t)
 		t = tick_at + poll;
-	if (harvest_at < t)
-		t = harvest_at;
+	if (sent_at < t)
+		t = sent_at;
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;
 }
 
@@ -287,28 +296,28 @@ idle_poll(const struct conf_account *a, const struct imap *s)
  * so an idle account holds no file of it: libetpan cannot wait on a
  * descriptor past 1023, and a store takes three. */
 static int
-pass(struct acct *ac, struct sweep *sw, int harvest_now)
+pass(struct acct *ac, struct sweep *sw, int scan_sent)
 {
 	int r, fd, waited = 0;
 
 	/* An undo (the only other holder while this thread holds the
 	 * account) moves mail: wait for it. */
-	while ((r = account_lock(ac->a, LOCK_WORK, &fd)) != 0) {
-		if (r == -1)
-			return IMAP_TEMP;
+	while ((r = account_lock(ac->a, LOCK_WORK, &fd)) != OUT_OK) {
+		if (r == OUT_PERM)
+			return OUT_TEMP;
 		if (!waited++) {
 			log_info("%s: an undo is at work: waiting", ac->a->name);
 			set_state(ac, "waiting for an undo", NULL);
 		}
 		if (nap(ac, 0.5))
-			return IMAP_OK;
+			return OUT_OK;
 	}
-	if (ac->st == NULL && store_open_dir(ac->dir, &ac->st) != EXIT_OK) {
+	if (ac->st == NULL && account_store_open(ac->dir, &ac->st) != OUT_OK) {
 		close(fd);
-		return IMAP_TEMP;
+		return OUT_TEMP;
 	}
 	sweep_set_store(sw, ac->st);
-	r = sweep_pass(sw, harvest_now);
+	r = sweep_pass(sw, scan_sent);
 	sweep_set_store(sw, NULL);
 	if (!ac->keep_store)
 		store_close(&ac->st);
@@ -320,18 +329,19 @@ pass(struct acct *ac, struct sweep *sw, int harvest_now)
 
 /*
  * One session: a pass, then IDLE (or polls) until something fails or
- * stop is asked.  Returns IMAP_OK when stopped, else the failure.
+ * stop is asked.  Returns OUT_OK when stopped, else the failure.
  */
 static int
 session(struct acct *ac, struct sweep *sw)
 {
-	double harvest_at = 0, idle_at, tick_at, due;
+	double sent_at = 0, idle_at, tick_at, due;
 	size_t moved;
 	unsigned poll;
-	int idle, had, harvest_now, w, r;
+	int idle, had, scan_sent, w, r;
+	struct imap *s = sweep_session(sw);
 
-	idle = imap_has(sw->s, "IDLE");
-	poll = idle_poll(ac->a, sw->s);
+	idle = imap_has(s, "IDLE");
+	poll = idle_poll(ac->a, s);
 	log_info("%s: connected to %s:%u, %s", ac->a->name, ac->a->host,
 	    ac->a->port, idle ? "waiting in IDLE" : "IDLE not offered: "
 	    "polling");
@@ -342,80 +352,80 @@ session(struct acct *ac, struct sweep *sw)
 		    "every 60 s");
 	for (;;) {
 		adopt(ac, sw);
-		moved = sw->moved[0] + sw->moved[1];
-		if ((harvest_now = mono_now() >= harvest_at))
-			harvest_at = mono_now() + ac->a->harvest_interval;
-		r = pass(ac, sw, harvest_now);
+		moved = sweep_moved(sw);
+		if ((scan_sent = util_mono_now() >= sent_at))
+			sent_at = util_mono_now() + ac->a->harvest_interval;
+		r = pass(ac, sw, scan_sent);
 		pthread_mutex_lock(&ac->w->mu);
-		ac->moved += sw->moved[0] + sw->moved[1] - moved;
-		ac->seen = sw->seen;
+		ac->moved += sweep_moved(sw) - moved;
+		ac->seen = sweep_seen(sw);
 		pthread_mutex_unlock(&ac->w->mu);
-		if (r == IMAP_TEMP || !imap_alive(sw->s))
-			return r != IMAP_OK ? r : IMAP_TEMP;
+		if (r == OUT_TEMP || !imap_alive(s))
+			return r != OUT_OK ? r : OUT_TEMP;
 		if (stopping(ac))
-			return IMAP_OK;
+			return OUT_OK;
 		/* Mail that came in during the pass was announced then,
 		 * and will not be again in IDLE. */
-		if (imap_news(sw->s) | sw->news)
+		if (imap_news(s) | sweep_news(sw))
 			continue;
 		set_state(ac, idle ? "idle" : "polling", "");
 		if (!idle) {
 			if (nap(ac, ac->a->poll_interval))
-				return IMAP_OK;
-			if ((r = imap_noop(sw->s)) != IMAP_OK)
+				return OUT_OK;
+			if ((r = imap_noop(s)) != OUT_OK)
 				return r;
 			continue;
 		}
-		idle_at = mono_now();
+		idle_at = util_mono_now();
 again:
-		tick_at = mono_now();
+		tick_at = util_mono_now();
 		/* A reload stopping this thread cancels the connection
 		 * while it idles (acct_stop): nothing is in flight. */
 		pthread_mutex_lock(&ac->w->mu);
 		if (ac->stop) {
 			pthread_mutex_unlock(&ac->w->mu);
-			return IMAP_OK;
+			return OUT_OK;
 		}
 		ac->idling = 1;
 		pthread_mutex_unlock(&ac->w->mu);
-		r = imap_idle_start(sw->s, &had);
-		if (r != IMAP_OK) {
+		r = imap_idle_start(s, &had);
+		if (r != OUT_OK) {
 			pthread_mutex_lock(&ac->w->mu);
 			ac->idling = 0;
 			pthread_mutex_unlock(&ac->w->mu);
-			if (!imap_alive(sw->s))
+			if (!imap_alive(s))
 				return r;
 			log_warnx("%s: IDLE refused (%s): polling",
-			    ac->a->name, imap_error(sw->s));
+			    ac->a->name, imap_error(s));
 			idle = 0;
 			continue;
 		}
 		/* Woken for the next Junk harvest too (sweep-learn.c). */
-		due = ac->a->learn && sw->learn_at < harvest_at ?
-		    sw->learn_at : harvest_at;
-		w = had ? 1 : imap_idle_wait(sw->s, ac->w->stopfd[0],
+		due = ac->a->learn && sweep_learn_at(sw) < sent_at ?
+		    sweep_learn_at(sw) : sent_at;
+		w = had ? 1 : imap_idle_wait(s, ac->w->stopfd[0],
 		    idle_ms(ac->a, idle_at, due, poll, tick_at));
 		pthread_mutex_lock(&ac->w->mu);
 		ac->idling = 0;
 		had = ac->stop && ac->stop_at != HUGE_VAL;
 		pthread_mutex_unlock(&ac->w->mu);
 		if (had)		/* cancelled by a reload */
-			return IMAP_OK;
-		if ((r = imap_idle_done(sw->s)) != IMAP_OK)
+			return OUT_OK;
+		if ((r = imap_idle_done(s)) != OUT_OK)
 			return r;
 		if (w == -1)
-			return IMAP_TEMP;
+			return OUT_TEMP;
 		if (w == 2 && stopping(ac))
-			return IMAP_OK;
+			return OUT_OK;
 		/* A check is due, not the refresh or a harvest, and the
 		 * server announced nothing: NOOP makes it look, and unless
 		 * that brings news, back into IDLE without a pass. */
-		if (w == 0 && poll > 0 && !imap_news(sw->s) &&
-		    mono_now() < idle_at + ac->a->idle_refresh &&
-		    mono_now() < due) {
-			if ((r = imap_noop(sw->s)) != IMAP_OK)
+		if (w == 0 && poll > 0 && !imap_news(s) &&
+		    util_mono_now() < idle_at + ac->a->idle_refresh &&
+		    util_mono_now() < due) {
+			if ((r = imap_noop(s)) != OUT_OK)
 				return r;
-			if (!imap_news(sw->s))
+			if (!imap_news(s))
 				goto again;
 		}
 	}
@@ -437,7 +447,7 @@ static void *
 acct_main(void *arg)
 {
 	struct acct *ac = arg;
-	struct sweep sw;
+	struct sweep *sw = NULL;
 	struct imap *s;
 	char why[1024], last[1024] = "";
 	unsigned fails = 0, authfails = 0, tries = 0;
@@ -447,9 +457,9 @@ acct_main(void *arg)
 	set_state(ac, "starting", NULL);
 	while (!stopping(ac)) {
 		rc = account_lock(ac->a, LOCK_OWNER, &lockfd);
-		if (rc == 0)
+		if (rc == OUT_OK)
 			break;
-		if (rc == 1 && last[0] == '\0') {
+		if (rc == OUT_TEMP && last[0] == '\0') {
 			log_info("%s: another imapsift is working on this "
 			    "account: waiting", ac->a->name);
 			snprintf(last, sizeof(last), "locked");
@@ -460,18 +470,18 @@ acct_main(void *arg)
 	}
 	last[0] = '\0';
 	if (lockfd != -1)
-		sweep_setup(&sw, ac->c, ac->a, NULL, ac->rs, ac->dir, 0);
+		sw = sweep_new(ac->c, ac->a, NULL, ac->rs, ac->dir, 0);
 	while (lockfd != -1 && !stopping(ac)) {
-		adopt(ac, &sw);
+		adopt(ac, sw);
 		set_state(ac, "connecting", NULL);
 		rc = account_open(ac->a, ac->dir, &s, why, sizeof(why));
-		if (rc != EXIT_OK) {
+		if (rc != OUT_OK) {
 			if (strcmp(why, last) != 0)	/* once per change */
 				log_warnx("%s", why);
 			snprintf(last, sizeof(last), "%s", why);
 			/* A revoked OAuth2 grant: no retries until a new
 			 * token is stored (imapsift login) or SIGHUP. */
-			if (rc == EXIT_AUTH &&
+			if (rc == OUT_AUTH &&
 			    oauth2_login_needed(ac->a, ac->dir)) {
 				set_state(ac, "needs imapsift login", why);
 				while (!stopping(ac) && !reload_pending(ac) &&
@@ -479,9 +489,9 @@ acct_main(void *arg)
 					nap(ac, LOGIN_POLL);
 				continue;
 			}
-			set_state(ac, rc == EXIT_AUTH ? "login refused" :
+			set_state(ac, rc == OUT_AUTH ? "login refused" :
 			    "cannot connect", why);
-			if (rc == EXIT_AUTH)
+			if (rc == OUT_AUTH)
 				nap(ac, backoff(++authfails, AUTH_BACKOFF,
 				    AUTH_BACKOFF_MAX));
 			else
@@ -493,24 +503,24 @@ acct_main(void *arg)
 			log_info("%s: connection back", ac->a->name);
 		last[0] = '\0';
 		authfails = 0;
-		t0 = mono_now();
-		sweep_new_session(&sw, s);
-		r = session(ac, &sw);
+		t0 = util_mono_now();
+		sweep_new_session(sw, s);
+		r = session(ac, sw);
 		snprintf(why, sizeof(why), "%s: connection lost: %s",
 		    ac->a->name, imap_error(s)[0] != '\0' ? imap_error(s) :
-		    r == IMAP_TEMP ? "temporary failure" : "server error");
+		    r == OUT_TEMP ? "temporary failure" : "server error");
 		set_live(ac, NULL);
 		if (imap_alive(s) && stopping(ac))
 			imap_close(&s);
 		else
 			imap_drop(&s);
-		sw.s = NULL;
+		sweep_end_session(sw);
 		if (stopping(ac))
 			break;
 		pthread_mutex_lock(&ac->w->mu);
 		ac->reconnects++;
 		pthread_mutex_unlock(&ac->w->mu);
-		if (mono_now() - t0 >= STABLE_SECS)
+		if (util_mono_now() - t0 >= STABLE_SECS)
 			fails = 0;
 		set_state(ac, "reconnecting", why);
 		log_warnx("%s", why);
@@ -518,7 +528,7 @@ acct_main(void *arg)
 		nap(ac, backoff(++fails, 1, BACKOFF_MAX));
 	}
 	if (lockfd != -1) {
-		sweep_free(&sw);
+		sweep_destroy(&sw);
 		close(lockfd);
 	}
 	if (ac->st != NULL)
@@ -539,7 +549,7 @@ acct_main(void *arg)
  * modification times (nanoseconds) and sizes, so that a change, an
  * added or a removed file all change it. */
 static uint64_t
-rules_stamp(const struct conf *c)
+stamp_rules(const struct conf *c)
 {
 	struct strlist paths = { 0 };
 	struct stat sb;
@@ -571,13 +581,13 @@ rules_stamp(const struct conf *c)
 }
 
 static uint64_t
-all_rules_stamp(const struct gen *g)
+stamp_all_rules(const struct gen *g)
 {
 	uint64_t t = 0;
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		t += rules_stamp(g->c[i]);
+		t += stamp_rules(g->c[i]);
 	return t;
 }
 
@@ -601,13 +611,13 @@ gen_load(struct watch *w)
 		g->n = i + 1;
 		if ((w->cfd != -1 ? config_load_fd(w->cfd, w->paths[i],
 		    &g->c[i]) : config_load(w->paths[i], 0, &g->c[i])) !=
-		    EXIT_OK)
+		    OUT_OK)
 			goto fail;
-		if (store_dir(g->c[i], dir, sizeof(dir)) == -1)
+		if (account_store_dir(g->c[i], dir, sizeof(dir)) == -1)
 			goto fail;
 		g->dir[i] = xstrdup(dir);
 		/* Created (or migrated) here, once, before any thread. */
-		if (store_open_dir(dir, &st) != EXIT_OK)
+		if (account_store_open(dir, &st) != OUT_OK)
 			goto fail;
 		store_close(&st);
 		if ((g->rs[i] = config_rules(g->c[i])) == NULL)
@@ -667,7 +677,7 @@ acct_stop(struct acct *ac, int reload)
 	if (ac->stop)
 		return;
 	ac->stop = 1;
-	ac->stop_at = reload ? mono_now() : HUGE_VAL;
+	ac->stop_at = reload ? util_mono_now() : HUGE_VAL;
 	pthread_cond_broadcast(&ac->w->napcv);
 	if (reload && ac->idling && ac->live != NULL)
 		imap_cancel(ac->live);
@@ -679,7 +689,7 @@ static void
 reap(struct watch *w)
 {
 	struct acct **pp, *ac;
-	double now = mono_now();
+	double now = util_mono_now();
 
 	pthread_mutex_lock(&w->mu);
 	for (pp = &w->list; (ac = *pp) != NULL; ) {
@@ -725,7 +735,7 @@ stop_all(struct watch *w, double deadline)
 	(void)!write(w->stopfd[1], "x", 1);
 	while (w->running > 0 && !late) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		t = deadline - mono_now();
+		t = deadline - util_mono_now();
 		if (t <= 0) {
 			late = 1;
 			break;
@@ -854,7 +864,7 @@ reload(struct watch *w, const char *why)
 	if (config_files(w) == -1 || (g = gen_load(w)) == NULL) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and rules");
-		w->rules_stamp = all_rules_stamp(w->g);
+		w->stamp_rules = stamp_all_rules(w->g);
 		return;
 	}
 	/* The threads running now (the main thread alone adds to the
@@ -912,7 +922,7 @@ reload(struct watch *w, const char *why)
 	old = w->g;
 	w->g = g;
 	gen_unref(w, old);
-	w->rules_stamp = all_rules_stamp(w->g);
+	w->stamp_rules = stamp_all_rules(w->g);
 	log_info("reloaded: %zu account%s: %zu kept running (the new rules "
 	    "from their next pass), %zu restarted, %zu started, %zu stopped",
 	    g->nacct, g->nacct == 1 ? "" : "s", kept, restarted, started,
@@ -926,7 +936,7 @@ serve(struct watch *w)
 	struct timespec ts = { 1, 0 };
 	sigset_t set;
 	uint64_t t;
-	double check_at = mono_now() + 2;
+	double check_at = util_mono_now() + 2;
 	int sig;
 
 	sigemptyset(&set);
@@ -941,7 +951,7 @@ serve(struct watch *w)
 		case SIGINT:
 			log_info("stopping (%s)", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
-			if (stop_all(w, mono_now() + STOP_GRACE) == -1) {
+			if (stop_all(w, util_mono_now() + STOP_GRACE) == -1) {
 				log_warnx("stopping: some accounts were still "
 				    "busy; their unfinished moves stay "
 				    "pending and are settled on the next "
@@ -964,12 +974,12 @@ serve(struct watch *w)
 			break;
 		}
 		reap(w);
-		if (mono_now() >= check_at) {
-			check_at = mono_now() + 2;
+		if (util_mono_now() >= check_at) {
+			check_at = util_mono_now() + 2;
 			for (t = 0; t < w->g->n; t++)	/* due feeds */
 				feeds_refresh(w->g->c[t], 0);
-			t = all_rules_stamp(w->g);
-			if (t != w->rules_stamp)
+			t = stamp_all_rules(w->g);
+			if (t != w->stamp_rules)
 				reload(w, "rule files changed");
 		}
 	}
@@ -1111,7 +1121,8 @@ cmd_watch(int argc, char **argv)
 			strlist_free(&paths);
 			return EXIT_CONFIG;
 		}
-		return watch_supervise(absdir, fg, sl, verbose);
+		return watch_supervise(absdir, fg, sl, verbose) == OUT_OK ?
+		    EXIT_OK : EXIT_CONFIG;
 	}
 	/* Absolute: daemon() changes to / and a reload reads them again. */
 	for (i = 0; i < paths.n && cfd == -1; i++) {
@@ -1176,7 +1187,7 @@ cmd_watch(int argc, char **argv)
 		log_syslog(1);
 	log_info("watching %zu account%s", w.g->nacct, w.g->nacct == 1 ?
 	    "" : "s");
-	w.rules_stamp = all_rules_stamp(w.g);
+	w.stamp_rules = stamp_all_rules(w.g);
 	for (i = 0; i < w.g->n; i++)
 		for (j = 0; j < w.g->c[i]->naccounts; j++)
 			acct_start(&w, w.g, i, j);

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 /* A bounce seldom comes later than this after the message it reports:
  * when the original's Date is not quoted, the bounce's own Date less

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define ID_MAX		250	/* longest Message-ID taken */
 #define ADDR_MAX	320	/* longest addr-spec taken */

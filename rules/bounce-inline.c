@@ -23,7 +23,7 @@
 
 #include <libetpan/libetpan.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define NAME_MAX_LEN	40	/* longest field name read */
 #define VALUE_MAX	1024	/* longest unfolded value kept */

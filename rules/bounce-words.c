@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 /* Subjects of delivery failures and delays, in several languages. */
 static const char *const subj_bounce[] = {

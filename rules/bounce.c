@@ -49,7 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define WHY_MAX	256
 

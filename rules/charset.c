@@ -24,7 +24,8 @@
 
 #include <libetpan/libetpan.h>
 
-#include "rules/rules.h"
+#include "rules/charset.h"
+#include "rules/rules-private.h"
 
 #define CONV_CACHE	16	/* descriptors per thread */
 #define CONV_NAME	48	/* longest charset name cached */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 struct cls {
 	const struct rules_set *rs;
@@ -87,20 +87,15 @@ add(struct cls *c, enum rules_kind kind, const char *value, size_t vlen,
     const char *via, size_t vialen, const struct rules_hit *hit)
 {
 	struct rules_finding *f;
-	void *p;
 
 	if (c->oom)
 		return;
-	if (c->v->nfound == c->cap) {
-		/* Most messages have a few findings: 8 (640 bytes) stay
-		 * within malloc's per-thread cache, 16 did not. */
-		c->cap = c->cap ? c->cap * 2 : 8;
-		p = realloc(c->v->found, c->cap * sizeof(*f));
-		if (p == NULL) {
-			c->oom = 1;
-			return;
-		}
-		c->v->found = p;
+	/* Most messages have a few findings: 8 (640 bytes) stay within
+	 * malloc's per-thread cache, 16 did not. */
+	if (rules_grow_from((void **)&c->v->found, &c->cap, c->v->nfound + 1,
+	    sizeof(*f), 8) == -1) {
+		c->oom = 1;
+		return;
 	}
 	f = &c->v->found[c->v->nfound];
 	memset(f, 0, sizeof(*f));
@@ -313,15 +308,9 @@ static int
 append(char **buf, size_t *len, size_t *cap, const char *s)
 {
 	size_t n = strlen(s);
-	char *p;
 
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		p = realloc(*buf, *cap);
-		if (p == NULL)
-			return -1;
-		*buf = p;
-	}
+	if (rules_grow((void **)buf, cap, *len + n + 1, 1) == -1)
+		return -1;
 	memcpy(*buf + *len, s, n + 1);
 	*len += n;
 	return 0;

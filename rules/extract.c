@@ -24,40 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define HOST_RAW_MAX	1024	/* host bytes before decoding and IDNA */
 #define DNS_NAME_MAX	253
 #define DNS_LABEL_MAX	63
-
-static int
-is_alpha(unsigned char c)
-{
-	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return is_alpha(c) || is_digit(c);
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* ------------------------------------------------------------------ */
 /* Hosts                                                               */
@@ -86,8 +57,8 @@ pct_decode(const char *in, size_t len, char *buf, size_t bufsz, size_t *n_r)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			hi = hexval((unsigned char)in[i + 1]);
-			lo = hexval((unsigned char)in[i + 2]);
+			hi = rules_hexval((unsigned char)in[i + 1]);
+			lo = rules_hexval((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);
@@ -142,7 +113,7 @@ ipv4_part(const char *s, size_t n, uint64_t *v_r)
 		n--;
 	}
 	for (; n > 0; s++, n--) {
-		d = hexval((unsigned char)*s);
+		d = rules_hexval((unsigned char)*s);
 		if (d < 0 || (unsigned)d >= base)
 			return -1;
 		v = v * base + (unsigned)d;
@@ -165,12 +136,12 @@ ends_in_number(const char *h, size_t n)
 		return 0;
 	if (n - i >= 2 && h[i] == '0' && h[i + 1] == 'x') {
 		for (i += 2; i < n; i++)
-			if (hexval((unsigned char)h[i]) < 0)
+			if (rules_hexval((unsigned char)h[i]) < 0)
 				return 0;
 		return 1;
 	}
 	for (; i < n; i++)
-		if (!is_digit((unsigned char)h[i]))
+		if (!rules_is_digit((unsigned char)h[i]))
 			return 0;
 	return 1;
 }
@@ -235,7 +206,7 @@ host_domain(const char *h, size_t n, char *out, size_t outsz)
 			lab = 0;
 			continue;
 		}
-		if (!is_alnum(c) && c != '-' && c != '_')
+		if (!rules_is_alnum(c) && c != '-' && c != '_')
 			return -1;
 		if ((c == '-' && lab == 0) || ++lab > DNS_LABEL_MAX)
 			return -1;
@@ -369,10 +340,10 @@ url_scheme(const char **p, const char *end)
 
 	for (;; q++, n++) {
 		c = peek(&q, end);
-		if (c == -1 || !(is_alnum((unsigned char)c) || c == '+' ||
+		if (c == -1 || !(rules_is_alnum((unsigned char)c) || c == '+' ||
 		    c == '-' || c == '.'))
 			break;
-		if (n == 0 && !is_alpha((unsigned char)c))
+		if (n == 0 && !rules_is_alpha((unsigned char)c))
 			return -1;
 		if (n < sizeof(sch) - 1)
 			sch[n] = (char)rules_lower((unsigned char)c);
@@ -433,7 +404,7 @@ port_ok(const char *p, const char *e)
 		c = peek(&p, e);
 		if (c == -1)
 			return 1;
-		if (!is_digit((unsigned char)c))
+		if (!rules_is_digit((unsigned char)c))
 			return 0;
 		v = v * 10 + (unsigned)(c - '0');
 		if (v > 65535)
@@ -619,7 +590,7 @@ url_open(const char *text, const char *p, const char *end)
 	}
 	if (end - p > 4 && (p[0] | 0x20) == 'w' && (p[1] | 0x20) == 'w' &&
 	    (p[2] | 0x20) == 'w' && p[3] == '.' &&
-	    (is_alnum((unsigned char)p[4]) || (unsigned char)p[4] >= 0x80) &&
+	    (rules_is_alnum((unsigned char)p[4]) || (unsigned char)p[4] >= 0x80) &&
 	    prev != '.' && prev != '-' && prev != '_' && prev != '@')
 		return 4;
 	return 0;
@@ -629,7 +600,7 @@ url_open(const char *text, const char *p, const char *end)
 static int
 word_start(const char *text, const char *p)
 {
-	return p == text || !is_alnum((unsigned char)p[-1]);
+	return p == text || !rules_is_alnum((unsigned char)p[-1]);
 }
 
 /* The first byte ch at or after p, or end. */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 /*
  * rules_fold's choices.  Phrase lists are folded by this same function,

@@ -16,7 +16,7 @@
 
 #include <libetpan/libetpan.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (no timegm(): it is not in C11 or POSIX, and needs no time zone). */

@@ -35,7 +35,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define HE_BLOCK	0x01	/* ends the line when opened or closed */
 #define HE_CELL		0x02	/* leaves a space */
@@ -185,18 +185,6 @@ struct html {
 };
 
 static int
-is_alpha(unsigned c)
-{
-	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-static int
-is_alnum(unsigned c)
-{
-	return is_alpha(c) || (c >= '0' && c <= '9');
-}
-
-static int
 is_space(unsigned c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -212,23 +200,12 @@ visible(const struct html *h)
 static int
 grow(struct html *h, char **buf, size_t *cap, size_t len, size_t add)
 {
-	size_t ncap;
-	char *p;
-
 	if (h->oom)
 		return -1;
-	if (len + add + 1 <= *cap)
-		return 0;
-	ncap = *cap < 64 ? 64 : *cap;
-	while (ncap < len + add + 1)
-		ncap *= 2;
-	p = realloc(*buf, ncap);
-	if (p == NULL) {
+	if (rules_grow_from((void **)buf, cap, len + add + 1, 1, 64) == -1) {
 		h->oom = 1;
 		return -1;
 	}
-	*buf = p;
-	*cap = ncap;
 	return 0;
 }
 
@@ -349,16 +326,6 @@ num_fix(uint32_t v)
 	return v;
 }
 
-static int
-digit_val(unsigned c, int hex)
-{
-	if (c >= '0' && c <= '9')
-		return (int)(c - '0');
-	if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (int)((c | 0x20) - 'a' + 10);
-	return -1;
-}
-
 /* &#NN; or &#xNN; at s[i]; ';' optional.  Returns i when there is none. */
 static size_t
 num_ref(const unsigned char *s, size_t n, size_t i, uint32_t *cp)
@@ -374,7 +341,8 @@ num_ref(const unsigned char *s, size_t n, size_t i, uint32_t *cp)
 	start = j;
 	v = 0;
 	for (; j < n; j++) {
-		d = digit_val(s[j], hex);
+		d = hex ? rules_hexval(s[j]) :
+		    rules_is_digit(s[j]) ? s[j] - '0' : -1;
 		if (d < 0)
 			break;
 		if (v <= 0x10ffff)
@@ -403,7 +371,7 @@ entity(const unsigned char *s, size_t n, size_t i, int attr, uint32_t *cp)
 	j = i + 1;
 	if (j < n && s[j] == '#')
 		return num_ref(s, n, i, cp);
-	for (k = j; k < n && k - j < ENT_NAME_MAX && is_alnum(s[k]); k++)
+	for (k = j; k < n && k - j < ENT_NAME_MAX && rules_is_alnum(s[k]); k++)
 		continue;
 	if (k == j)
 		return i;
@@ -420,7 +388,7 @@ entity(const unsigned char *s, size_t n, size_t i, int attr, uint32_t *cp)
 		if (v < 0 || !ent_legacy(v))
 			continue;
 		if (attr && j + m < n && s[j + m] != ';' &&
-		    (is_alnum(s[j + m]) || s[j + m] == '='))
+		    (rules_is_alnum(s[j + m]) || s[j + m] == '='))
 			return i;
 		*cp = (uint32_t)v;
 		return j + m;
@@ -664,7 +632,7 @@ tag_name(const struct html *h, size_t j, char nm[TAG_NAME_MAX])
 	for (k = 0; j < h->n && !is_space(h->s[j]) && h->s[j] != '/' &&
 	    h->s[j] != '>'; j++, k++)
 		if (k < TAG_NAME_MAX - 1)
-			nm[k] = (char)(is_alpha(h->s[j]) ? h->s[j] | 0x20 :
+			nm[k] = (char)(rules_is_alpha(h->s[j]) ? h->s[j] | 0x20 :
 			    h->s[j]);
 	nm[k < TAG_NAME_MAX - 1 ? k : 0] = '\0';
 	return j;
@@ -817,11 +785,11 @@ markup(struct html *h, size_t i)
 	if (i + 1 < n && s[i + 1] == '?')
 		return bogus(h, i + 2);
 	if (i + 2 < n && s[i + 1] == '/') {
-		if (is_alpha(s[i + 2]))
+		if (rules_is_alpha(s[i + 2]))
 			return end_tag(h, i + 2);
 		return bogus(h, i + 2);
 	}
-	if (i + 1 < n && is_alpha(s[i + 1]))
+	if (i + 1 < n && rules_is_alpha(s[i + 1]))
 		return start_tag(h, i + 1);
 	if (visible(h))
 		out_text(h, "<", 1);

@@ -75,7 +75,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 #define QUOTE		"\"%.80s\""
 #define LINE_MAX_BYTES	4096	/* longest line of a list file */
@@ -89,27 +89,6 @@ struct lfile {
 	unsigned weight_line;
 	int	 seen_entry;
 };
-
-int
-rules_grow(void **p, size_t *cap, size_t need, size_t elsz)
-{
-	size_t	 ncap;
-	void	*np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap != 0 ? *cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elsz)
-		return -1;
-	np = realloc(*p, ncap * elsz);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Small text helpers.                                                  */

@@ -37,7 +37,8 @@
 
 #include <libetpan/libetpan.h>
 
-#include "rules/rules.h"
+#include "rules/charset.h"
+#include "rules/rules-private.h"
 
 #define MSG_MAX_HDRS	1024	/* header fields kept */
 #define MSG_NOTE_MAX	256	/* bytes of notes kept */
@@ -132,26 +133,16 @@ rules_limits_fill(struct rules_limits *lim)
 /* ------------------------------------------------------------------ */
 /* Buffers, arrays and notes.                                          */
 
+/* Room for need + 1 bytes in b. */
 static int
 buf_grow(struct ctx *c, struct buf *b, size_t need)
 {
-	size_t ncap;
-	char *p;
-
 	if (c->oom)
 		return -1;
-	if (need < b->cap)
-		return 0;
-	ncap = b->cap < 256 ? 256 : b->cap;
-	while (ncap <= need)
-		ncap *= 2;
-	p = realloc(b->p, ncap);
-	if (p == NULL) {
+	if (rules_grow_from((void **)&b->p, &b->cap, need + 1, 1, 256) == -1) {
 		c->oom = 1;
 		return -1;
 	}
-	b->p = p;
-	b->cap = ncap;
 	return 0;
 }
 
@@ -162,18 +153,13 @@ static void *
 arr_grow_from(struct ctx *c, void *arr, size_t n, size_t *cap, size_t size,
     size_t first)
 {
-	size_t ncap;
-	void *p;
+	void *p = arr;
 
-	if (n < *cap)
-		return arr;
-	ncap = *cap < first ? (first < 8 ? 8 : first) : *cap * 2;
-	p = realloc(arr, ncap * size);
-	if (p == NULL) {
+	if (rules_grow_from(&p, cap, n + 1, size, first < 8 ? 8 : first) ==
+	    -1) {
 		c->oom = 1;
 		return NULL;
 	}
-	*cap = ncap;
 	return p;
 }
 
@@ -228,16 +214,17 @@ note(struct ctx *c, unsigned flag, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* UTF-8 and charsets.                                                  */
 
-/* Are the 8 bytes at s plain ASCII, with no NUL and no CR (when cr)? */
+/* Are the 8 bytes at s plain ASCII text: no byte over 0x7f (what
+ * rules_ascii8 checks), no NUL, and no CR when no_cr is set? */
 static int
-ascii8(const unsigned char *s, int cr)
+text_ascii8(const unsigned char *s, int no_cr)
 {
 	uint64_t w, x;
 
 	memcpy(&w, s, sizeof(w));
 	x = w ^ (RULES_ONES * '\r');
 	return ((w | ((w - RULES_ONES) & ~w) |
-	    (cr ? (x - RULES_ONES) & ~x : 0)) & RULES_HIGHS) == 0;
+	    (no_cr ? (x - RULES_ONES) & ~x : 0)) & RULES_HIGHS) == 0;
 }
 
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
@@ -270,7 +257,7 @@ utf8_valid(const char *in, size_t n)
 
 	for (i = 0; i < n; i += k) {
 		k = 1;
-		if (i + 8 <= n && ascii8(s + i, 0))
+		if (i + 8 <= n && text_ascii8(s + i, 0))
 			k = 8;
 		else if (s[i] >= 0x80) {
 			k = utf8_len(s + i, n - i);
@@ -297,7 +284,7 @@ utf8_clean(const char *in, size_t n, char *out, int strict)
 
 	for (i = o = 0; i < n; i += k) {
 		k = 8;
-		if (i + 8 <= n && ascii8(s + i, 1)) {
+		if (i + 8 <= n && text_ascii8(s + i, 1)) {
 			memcpy(out + o, s + i, 8);
 			o += 8;
 			continue;
@@ -432,7 +419,7 @@ cp1252_clean(const char *in, size_t n, char *out)
 	size_t i, o;
 
 	for (i = o = 0; i < n; i++) {
-		if (i + 8 <= n && ascii8(s + i, 1)) {
+		if (i + 8 <= n && text_ascii8(s + i, 1)) {
 			memcpy(out + o, s + i, 8);
 			o += 8;
 			i += 7;
@@ -605,7 +592,7 @@ plain(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i + 8 <= n; i += 8)
-		if (!ascii8((const unsigned char *)s + i, 0))
+		if (!text_ascii8((const unsigned char *)s + i, 0))
 			return 0;
 	for (; i < n; i++)
 		if (s[i] == '\0' || (unsigned char)s[i] >= 0x80)
@@ -1602,15 +1589,6 @@ reparse(struct ctx *c, const char *raw, size_t len, unsigned depth,
 	return r;
 }
 
-static int
-hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Quoted-printable into c->d.  libetpan's decoder drops a bad escape
  * ("=ZZ") and the bytes around it; readers show it as written, and the
@@ -1634,10 +1612,10 @@ qp_decode(struct ctx *c, const char *in, size_t n)
 		i += k;
 		if (i == n)
 			break;
-		if (i + 2 < n && hex_val(s[i + 1]) >= 0 &&
-		    hex_val(s[i + 2]) >= 0) {
-			c->d.p[o++] = (char)(hex_val(s[i + 1]) << 4 |
-			    hex_val(s[i + 2]));
+		if (i + 2 < n && rules_hexval(s[i + 1]) >= 0 &&
+		    rules_hexval(s[i + 2]) >= 0) {
+			c->d.p[o++] = (char)(rules_hexval(s[i + 1]) << 4 |
+			    rules_hexval(s[i + 2]));
 			i += 2;
 			continue;
 		}

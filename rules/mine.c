@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 #define WORD_MAX	24	/* bytes; longer words end a window */
 #define MINE_SEEN	1024u	/* distinct windows remembered */

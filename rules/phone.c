@@ -65,7 +65,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 
 #define PH_GROUPS	8	/* digit groups read in one run */
 #define PH_DIGITS	24	/* digits read in one run */
@@ -101,24 +101,6 @@ enum ph_ctx {
 	CTX_PHONE,
 	CTX_NOT
 };
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_alpha(unsigned char c)
-{
-	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return is_digit(c) || is_alpha(c);
-}
 
 /* ------------------------------------------------------------------ */
 /* Reading a run                                                       */
@@ -196,7 +178,7 @@ ph_sep(const char *p, const char *end, int *open, unsigned char *sep,
 			*sep = SEP_OPEN;
 		q++;
 	}
-	if (q == p || q >= end || !is_digit((unsigned char)*q))
+	if (q == p || q >= end || !rules_is_digit((unsigned char)*q))
 		return p;
 	return q;
 }
@@ -221,8 +203,8 @@ ph_parse(const char *p, const char *end, struct ph_run *r)
 		r->plus = 1;
 		p++;
 	}
-	while (p < end && is_digit((unsigned char)*p)) {
-		for (q = p; q < end && is_digit((unsigned char)*q); q++)
+	while (p < end && rules_is_digit((unsigned char)*p)) {
+		for (q = p; q < end && rules_is_digit((unsigned char)*q); q++)
 			if (r->ndigits + (unsigned)(q - p) == PH_DIGITS)
 				break;
 		r->gend[r->ngroups] = q;
@@ -243,7 +225,7 @@ ph_parse(const char *p, const char *end, struct ph_run *r)
 			break;
 		}
 		if (p == q) {
-			r->cut = q < end && is_digit((unsigned char)*q);
+			r->cut = q < end && rules_is_digit((unsigned char)*q);
 			break;
 		}
 	}
@@ -498,7 +480,7 @@ ph_wordbyte(const char *q, const char *lim)
 {
 	unsigned char c = (unsigned char)q[-1];
 
-	return !ph_nbsp(q, lim) && (is_alpha(c) || c >= 0x80);
+	return !ph_nbsp(q, lim) && (rules_is_alpha(c) || c >= 0x80);
 }
 
 /* The nearest keyword among the few words before start (rule 2). */
@@ -512,23 +494,23 @@ ph_context(const char *text, const char *start)
 	lim = start - text > PH_LOOKBACK ? start - PH_LOOKBACK : text;
 	for (w = 0; w < PH_WORDS; w++) {
 		while (q > lim && !ph_wordbyte(q, lim) &&
-		    !is_digit((unsigned char)q[-1])) {
+		    !rules_is_digit((unsigned char)q[-1])) {
 			if (q[-1] == '#' && w == 0)
 				return CTX_NOT;
 			q -= ph_nbsp(q, lim) ? 2 : 1;
 		}
-		if (q == lim || is_digit((unsigned char)q[-1]))
+		if (q == lim || rules_is_digit((unsigned char)q[-1]))
 			break;
 		e = q;
 		while (q > lim && ph_wordbyte(q, lim))
 			q--;
 		/* A word glued to digits, or cut by the window, is not one. */
-		if ((q > lim && is_digit((unsigned char)q[-1])) ||
+		if ((q > lim && rules_is_digit((unsigned char)q[-1])) ||
 		    (q == lim && lim > text && ph_wordbyte(q, text)))
 			break;
 		/* Nor is the end of a host name or path ("upd.edu.ph"). */
 		if (q - lim >= 2 && strchr(".@-_", q[-1]) != NULL &&
-		    is_alnum((unsigned char)q[-2]))
+		    rules_is_alnum((unsigned char)q[-2]))
 			continue;
 		c = ph_word(q, (size_t)(e - q), e < start ? *e : '\0');
 		if (c == CTX_PHONE || c == CTX_NOT)
@@ -572,9 +554,9 @@ ph_before(const char *text, const char *p)
 	if (pb == 0 || strchr("-./:,=_&?%@\\+", pb) == NULL || p - text < 2)
 		return 0;
 	ppb = (unsigned char)p[-2];
-	if (is_digit(ppb))
+	if (rules_is_digit(ppb))
 		return -1;
-	if (!is_alpha(ppb))
+	if (!rules_is_alpha(ppb))
 		return 0;
 	return pb == ':' || pb == '.' || pb == '=' || pb == '-' ? 1 : -1;
 }
@@ -590,18 +572,18 @@ ph_after(const char *p, const char *end)
 		return 1;
 	c = (unsigned char)p[0];
 	d = p + 1 < end ? (unsigned char)p[1] : 0;
-	if (is_digit(c) || c == '_' || c == '%')
+	if (rules_is_digit(c) || c == '_' || c == '%')
 		return 0;
-	if (is_alpha(c))
-		return (c | 0x20) == 'x' && is_digit(d);	/* extension */
+	if (rules_is_alpha(c))
+		return (c | 0x20) == 'x' && rules_is_digit(d);	/* extension */
 	/* Words run on: "...1234/day", "...1234-ask for", "...1234:Mon" */
-	if (c != 0 && strchr("-/:,", c) != NULL && is_alpha(d))
+	if (c != 0 && strchr("-/:,", c) != NULL && rules_is_alpha(d))
 		return 1;
-	if (c != 0 && strchr("-/:,=&@\\+", c) != NULL && is_alnum(d))
+	if (c != 0 && strchr("-/:,=&@\\+", c) != NULL && rules_is_alnum(d))
 		return 0;
 	/* A sentence goes on ("...1234.Open"); a host name or a decimal
 	 * does not end there ("...1234.com", "...1234.COM", "12.5"). */
-	if (c == '.' && is_alnum(d))
+	if (c == '.' && rules_is_alnum(d))
 		return d >= 'A' && d <= 'Z' && p + 2 < end &&
 		    p[2] >= 'a' && p[2] <= 'z';
 	/* a currency after it: "1 234 567 EUR", "800 555 1234€" */
@@ -611,7 +593,7 @@ ph_after(const char *p, const char *end)
 	if (!match_ci(q, end, "eur") && !match_ci(q, end, "usd") &&
 	    !match_ci(q, end, "gbp"))
 		return 1;
-	return q + 3 < end && is_alpha((unsigned char)q[3]);
+	return q + 3 < end && rules_is_alpha((unsigned char)q[3]);
 }
 
 /* Does the grouping alone say "phone" (rule 3)? */
@@ -771,7 +753,7 @@ ph_orig(const char *text, const char *p)
 		n = strlen(ph_schemes[i]);
 		if ((size_t)(p - text) >= n &&
 		    match_ci(p - n, p, ph_schemes[i]) &&
-		    (p - n == text || !is_alnum((unsigned char)(p - n)[-1])))
+		    (p - n == text || !rules_is_alnum((unsigned char)(p - n)[-1])))
 			return p - n;
 	}
 	return p;
@@ -837,7 +819,7 @@ ph_next_digit(const char *p, const char *end)
 			break;
 		p += 8;
 	}
-	while (p < end && !is_digit((unsigned char)*p))
+	while (p < end && !rules_is_digit((unsigned char)*p))
 		p++;
 	return p;
 }
@@ -850,9 +832,9 @@ ph_start(const char *text, const char *p, const char *end)
 	unsigned char c = (unsigned char)*p;
 	unsigned char d = p + 1 < end ? (unsigned char)p[1] : 0;
 
-	return (is_digit(c) || ((c == '+' || c == '(') &&
-	    (is_digit(d) || d == '+'))) &&
-	    (p == text || !(is_alnum((unsigned char)p[-1]) || p[-1] == '_'));
+	return (rules_is_digit(c) || ((c == '+' || c == '(') &&
+	    (rules_is_digit(d) || d == '+'))) &&
+	    (p == text || !(rules_is_alnum((unsigned char)p[-1]) || p[-1] == '_'));
 }
 
 /*
@@ -884,7 +866,7 @@ rules_find_phones(const char *text, size_t len, unsigned default_cc,
 		}
 		/* The digit is glued to a word byte, and so is the rest of
 		 * its word ("x86", "a1b2"): none starts a run. */
-		for (p = q + 1; p < end && (is_alnum((unsigned char)*p) ||
+		for (p = q + 1; p < end && (rules_is_alnum((unsigned char)*p) ||
 		    *p == '_'); p++)
 			continue;
 	}

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 #define RING	64u		/* word hashes remembered while matching */
 #define SEEN0	128u		/* matched phrases tracked without malloc */

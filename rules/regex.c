@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 #define RX_HEAP_KIB	16384u	/* interpreter backtracking memory */
 
@@ -237,17 +237,9 @@ fail:
 static int
 push(struct rules_regexes *rx, const struct rx_rule *r)
 {
-	struct rx_rule *nv;
-	size_t	 ncap;
-
-	if (rx->n == rx->cap) {
-		ncap = rx->cap != 0 ? rx->cap * 2 : 8;
-		nv = realloc(rx->v, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		rx->v = nv;
-		rx->cap = ncap;
-	}
+	if (rules_grow_from((void **)&rx->v, &rx->cap, rx->n + 1,
+	    sizeof(*rx->v), 8) == -1)
+		return -1;
 	rx->v[rx->n++] = *r;
 	return 0;
 }

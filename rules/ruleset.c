@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "rules/rules-private.h"
 
 /* ------------------------------------------------------------------ */
 /* Hosts, as list entries and look-ups both need them.                  */

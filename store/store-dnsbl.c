@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-private.h"
 
 int
 store_dnsbl_put(struct store *st, const struct store_dnsbl_row *rows,

@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-private.h"
 
 static int
 check_indicator(struct store *st, const char *kind, const char *value,

@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-private.h"
 
 static const char *const state_name[] = {
 	[STORE_ACTION_ANY] = NULL,

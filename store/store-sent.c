@@ -12,7 +12,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-private.h"
 
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v)

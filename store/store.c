@@ -23,7 +23,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-private.h"
 
 #define STORE_APP_ID	0x69736674	/* "isft" */
 

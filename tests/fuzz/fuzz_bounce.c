@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/fuzz/fuzz.h"
 
 static void

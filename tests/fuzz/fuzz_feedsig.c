@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "agent/feedsig.h"
 #include "conf/conf.h"
 #include "tests/fuzz/fuzz.h"
 

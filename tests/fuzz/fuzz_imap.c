@@ -42,7 +42,7 @@
 #include <libetpan/libetpan.h>
 #include <sanitizer/lsan_interface.h>
 
-#include "agent/agent.h"
+#include "agent/imap-private.h"
 #include "agent/imap-sess.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -145,7 +145,7 @@ run(struct imap *s, int cmd)
 		free(uids);
 		break;
 	case 3:
-		if ((r = imap_list(s, &mb, &n)) == IMAP_OK)
+		if ((r = imap_list(s, &mb, &n)) == OUT_OK)
 			imap_list_free(mb, n);
 		break;
 	case 4:
@@ -155,11 +155,11 @@ run(struct imap *s, int cmd)
 		r = imap_status(s, "Sent", &v, &n2);
 		break;
 	default:
-		r = mailimap_noop(s->mi) == MAILIMAP_NO_ERROR ? IMAP_OK :
-		    IMAP_PERM;
+		r = mailimap_noop(s->mi) == MAILIMAP_NO_ERROR ? OUT_OK :
+		    OUT_PERM;
 		break;
 	}
-	return r == IMAP_OK;
+	return r == OUT_OK;
 }
 
 static char sess_name[] = "fuzz";

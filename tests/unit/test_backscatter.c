@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/test.h"
 
 /* The test's sent store: "sent@..." IDs were sent; the store covers

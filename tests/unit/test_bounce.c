@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/test.h"
 
 #define FX	"tests/fixtures/bounce/"

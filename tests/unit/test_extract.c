@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/test.h"
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))

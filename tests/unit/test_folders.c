@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "agent/folders.h"
+#include "agent/imap.h"
+#include "agent/util.h"
 #include "conf/conf.h"
 #include "tests/unit/test.h"
 

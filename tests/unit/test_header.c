@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/test.h"
 
 static void

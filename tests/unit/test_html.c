@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/test.h"
 
 #define MAXLINKS	8

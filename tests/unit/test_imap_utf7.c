@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "agent/imap.h"
 #include "tests/unit/test.h"
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))

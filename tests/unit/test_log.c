@@ -13,7 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "agent/cmd.h"
+#include "agent/log.h"
 #include "tests/unit/test.h"
 
 /* With stderr closed the line's write fails (EBADF); errno must still

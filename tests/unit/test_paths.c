@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/paths.h"
 #include "tests/unit/test.h"
 

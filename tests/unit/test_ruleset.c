@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rules/rules.h"
+#include "rules/rules-private.h"
 #include "tests/unit/test.h"
 
 #define FX	"tests/fixtures/rules/"
