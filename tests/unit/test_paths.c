@@ -101,8 +101,9 @@ test_header_walk(void)
 		"MIME-Version: 1.0\n", "mime-version: 1.0 (x)\n",
 		"Content-Disposition: inline\n", "Content-: x\n",
 		"Subject: s\n", "Subject: =?utf-8?b?w6k=?=\n",
-		"Subject: =?iso-8859-1?q?plain_ascii?= =?windows-1252?q?=E9?="
-		    "\n", "Subject: =?us-ascii?b?aGk=?= =?UTF-8?Q?x?=\n",
+		("Subject: =?iso-8859-1?q?plain_ascii?= =?windows-1252?q?=E9?="
+		    "\n"),
+		"Subject: =?us-ascii?b?aGk=?= =?UTF-8?Q?x?=\n",
 		"Content-Type: text/plain; charset=windows-1252\n",
 		"From: a@b.example\n", "To: c@d.example\n",
 		"X-Foo: bar\n  folded\n", "Received: from x\n\tby y\n",
