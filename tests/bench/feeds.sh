@@ -108,11 +108,12 @@ sort -n "$W/runs" | awk -v b="$bytes" '{ w[NR] = $1; if ($2 > r) r = $2 }
 # its state is made due, so watch's 2 s check refreshes it.  After each
 # reload, messages with a host only the new version lists must be moved.
 mkfifo "$W/fifo" || die "mkfifo failed"
+: > "$W/wlog"
 python3 -u -c '
 import sys, time
 for l in sys.stdin:
     sys.stdout.write("%.4f %s" % (time.time(), l))
-' < "$W/fifo" > "$W/wlog" &
+' < "$W/fifo" >> "$W/wlog" &
 tspid=$!
 "$BIN" watch -f -v -c "$W/config" 2> "$W/fifo" > /dev/null &
 wpid=$!
