@@ -276,10 +276,15 @@ fi
 # with 20 queries per message, and the sweep with and without them.
 echo
 child sh "$HERE/dnsbl.sh" "$BIN" || dnsbl_fail=1
+# ------------------------------------------------------------ feeds
+# A feed of 1,000,000 hosts refreshed over HTTPS from loopback.
+echo
+child sh "$HERE/feeds.sh" "$BIN" || feeds_fail=1
 echo
 echo "bench: $(($(date +%s) - t_start)) s in all"
 [ -z "$peer_fail" ] || die "peer(s) failed:$peer_fail"
 [ -z "${scale_fail:-}" ] || die "scale benchmark failed"
 [ -z "${sweep_fail:-}" ] || die "sweep benchmark failed"
 [ -z "${dnsbl_fail:-}" ] || die "dnsbl benchmark failed"
+[ -z "${feeds_fail:-}" ] || die "feeds benchmark failed"
 exit 0
