@@ -34,7 +34,7 @@
 #define TTL_MAX		86400	/* ... at most */
 #define TTL_NEG_DEF	300	/* not listed, without an SOA to say */
 #define RETRY_FAILED	60	/* s before a failed query is asked again */
-#define NBUCKETS	4096
+#define NBUCKETS	4096	/* to start with; doubled at one entry a bucket */
 #define MAX_ADDRS	8
 /* Queries out at once, at most: a burst of thousands (a batch's worth)
  * overflows the UDP receive buffers of the resolver and of this
@@ -51,6 +51,7 @@ enum { E_PENDING, E_LISTED, E_CLEAN, E_ERROR, E_FAILED };
 
 struct ent {
 	struct ent *next;	/* hash chain */
+	uint32_t h;		/* hash of domain and zone */
 	struct ent *qnext;	/* waiting to be sent */
 	struct dnsbl *d;
 	char	*domain;
@@ -78,7 +79,8 @@ struct dnsbl {
 	ares_channel ch;
 	struct zone *z;
 	size_t	 nz;
-	struct ent *tab[NBUCKETS];
+	struct ent **tab;	/* nbuckets chains, a power of 2 */
+	size_t	 nbuckets, nents;
 	struct rules_strset *own;	/* flag 1: the user's, 0: correspondents' */
 	int	 loaded;	/* zone rests and answers read from a store */
 	unsigned long queries, answers;
@@ -389,33 +391,61 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 /* ------------------------------------------------------------------ */
 /* The cache.                                                           */
 
-static size_t
+static uint32_t
 hash(const char *domain, int zone)
 {
 	uint32_t h = 2166136261u ^ (uint32_t)zone;
 
 	for (; *domain != '\0'; domain++)
 		h = (h ^ (unsigned char)*domain) * 16777619u;
-	return h % NBUCKETS;
+	return h;
+}
+
+/* Twice the buckets, each chain split by the next bit of its hashes. */
+static void
+grow(struct dnsbl *d)
+{
+	struct ent **tab, *e;
+	size_t	 n = d->nbuckets * 2, i;
+
+	tab = xcalloc(n, sizeof(*tab));
+	for (i = 0; i < d->nbuckets; i++)
+		while ((e = d->tab[i]) != NULL) {
+			d->tab[i] = e->next;
+			e->next = tab[e->h & (n - 1)];
+			tab[e->h & (n - 1)] = e;
+		}
+	free(d->tab);
+	d->tab = tab;
+	d->nbuckets = n;
 }
 
 static struct ent *
 ent_get(struct dnsbl *d, const char *domain, int zone, int make)
 {
-	struct ent **pp = &d->tab[hash(domain, zone)], *e;
+	struct ent **pp, *e;
+	uint32_t h = hash(domain, zone);
 
+	pp = &d->tab[h & (d->nbuckets - 1)];
 	for (e = *pp; e != NULL; e = e->next)
-		if (e->zone == zone && strcmp(e->domain, domain) == 0)
+		if (e->h == h && e->zone == zone &&
+		    strcmp(e->domain, domain) == 0)
 			return e;
 	if (!make)
 		return NULL;
+	if (d->nents >= d->nbuckets && d->nbuckets < ((size_t)1 << 30)) {
+		grow(d);
+		pp = &d->tab[h & (d->nbuckets - 1)];
+	}
 	e = xcalloc(1, sizeof(*e));
 	e->d = d;
+	e->h = h;
 	e->domain = xstrdup(domain);
 	e->zone = zone;
 	e->state = E_FAILED;
 	e->next = *pp;
 	*pp = e;
+	d->nents++;
 	return e;
 }
 
@@ -555,6 +585,8 @@ dnsbl_new(const struct conf *c, struct store *st)
 	d = xcalloc(1, sizeof(*d));
 	d->c = c;
 	d->qt = &d->qh;
+	d->nbuckets = NBUCKETS;
+	d->tab = xcalloc(d->nbuckets, sizeof(*d->tab));
 	memset(&opt, 0, sizeof(opt));
 	opt.timeout = (int)c->dnsbl_timeout;
 	opt.tries = 1;
@@ -569,6 +601,7 @@ dnsbl_new(const struct conf *c, struct store *st)
 		    ares_strerror(r));
 		if (d->ch != NULL)
 			ares_destroy(d->ch);
+		free(d->tab);
 		free(d);
 		return NULL;
 	}
@@ -594,12 +627,13 @@ dnsbl_free(struct dnsbl **dp)
 	drop_queued(d, -1, "not sent before exit");
 	ares_destroy(d->ch);	/* pending callbacks run: ARES_EDESTRUCTION */
 	dnsbl_flush(d);
-	for (i = 0; i < NBUCKETS; i++)
+	for (i = 0; i < d->nbuckets; i++)
 		while ((e = d->tab[i]) != NULL) {
 			d->tab[i] = e->next;
 			free(e->domain);
 			free(e);
 		}
+	free(d->tab);
 	rules_strset_free(&d->own);
 	free(d->z);
 	free(d);
@@ -732,7 +766,7 @@ dnsbl_flush(struct dnsbl *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; d->st != NULL && i < NBUCKETS; i++)
+	for (i = 0; d->st != NULL && i < d->nbuckets; i++)
 		for (e = d->tab[i]; e != NULL; e = e->next) {
 			if (!e->dirty)
 				continue;
@@ -749,7 +783,7 @@ dnsbl_flush(struct dnsbl *d)
 	    sizeof(err)) == -1)
 		log_warnx("dnsbl: answers not kept: %s", err);
 	else
-		for (i = 0; i < NBUCKETS; i++)
+		for (i = 0; i < d->nbuckets; i++)
 			for (e = d->tab[i]; e != NULL; e = e->next)
 				e->dirty = 0;
 	free(rows);
@@ -764,13 +798,14 @@ dnsbl_flush(struct dnsbl *d)
 		}
 	if (d->nactive > 0)
 		return;
-	for (i = 0; i < NBUCKETS; i++)
+	for (i = 0; i < d->nbuckets; i++)
 		for (pp = &d->tab[i]; (e = *pp) != NULL; ) {
 			if (e->state != E_PENDING && !e->dirty &&
 			    e->expires < now) {
 				*pp = e->next;
 				free(e->domain);
 				free(e);
+				d->nents--;
 			} else
 				pp = &e->next;
 		}

@@ -217,6 +217,39 @@ grep -q 'clean.example @ dbl.test: not listed.*cached in the store' \
     no negative_answer_cached "$(cat "$tmp/out")"
 dns_restart || no dns_restart "$(cat "$tmp/dns/unbound.err")"
 
+# A cache past its first 4096 buckets: 300 messages of 20 new domains
+# each (one listed), asked in one run; the next run, its 6,000 answers
+# read back from the store, asks nothing and judges alike.
+mkdir -p "$tmp/big"
+i=0
+while [ $i -lt 300 ]; do
+	j=0 urls=
+	while [ $j -lt 20 ]; do
+		if [ $i = 150 ] && [ $j = 19 ]; then
+			urls="$urls http://many7.example/"
+		else
+			urls="$urls http://www.big$i-$j.example/p"
+		fi
+		j=$((j + 1))
+	done
+	# shellcheck disable=SC2086
+	msg "big$i" $urls
+	mv "$tmp/msg/big$i.eml" "$tmp/big/"
+	i=$((i + 1))
+done
+conf "$tmp/stbig" '{ zone = "dbl.test"; kind = "dbl"; }' \
+    'max_dnsbl_queries = 20;'
+for r in 1 2; do
+	timeout 120 "$IMAPSIFT" classify --stats -c "$tmp/config" "$tmp/big" \
+	    > "$tmp/big$r.out" 2> "$tmp/big$r.err"
+	echo "$? $(sed -n 's/^dnsbl: \([0-9]*\) quer.*$/\1/p' "$tmp/big$r.err")" \
+	    "$(grep -c '	junk	dnsbl:many7.example@dbl.test' "$tmp/big$r.out")" \
+	    "$(grep -c '	junk	' "$tmp/big$r.out")" > "$tmp/big$r.res"
+done
+[ "$(cat "$tmp/big1.res")" = "0 6000 1 1" ] &&
+    [ "$(cat "$tmp/big2.res")" = "0 0 1 1" ] && ok cache_grows ||
+    no cache_grows "first run (rc queries listed junk): $(cat "$tmp/big1.res"), second: $(cat "$tmp/big2.res"); $(tail -n 3 "$tmp/big1.err" "$tmp/big2.err")"
+
 # Error answers never count: each zone rests, said once.
 blocked='{ zone = "blocked.test"; kind = "dbl"; },
   { zone = "uriblocked.test"; kind = "uribl"; },
