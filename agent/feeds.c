@@ -810,8 +810,10 @@ cmd_feeds(int argc, char **argv)
 	if (config_load(cpath, 0, &c) != OUT_OK)
 		return EXIT_CONFIG;
 	rc = EXIT_OK;
-	if (c->nfeeds == 0)
-		printf("no feeds configured\n");
+	if (c->nfeeds == 0 && c->ndnsbl == 0)
+		printf("no feeds or DNS blocklists configured\n");
+	else if (c->nfeeds == 0)
+		;
 	else if (feeds_dir(c, dir, sizeof(dir)) == -1)
 		rc = EXIT_FAIL;
 	else {

@@ -340,6 +340,7 @@ rc=$?
 [ "$rc" -eq 1 ] && sed -n '/^dnsbl blocked.test/,/last error/p' "$tmp/out" |
     grep -q 'last error: answered 127.255.255.254.*public or open resolvers' &&
     grep -A1 '^dnsbl blocked.test' "$tmp/out" | grep -q 'state: resting' &&
+    head -n 1 "$tmp/out" | grep -q '^dnsbl ' &&
     ok feeds_shows_resting_zone || no feeds_shows_resting_zone "rc $rc $(cat "$tmp/out")"
 # The cool-down holds in the next run: the zones are not asked again.
 b=$(dns_queries '.*blocked\.test|.*outside\.test')

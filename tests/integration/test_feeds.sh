@@ -214,6 +214,13 @@ rc=$?
     grep -q 'kind: expected' "$tmp/out" && ok bad_config ||
     no bad_config "rc $rc $(cat "$tmp/out")"
 
+dv_imapsift_conf "$tmp/nofeeds" alice "$state" "$tmp/rules"
+"$IMAPSIFT" feeds -c "$tmp/nofeeds" > "$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] &&
+    [ "$(cat "$tmp/out")" = "no feeds or DNS blocklists configured" ] &&
+    ok nothing_configured || no nothing_configured "rc $rc $(cat "$tmp/out")"
+
 # --- sweep: the copy on disk, with the server gone -----------------------
 msg() {	# ID URL
 	printf 'From: Sender <s@sender.test>\r\nTo: alice@example.org\r\n'
