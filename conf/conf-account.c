@@ -13,12 +13,6 @@
 
 #include "conf.h"
 
-static unsigned
-line_of(const config_setting_t *s)
-{
-	return config_setting_source_line(s);
-}
-
 /* ------------------------------------------------------------------ */
 /* Accounts.                                                            */
 
@@ -176,16 +170,16 @@ account_check(struct conf_loader *L, const struct conf_account *a, size_t idx)
 	check_watch(L, a);
 }
 
-/* Reads account group g, number idx, into c->accounts[idx]. */
+/* One account group g: the next of c->accounts. */
 static void
-load_account(struct conf_loader *L, struct conf *c, config_setting_t *g,
-    size_t idx)
+load_account(struct conf_loader *L, struct conf *c, config_setting_t *g)
 {
+	size_t	 idx = c->naccounts++;
 	struct conf_account *a = &c->accounts[idx];
 	size_t	 i;
 	int	 n;
 
-	a->line = line_of(g);
+	a->line = conf_line(g);
 	a->first_run_days = CONF_DEF_FIRST_RUN_DAYS;
 	a->max_fetch_bytes = CONF_DEF_MAX_FETCH_BYTES;
 	a->timeout = CONF_DEF_TIMEOUT;
@@ -216,34 +210,8 @@ load_account(struct conf_loader *L, struct conf *c, config_setting_t *g,
 void
 conf_accounts(struct conf_loader *L, struct conf *c, config_setting_t *s)
 {
-	config_setting_t *g;
-	size_t	 i, n;
-
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		conf_lerr(L, line_of(s), "accounts: expected a list of groups, "
-		    "( { ... }, ... )");
-		return;
-	}
-	n = (size_t)config_setting_length(s);
-	if (n == 0)
-		return;
-	c->accounts = calloc(n, sizeof(*c->accounts));
-	if (c->accounts == NULL) {
-		L->oom = L->failed = 1;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_source_file(g) != NULL) {
-			if (!L->include_said)
-				conf_lerr(L, 0, "@include is not supported");
-			L->include_said = 1;
-		} else if (config_setting_type(g) == CONFIG_TYPE_GROUP) {
-			load_account(L, c, g, c->naccounts);
-			c->naccounts++;
-		} else
-			conf_lerr(L, line_of(g), "accounts: element %zu is "
-			    "not a group { ... }", i + 1);
-	}
+	c->accounts = conf_groups_alloc(L, s, "accounts", "( { ... }, ... )",
+	    sizeof(*c->accounts));
+	if (c->accounts != NULL)
+		conf_groups_each(L, c, s, "accounts", load_account);
 }
-

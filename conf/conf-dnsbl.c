@@ -24,12 +24,6 @@ conf_dnsbl_kind_name(enum conf_dnsbl_kind kind)
 	return kind_names[kind];
 }
 
-static unsigned
-line_of(const config_setting_t *s)
-{
-	return config_setting_source_line(s);
-}
-
 /* A DNS name of letters, digits, '-' and '_' labels; 1 when it is. */
 static int
 dns_name(const char *s, size_t max)
@@ -88,13 +82,13 @@ codes(struct conf_loader *L, struct conf_dnsbl *z, config_setting_t *m)
 
 	if (config_setting_type(m) != CONFIG_TYPE_ARRAY &&
 	    config_setting_type(m) != CONFIG_TYPE_LIST) {
-		conf_lerr(L, line_of(m), "dnsbl: codes: expected a list of "
+		conf_lerr(L, conf_line(m), "dnsbl: codes: expected a list of "
 		    "strings, [ \"127.0.1.2\", \"127.0.1.4-127.0.1.6\" ]");
 		return;
 	}
 	n = (size_t)config_setting_length(m);
 	if (n == 0) {
-		conf_lerr(L, line_of(m), "dnsbl: codes: empty");
+		conf_lerr(L, conf_line(m), "dnsbl: codes: empty");
 		return;
 	}
 	if ((z->codes = calloc(n, sizeof(*z->codes))) == NULL) {
@@ -106,13 +100,13 @@ codes(struct conf_loader *L, struct conf_dnsbl *z, config_setting_t *m)
 		v = config_setting_type(e) == CONFIG_TYPE_STRING ?
 		    config_setting_get_string(e) : NULL;
 		if (v == NULL || range(v, &z->codes[z->ncodes]) == -1) {
-			conf_lerr(L, line_of(m), "dnsbl: codes: element %zu: "
+			conf_lerr(L, conf_line(m), "dnsbl: codes: element %zu: "
 			    "expected an IPv4 address or A.B.C.D-E.F.G.H",
 			    i + 1);
 			continue;
 		}
 		if ((z->codes[z->ncodes].lo >> 24) != 127)
-			conf_lerr(L, line_of(m), "dnsbl: codes: element %zu: "
+			conf_lerr(L, conf_line(m), "dnsbl: codes: element %zu: "
 			    "not in 127.0.0.0/8 (answers outside it are "
 			    "errors)", i + 1);
 		z->ncodes++;
@@ -123,7 +117,7 @@ static char *
 get_str(struct conf_loader *L, config_setting_t *m, const char *key)
 {
 	if (config_setting_type(m) != CONFIG_TYPE_STRING) {
-		conf_lerr(L, line_of(m), "dnsbl: %s: expected a string", key);
+		conf_lerr(L, conf_line(m), "dnsbl: %s: expected a string", key);
 		return NULL;
 	}
 	return conf_strdup(L, config_setting_get_string(m));
@@ -148,7 +142,7 @@ zone_member(struct conf_loader *L, struct conf_dnsbl *z,
 		    config_setting_type(m) == CONFIG_TYPE_INT64 ?
 		    config_setting_get_int64(m) : -1;
 		if (n < 1 || n > 255)
-			conf_lerr(L, line_of(m), "dnsbl: mask: expected an "
+			conf_lerr(L, conf_line(m), "dnsbl: mask: expected an "
 			    "integer from 1 to 255 (bits of the answer's "
 			    "last octet)");
 		else
@@ -162,7 +156,7 @@ zone_member(struct conf_loader *L, struct conf_dnsbl *z,
 		else
 			z->weight = -1;
 		if (!(z->weight >= 0 && z->weight <= 1000)) {
-			conf_lerr(L, line_of(m), "dnsbl: weight: expected a "
+			conf_lerr(L, conf_line(m), "dnsbl: weight: expected a "
 			    "number from 0 to 1000");
 			z->weight = 1;
 		}
@@ -173,12 +167,12 @@ zone_member(struct conf_loader *L, struct conf_dnsbl *z,
 			if (strcmp(v, kind_names[i]) == 0)
 				break;
 		if (kind_names[i] == NULL)
-			conf_lerr(L, line_of(m), "dnsbl: kind: expected "
+			conf_lerr(L, conf_line(m), "dnsbl: kind: expected "
 			    "\"dbl\", \"surbl\", \"uribl\" or \"generic\"");
 		else
 			z->kind = (enum conf_dnsbl_kind)i;
 	} else
-		conf_lerr(L, line_of(m), "unknown setting \"%s\" in dnsbl", k);
+		conf_lerr(L, conf_line(m), "unknown setting \"%s\" in dnsbl", k);
 }
 
 /* The kind's codes and mask when the file named neither. */
@@ -244,41 +238,28 @@ zone_check(struct conf_loader *L, struct conf *c, struct conf_dnsbl *z)
 	zone_defaults(L, z);
 }
 
+/* One zone group g: the next of c->dnsbl. */
+static void
+zone_group(struct conf_loader *L, struct conf *c, config_setting_t *g)
+{
+	struct conf_dnsbl *z = &c->dnsbl[c->ndnsbl];
+	size_t	 j;
+
+	z->weight = 1;
+	z->line = conf_line(g);
+	for (j = 0; j < (size_t)config_setting_length(g); j++)
+		zone_member(L, z, config_setting_get_elem(g, (unsigned)j));
+	zone_check(L, c, z);
+	c->ndnsbl++;
+}
+
 void
 conf_dnsbl(struct conf_loader *L, struct conf *c, config_setting_t *s)
 {
-	config_setting_t *g;
-	struct conf_dnsbl *z;
-	size_t	 i, j, n;
-
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		conf_lerr(L, line_of(s), "dnsbl: expected a list of groups, "
-		    "( { zone = \"...\"; kind = \"...\"; }, ... )");
-		return;
-	}
-	n = (size_t)config_setting_length(s);
-	if (n == 0)
-		return;
-	if ((c->dnsbl = calloc(n, sizeof(*c->dnsbl))) == NULL) {
-		L->oom = L->failed = 1;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			conf_lerr(L, line_of(g), "dnsbl: element %zu is not a "
-			    "group { ... }", i + 1);
-			continue;
-		}
-		z = &c->dnsbl[c->ndnsbl];
-		z->weight = 1;
-		z->line = line_of(g);
-		for (j = 0; j < (size_t)config_setting_length(g); j++)
-			zone_member(L, z, config_setting_get_elem(g,
-			    (unsigned)j));
-		zone_check(L, c, z);
-		c->ndnsbl++;
-	}
+	c->dnsbl = conf_groups_alloc(L, s, "dnsbl",
+	    "( { zone = \"...\"; kind = \"...\"; }, ... )", sizeof(*c->dnsbl));
+	if (c->dnsbl != NULL)
+		conf_groups_each(L, c, s, "dnsbl", zone_group);
 }
 
 /* dns_server: an IPv4 or [IPv6] address with an optional :port. */

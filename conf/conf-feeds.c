@@ -30,12 +30,6 @@ conf_sig_kind_name(enum conf_sig_kind kind)
 	return sig_kind_names[kind];
 }
 
-static unsigned
-line_of(const config_setting_t *s)
-{
-	return config_setting_source_line(s);
-}
-
 static int
 name_char(int ch)
 {
@@ -67,12 +61,12 @@ get_uint(struct conf_loader *L, config_setting_t *m, const char *key,
 
 	if (config_setting_type(m) != CONFIG_TYPE_INT &&
 	    config_setting_type(m) != CONFIG_TYPE_INT64) {
-		conf_lerr(L, line_of(m), "feed: %s: expected an integer", key);
+		conf_lerr(L, conf_line(m), "feed: %s: expected an integer", key);
 		return -1;
 	}
 	v = config_setting_get_int64(m);
 	if (v < min || v > max) {
-		conf_lerr(L, line_of(m), "feed: %s: %lld is out of range "
+		conf_lerr(L, conf_line(m), "feed: %s: %lld is out of range "
 		    "(%lld..%lld)", key, v, min, max);
 		return -1;
 	}
@@ -86,12 +80,12 @@ get_str(struct conf_loader *L, config_setting_t *m, const char *key)
 	const char *v;
 
 	if (config_setting_type(m) != CONFIG_TYPE_STRING) {
-		conf_lerr(L, line_of(m), "feed: %s: expected a string", key);
+		conf_lerr(L, conf_line(m), "feed: %s: expected a string", key);
 		return NULL;
 	}
 	v = config_setting_get_string(m);
 	if (v[0] == '\0' || strpbrk(v, "\r\n\t ") != NULL) {
-		conf_lerr(L, line_of(m), "feed: %s: must be one word, not "
+		conf_lerr(L, conf_line(m), "feed: %s: must be one word, not "
 		    "empty", key);
 		return NULL;
 	}
@@ -124,7 +118,7 @@ feed_member(struct conf_loader *L, struct conf_feed *f, config_setting_t *m)
 		else if (strcmp(v, "signify") == 0)
 			f->sig_kind = CONF_SIG_SIGNIFY;
 		else
-			conf_lerr(L, line_of(m), "feed: signature_kind: "
+			conf_lerr(L, conf_line(m), "feed: signature_kind: "
 			    "expected \"minisign\" or \"signify\"");
 	}
 	else if (strcmp(k, "interval") == 0)
@@ -142,7 +136,7 @@ feed_member(struct conf_loader *L, struct conf_feed *f, config_setting_t *m)
 		else
 			f->weight = -1;
 		if (!(f->weight >= 0 && f->weight <= 1000)) {
-			conf_lerr(L, line_of(m), "feed: weight: expected a "
+			conf_lerr(L, conf_line(m), "feed: weight: expected a "
 			    "number from 0 to 1000");
 			f->weight = 1;
 		}
@@ -153,13 +147,13 @@ feed_member(struct conf_loader *L, struct conf_feed *f, config_setting_t *m)
 			if (strcmp(v, kind_names[i]) == 0)
 				break;
 		if (kind_names[i] == NULL)
-			conf_lerr(L, line_of(m), "feed: kind: expected "
+			conf_lerr(L, conf_line(m), "feed: kind: expected "
 			    "\"domains\", \"hosts-file\", \"urls\", \"phones\" "
 			    "or \"phrases\"");
 		else
 			f->kind = (enum conf_feed_kind)i;
 	} else
-		conf_lerr(L, line_of(m), "unknown setting \"%s\" in feed", k);
+		conf_lerr(L, conf_line(m), "unknown setting \"%s\" in feed", k);
 }
 
 /* Is s the base64 line of a minisign or signify public key?  Both are
@@ -234,44 +228,31 @@ feed_check(struct conf_loader *L, struct conf *c, struct conf_feed *f)
 		}
 }
 
+/* One feed group g: the next of c->feeds. */
+static void
+feed_group(struct conf_loader *L, struct conf *c, config_setting_t *g)
+{
+	struct conf_feed *f = &c->feeds[c->nfeeds];
+	size_t	 j;
+
+	f->interval = CONF_DEF_FEED_INTERVAL;
+	f->max_bytes = CONF_DEF_FEED_MAX_BYTES;
+	f->timeout = CONF_DEF_FEED_TIMEOUT;
+	f->weight = 1;
+	f->line = conf_line(g);
+	for (j = 0; j < (size_t)config_setting_length(g); j++)
+		feed_member(L, f, config_setting_get_elem(g, (unsigned)j));
+	feed_check(L, c, f);
+	c->nfeeds++;
+}
+
 void
 conf_feeds(struct conf_loader *L, struct conf *c, config_setting_t *s)
 {
-	config_setting_t *g;
-	struct conf_feed *f;
-	size_t	 i, j, n;
-
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		conf_lerr(L, line_of(s), "feeds: expected a list of groups, "
-		    "( { ... }, ... )");
-		return;
-	}
-	n = (size_t)config_setting_length(s);
-	if (n == 0)
-		return;
-	if ((c->feeds = calloc(n, sizeof(*c->feeds))) == NULL) {
-		L->oom = L->failed = 1;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			conf_lerr(L, line_of(g), "feeds: element %zu is not a "
-			    "group { ... }", i + 1);
-			continue;
-		}
-		f = &c->feeds[c->nfeeds];
-		f->interval = CONF_DEF_FEED_INTERVAL;
-		f->max_bytes = CONF_DEF_FEED_MAX_BYTES;
-		f->timeout = CONF_DEF_FEED_TIMEOUT;
-		f->weight = 1;
-		f->line = line_of(g);
-		for (j = 0; j < (size_t)config_setting_length(g); j++)
-			feed_member(L, f, config_setting_get_elem(g,
-			    (unsigned)j));
-		feed_check(L, c, f);
-		c->nfeeds++;
-	}
+	c->feeds = conf_groups_alloc(L, s, "feeds", "( { ... }, ... )",
+	    sizeof(*c->feeds));
+	if (c->feeds != NULL)
+		conf_groups_each(L, c, s, "feeds", feed_group);
 }
 
 void

@@ -14,12 +14,6 @@
 
 #include "conf.h"
 
-static unsigned
-line_of(const config_setting_t *s)
-{
-	return config_setting_source_line(s);
-}
-
 /* ------------------------------------------------------------------ */
 /* The keys.                                                            */
 
@@ -293,12 +287,12 @@ get_list(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 			break;
 	}
 	if (i < n || n < 0) {
-		conf_lerr(L, line_of(s), "%s: expected a string or a list of "
+		conf_lerr(L, conf_line(s), "%s: expected a string or a list of "
 		    "strings", kd->name);
 		return;
 	}
 	if (n == 0 && (kd->flags & F_NONEMPTY)) {
-		conf_lerr(L, line_of(s), "%s: must not be an empty list",
+		conf_lerr(L, conf_line(s), "%s: must not be an empty list",
 		    kd->name);
 		return;
 	}
@@ -310,7 +304,7 @@ get_list(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 	for (i = 0; i < n; i++) {
 		e = type == CONFIG_TYPE_STRING ? s :
 		    config_setting_get_elem(s, (unsigned)i);
-		if (check_str(L, kd, line_of(e),
+		if (check_str(L, kd, conf_line(e),
 		    config_setting_get_string(e)) == -1)
 			continue;
 		l->v[l->n] = conf_strdup(L, config_setting_get_string(e));
@@ -333,14 +327,14 @@ get_enum(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 				return i;
 	}
 	if (names[2] == NULL)
-		conf_lerr(L, line_of(s), "%s: expected \"%s\" or \"%s\"",
+		conf_lerr(L, conf_line(s), "%s: expected \"%s\" or \"%s\"",
 		    kd->name, names[0], names[1]);
 	else if (names[3] == NULL)
-		conf_lerr(L, line_of(s),
+		conf_lerr(L, conf_line(s),
 		    "%s: expected \"%s\", \"%s\" or \"%s\"", kd->name,
 		    names[0], names[1], names[2]);
 	else
-		conf_lerr(L, line_of(s),
+		conf_lerr(L, conf_line(s),
 		    "%s: expected \"%s\", \"%s\", \"%s\" or \"%s\"",
 		    kd->name, names[0], names[1], names[2], names[3]);
 	return -1;
@@ -358,9 +352,9 @@ get_value(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 	switch (kd->kind) {
 	case K_STR:
 		if (type != CONFIG_TYPE_STRING)
-			conf_lerr(L, line_of(s), "%s: expected a string",
+			conf_lerr(L, conf_line(s), "%s: expected a string",
 			    kd->name);
-		else if (check_str(L, kd, line_of(s),
+		else if (check_str(L, kd, conf_line(s),
 		    config_setting_get_string(s)) == 0 &&
 		    config_setting_get_string(s)[0] != '\0')
 			*(char **)p = conf_strdup(L,
@@ -371,20 +365,20 @@ get_value(struct conf_loader *L, const struct keydef *kd, config_setting_t *s,
 		break;
 	case K_UINT:
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-			conf_lerr(L, line_of(s), "%s: expected an integer",
+			conf_lerr(L, conf_line(s), "%s: expected an integer",
 			    kd->name);
 			break;
 		}
 		v = config_setting_get_int64(s);
 		if (v < kd->min || v > kd->max)
-			conf_lerr(L, line_of(s), "%s: %lld is out of range "
+			conf_lerr(L, conf_line(s), "%s: %lld is out of range "
 			    "(%lld..%lld)", kd->name, v, kd->min, kd->max);
 		else
 			*(unsigned *)p = (unsigned)v;
 		break;
 	case K_BOOL:
 		if (type != CONFIG_TYPE_BOOL)
-			conf_lerr(L, line_of(s), "%s: expected true or false",
+			conf_lerr(L, conf_line(s), "%s: expected true or false",
 			    kd->name);
 		else
 			*(int *)p = config_setting_get_bool(s) != 0;
@@ -438,11 +432,11 @@ conf_member(struct conf_loader *L, config_setting_t *m, int level,
 	}
 	kd = find_key(tabs[level], config_setting_name(m));
 	if (kd == NULL) {
-		conf_lerr(L, line_of(m), "unknown setting \"%s\"%s",
+		conf_lerr(L, conf_line(m), "unknown setting \"%s\"%s",
 		    config_setting_name(m), in[level]);
 		return -1;
 	}
-	lines[kd->key] = line_of(m);
+	lines[kd->key] = conf_line(m);
 	get_value(L, kd, m, base);
 	return (int)kd->key;
 }
@@ -453,7 +447,7 @@ conf_limits(struct conf_loader *L, struct conf *c, config_setting_t *s)
 	int	 i, n;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		conf_lerr(L, line_of(s), "limits: expected a group { ... }");
+		conf_lerr(L, conf_line(s), "limits: expected a group { ... }");
 		return;
 	}
 	n = config_setting_length(s);

@@ -114,6 +114,53 @@ conf_strdup(struct conf_loader *L, const char *s)
 	return p;
 }
 
+unsigned
+conf_line(const config_setting_t *s)
+{
+	return config_setting_source_line(s);
+}
+
+void *
+conf_groups_alloc(struct conf_loader *L, config_setting_t *s,
+    const char *key, const char *shape, size_t size)
+{
+	void	*arr;
+	size_t	 n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		conf_lerr(L, conf_line(s), "%s: expected a list of groups, %s",
+		    key, shape);
+		return NULL;
+	}
+	if ((n = (size_t)config_setting_length(s)) == 0)
+		return NULL;
+	if ((arr = calloc(n, size)) == NULL)
+		L->oom = L->failed = 1;
+	return arr;
+}
+
+void
+conf_groups_each(struct conf_loader *L, struct conf *c, config_setting_t *s,
+    const char *key,
+    void (*each)(struct conf_loader *, struct conf *, config_setting_t *))
+{
+	config_setting_t *g;
+	size_t	 i, n = (size_t)config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_source_file(g) != NULL) {
+			if (!L->include_said)
+				conf_lerr(L, 0, "@include is not supported");
+			L->include_said = 1;
+		} else if (config_setting_type(g) == CONFIG_TYPE_GROUP)
+			each(L, c, g);
+		else
+			conf_lerr(L, conf_line(g), "%s: element %zu is not a "
+			    "group { ... }", key, i + 1);
+	}
+}
+
 
 static void
 limits_default(struct conf_limits *l)

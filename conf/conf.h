@@ -404,6 +404,23 @@ void	conf_lerr(struct conf_loader *L, unsigned line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* strdup that marks the load out of memory on failure.  (conf.c) */
 char	*conf_strdup(struct conf_loader *L, const char *s);
+/* The line of setting s in the file.  (conf.c) */
+unsigned conf_line(const struct config_setting_t *s);
+/*
+ * A list of groups, the value s of key (accounts, feeds, dnsbl).
+ * conf_groups_alloc: room (zeroed) for as many elements of size bytes as
+ * s holds; NULL for an empty list, after an error when s is not a list
+ * (shape: what it should look like) or memory ran out.
+ * conf_groups_each: each(L, c, g) for each group g of s in order, which
+ * fills the next element and counts it; an element that is not a group,
+ * or comes from an included file, is an error.  (conf.c)
+ */
+void	*conf_groups_alloc(struct conf_loader *L, struct config_setting_t *s,
+	    const char *key, const char *shape, size_t size);
+void	conf_groups_each(struct conf_loader *L, struct conf *c,
+	    struct config_setting_t *s, const char *key,
+	    void (*each)(struct conf_loader *, struct conf *,
+	    struct config_setting_t *));
 
 /* The groups whose members conf_member reads. */
 #define CONF_LEVEL_GLOBAL	0	/* the root: base is a struct conf */

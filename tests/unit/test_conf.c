@@ -417,6 +417,55 @@ test_files(void)
 	load_bad(path, want);
 }
 
+/* The lists of groups (accounts, feeds, dnsbl): not a list, an element
+ * that is not a group (the groups after it still read), empty. */
+static void
+test_group_lists(void)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ "accounts = 5;\n",
+		  "2: accounts: expected a list of groups, ( { ... }, ... )\n" },
+		{ "feeds = \"x\";\n",
+		  "2: feeds: expected a list of groups, ( { ... }, ... )\n" },
+		{ "dnsbl = { zone = \"x\"; };\n",
+		  "2: dnsbl: expected a list of groups, ( { zone = \"...\"; "
+		  "kind = \"...\"; }, ... )\n" },
+		{ "feeds = ( \"x\", { name = \"a\"; url = \"http://x.example/\"; } );\n",
+		  "2: feeds: element 1 is not a group { ... }\n"
+		  "2: feed: url: must start with https:// or file:///\n" },
+		{ "dnsbl = ( 3,\n { zone = \"dbl.test\"; kind = \"dbl\"; },\n"
+		  " { zone = \"dbl.test\"; kind = \"dbl\"; } );\n",
+		  "2: dnsbl: element 1 is not a group { ... }\n"
+		  "4: dnsbl: zone \"dbl.test\": duplicate (first at line 3)\n" },
+	};
+	struct conf *c;
+	char	 text[512], want[1024], *w;
+	const char *path, *p, *nl;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(text, sizeof(text), "country = 1;\n%s", t[i].text);
+		path = put("groups.conf", text, 0600);
+		/* each line of want prefixed with the path */
+		w = want;
+		for (p = t[i].want; *p != '\0'; p = nl + 1) {
+			nl = strchr(p, '\n');
+			w += snprintf(w, sizeof(want) - (size_t)(w - want),
+			    "%s:%.*s\n", path, (int)(nl - p), p);
+		}
+		load_bad(path, want);
+	}
+	path = put("groups.conf", "country = 1;\naccounts = ();\n"
+	    "feeds = ();\ndnsbl = ();\n", 0600);
+	c = load_ok(path);
+	T_ASSERT(c->naccounts == 0 && c->accounts == NULL);
+	T_ASSERT(c->nfeeds == 0 && c->feeds == NULL);
+	T_ASSERT(c->ndnsbl == 0 && c->dnsbl == NULL);
+	conf_free(&c);
+}
+
 /*
  * Input that used to hang, eat memory or be cut silently: a FIFO (the
  * open waited for a writer; alarm ends the test if it still does), a
@@ -756,6 +805,7 @@ main(void)
 	T_RUN(test_limits);
 	T_RUN(test_secrecy);
 	T_RUN(test_files);
+	T_RUN(test_group_lists);
 	T_RUN(test_bad_input);
 	T_RUN(test_rule_file_cap);
 	T_RUN(test_prefixes);
