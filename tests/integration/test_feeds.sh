@@ -13,6 +13,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 . "$TOP/tests/integration/dovecot.sh"
+. "$TOP/tests/proc.sh"
 tmp=$(mktemp -d)
 srvpid= wpid=
 stop_server() {
@@ -314,19 +315,11 @@ while [ "$(slows)" -eq "$s0" ] && [ $i -lt 300 ]; do
 	i=$((i + 1))
 done
 if [ "$(slows)" -gt "$s0" ]; then
-	kill -TERM "$wpid"
-	i=0
-	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$wpid" 2>/dev/null; then
+	term_wait "$wpid"
+	rc=$?
+	if [ "$rc" -eq 124 ]; then
 		no watch_term_during_fetch "still running 5 s after SIGTERM"
-		kill -KILL "$wpid"
-		wait "$wpid" 2>/dev/null
 	else
-		wait "$wpid"
-		rc=$?
 		[ "$rc" -eq 0 ] && cmp -s "$copy" "$tmp/last" &&
 		    ok watch_term_during_fetch ||
 		    no watch_term_during_fetch "exit $rc or copy changed: $(tail -n 4 "$tmp/wlog")"

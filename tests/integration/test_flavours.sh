@@ -34,6 +34,7 @@ fx=$TOP/tests/fixtures/sweep
 . "$TOP/tests/integration/dovecot.sh"
 . "$TOP/tests/integration/cyrus.sh"
 . "$TOP/tests/integration/courier.sh"
+. "$TOP/tests/proc.sh"
 tmp=$(mktemp -d)
 wpid=
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null; dovecot_stop
@@ -190,22 +191,14 @@ until_log() {
 }
 
 stop_watch() {
-	kill -TERM "$wpid"
-	i=0
-	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$wpid" 2>/dev/null; then
-		no "$1" "still running 5 s after SIGTERM"
-		kill -KILL "$wpid"
-		wait "$wpid" 2>/dev/null
-	else
-		wait "$wpid"
-		rc=$?
-		[ $rc -eq 0 ] && ok "$1" || no "$1" "exit $rc"
-	fi
+	term_wait "$wpid"
+	rc=$?
 	wpid=
+	case $rc in
+	0) ok "$1" ;;
+	124) no "$1" "still running 5 s after SIGTERM" ;;
+	*) no "$1" "exit $rc" ;;
+	esac
 }
 
 # flavour NAME JUNK SENT BS ALL MAILBOXES -- DOVECOT_OPTIONS: one server

@@ -26,6 +26,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 . "$TOP/tests/integration/dovecot.sh"
+. "$TOP/tests/proc.sh"
 tmp=$(mktemp -d)
 wpid=
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null; dovecot_stop
@@ -239,22 +240,12 @@ dv_append alice INBOX "$(msg b-next promo@ninth.example \
 b_moved() { has Junk b-next; }
 until_ok b_moved && ok b_similar_moved ||
     no b_similar_moved "$(tail -5 "$tmp/log")"
-kill -TERM "$wpid"
-i=0
-while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+term_wait "$wpid"
 wpid=
 
 # --- (b') watch, learn_interval 300: a move is learned within 90 s ------
 stop_watch() {
-	kill -TERM "$wpid"
-	i=0
-	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	term_wait "$wpid"
 	wpid=
 }
 dv_imapsift_conf "$tmp/config300" alice "$tmp/state" "$tmp/norules" \

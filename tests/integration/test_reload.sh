@@ -21,6 +21,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 . "$TOP/tests/faults/lib.sh"
+. "$TOP/tests/proc.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-reload.XXXXXX")
 p1='' p2='' wpid=''
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
@@ -181,13 +182,14 @@ inject live reload-live-3@spam.example
 expect "idle_changed: live moves mail after its restart" 20 junk live \
     reload-live-3@spam.example
 
-kill -TERM "$wpid"
-i=0
-while alive && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if alive; then no "SIGTERM: exit" "still running"; kill -KILL "$wpid"
-else wait "$wpid"; rc=$?; [ $rc -eq 0 ] && ok "SIGTERM: exit 0" ||
-    no "SIGTERM: exit 0" "exit $rc"; fi
+term_wait "$wpid"
+rc=$?
 wpid=
+case $rc in
+0) ok "SIGTERM: exit 0" ;;
+124) no "SIGTERM: exit" "still running" ;;
+*) no "SIGTERM: exit 0" "exit $rc" ;;
+esac
 kill "$p1" "$p2" 2>/dev/null; wait "$p1" "$p2" 2>/dev/null; p1='' p2=''
 s=$(content slow) l=$(content live)
 [ "$s" = "INBOX $HAM|Junk <sweep-spam-url@spam.example>|Sent <sweep-sent-1@example.org>|" ] &&

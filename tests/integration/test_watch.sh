@@ -15,6 +15,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 fx=$TOP/tests/fixtures/sweep
 . "$TOP/tests/integration/dovecot.sh"
+. "$TOP/tests/proc.sh"
 tmp=$(mktemp -d)
 wpid=
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null; dovecot_stop
@@ -53,22 +54,14 @@ start_watch() {
 
 # stop_watch NAME: SIGTERM; the daemon must be gone within 5 s, status 0.
 stop_watch() {
-	kill -TERM "$wpid"
-	i=0
-	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$wpid" 2>/dev/null; then
-		no "$1" "still running 5 s after SIGTERM"
-		kill -KILL "$wpid"
-		wait "$wpid" 2>/dev/null
-	else
-		wait "$wpid"
-		rc=$?
-		[ $rc -eq 0 ] && ok "$1" || no "$1" "exit $rc"
-	fi
+	term_wait "$wpid"
+	rc=$?
 	wpid=
+	case $rc in
+	0) ok "$1" ;;
+	124) no "$1" "still running 5 s after SIGTERM" ;;
+	*) no "$1" "exit $rc" ;;
+	esac
 }
 
 dovecot_start || { echo "0 passed, 1 failed"; exit 1; }

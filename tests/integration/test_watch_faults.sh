@@ -26,6 +26,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 . "$TOP/tests/faults/lib.sh"
+. "$TOP/tests/proc.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-wfaults.XXXXXX")
 peerpid='' wpid=''
 trap '[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
@@ -97,27 +98,15 @@ start_watch() {
 # stop_watch NAME: SIGTERM; the daemon must be gone within 5 s, status 0.
 stop_watch() {
 	[ -n "$wpid" ] || return 0
-	kill -TERM "$wpid" 2>/dev/null
-	i=0
-	while kill -0 "$wpid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$wpid" 2>/dev/null; then
-		no "$1: SIGTERM" "still running 5 s after SIGTERM; log: $(tail \
-		    -n 4 "$d/log" | tr '\n' '|')"
-		kill -KILL "$wpid"
-		wait "$wpid" 2>/dev/null
-	else
-		wait "$wpid"
-		rc=$?
-		if [ $rc -eq 0 ]; then
-			ok "$1: SIGTERM exits 0"
-		else
-			no "$1: SIGTERM exits 0" "exit $rc; log: $(logtail)"
-		fi
-	fi
+	term_wait "$wpid"
+	rc=$?
 	wpid=
+	case $rc in
+	0) ok "$1: SIGTERM exits 0" ;;
+	124) no "$1: SIGTERM" "still running 5 s after SIGTERM; log: $(tail \
+	    -n 4 "$d/log" | tr '\n' '|')" ;;
+	*) no "$1: SIGTERM exits 0" "exit $rc; log: $(logtail)" ;;
+	esac
 }
 
 # within SECS CMD...: runs CMD every 0.1 s until it succeeds (0) or SECS
