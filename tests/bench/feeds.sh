@@ -25,10 +25,11 @@ case $1 in /*) BIN=$1 ;; *) BIN=$(pwd)/$1 ;; esac
 [ -x /usr/bin/time ] || die "missing /usr/bin/time (apt-get install time)"
 W=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-feeds.XXXXXX") || die "mktemp failed"
 . "$TOP/tests/integration/dovecot.sh"
-srvpid= wpid= tspid=
+. "$TOP/tests/feeds/server.sh"
+wpid= tspid=
 trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
     [ -n "$tspid" ] && kill "$tspid" 2>/dev/null
-    [ -n "$srvpid" ] && kill "$srvpid" 2>/dev/null; dovecot_stop
+    feed_server_stop; dovecot_stop
     rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -64,14 +65,9 @@ for v in 1 2 3 4 5; do
 	gen "$W/new$v" 1000 $((10000000 * v))
 done
 
-python3 "$TOP/tests/feeds/server.py" "$DOVECOT_DIR/tls/server.crt" \
-    "$DOVECOT_DIR/tls/server.key" "$W/www" "$W/port" "$W/http.log" \
-    2> "$W/server.err" &
-srvpid=$!
-i=0
-while [ ! -s "$W/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(cat "$W/port" 2>/dev/null)
-[ -n "$port" ] || die "feed server did not start: $(cat "$W/server.err")"
+feed_server_start "$W/www" "$W" ||
+    die "feed server did not start: $(cat "$W/server.err")"
+port=$FEED_PORT
 dv_imapsift_conf "$W/config" alice "$W/state" "$W/rules"
 printf 'feeds = ( { name = "big"; url = "https://localhost:%s/ok/big"; ca_file = "%s"; } );\n' \
     "$port" "$CA_FILE" >> "$W/config"

@@ -31,9 +31,6 @@ n=0 pass=0 fail=0
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
 no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1: $2"; }
 
-HAM='<sweep-ham-1@friends.test>' LEGIT='<dsn-sweep-sent-1@mx.example.net>'
-SPAM1='<sweep-spam-url@spam.example>' SPAM2='<sweep-spam-phone@cheap-loans.test>'
-BS='<dsn-sweep-forged-9@mx.example.net>' SENT='<sweep-sent-1@example.org>'
 ALL_IDS="$HAM $LEGIT $SPAM1 $SPAM2 $BS $SENT"
 
 # --- certificates -----------------------------------------------------------

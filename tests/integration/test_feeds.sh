@@ -14,14 +14,10 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 . "$TOP/tests/integration/dovecot.sh"
 . "$TOP/tests/proc.sh"
+. "$TOP/tests/feeds/server.sh"
 tmp=$(mktemp -d)
-srvpid= wpid=
-stop_server() {
-	[ -n "$srvpid" ] && kill "$srvpid" 2>/dev/null && wait "$srvpid" \
-	    2>/dev/null
-	srvpid=
-}
-trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; stop_server; dovecot_stop
+wpid=
+trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; feed_server_stop; dovecot_stop
     rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 pass=0 fail=0
@@ -41,20 +37,7 @@ mkdir -p "$www" "$tmp/rules"
 printf '# the sweep rules: nothing the test mail uses\nnot-used.example\n' \
     > "$tmp/rules/base.domains"
 
-start_server() {
-	rm -f "$tmp/port"
-	python3 "$TOP/tests/feeds/server.py" "$DOVECOT_DIR/tls/server.crt" \
-	    "$DOVECOT_DIR/tls/server.key" "$www" "$tmp/port" "$tmp/http.log" \
-	    2>"$tmp/server.err" &
-	srvpid=$!
-	i=0
-	while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	port=$(cat "$tmp/port" 2>/dev/null)
-	[ -n "$port" ]
-}
+start_server() { feed_server_start "$www" "$tmp" && port=$FEED_PORT; }
 if ! start_server; then
 	no server_start "$(cat "$tmp/server.err")"
 	echo "$pass passed, $fail failed"
@@ -233,7 +216,7 @@ msg feed-2@t https://clean-site.example/x > "$tmp/m2.eml"
 msg feed-3@t https://a.new-spam.example/y > "$tmp/m3.eml"
 msg feed-4@t https://later-spam.example/z > "$tmp/m4.eml"
 for m in m1 m2 m3; do dv_append alice INBOX "$tmp/$m.eml"; done
-stop_server
+feed_server_stop
 refresh		# fails: nothing listens; the copy stays
 timeout 60 "$IMAPSIFT" sweep -c "$tmp/config" > "$tmp/out" 2>&1
 rc=$?

@@ -18,10 +18,9 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMAPSIFT=${IMAPSIFT:-$TOP/build/imapsift}
 . "$TOP/tests/integration/dovecot.sh"
+. "$TOP/tests/feeds/server.sh"
 tmp=$(mktemp -d)
-srvpid=
-trap '[ -n "$srvpid" ] && kill "$srvpid" 2>/dev/null && wait "$srvpid"
-    dovecot_stop; rm -rf "$tmp"' EXIT
+trap 'feed_server_stop; dovecot_stop; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 pass=0 fail=0
 
@@ -38,15 +37,9 @@ www=$tmp/www state=$tmp/state k=$tmp/keys
 mkdir -p "$www" "$tmp/rules" "$k"
 : > "$tmp/http.log"
 printf 'not-used.example\n' > "$tmp/rules/base.domains"
-rm -f "$tmp/port"
-python3 "$TOP/tests/feeds/server.py" "$DOVECOT_DIR/tls/server.crt" \
-    "$DOVECOT_DIR/tls/server.key" "$www" "$tmp/port" "$tmp/http.log" \
-    2>"$tmp/server.err" &
-srvpid=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$tmp/port" ] || { no server_start "$(cat "$tmp/server.err")"; finish; }
-base=https://localhost:$(cat "$tmp/port")
+feed_server_start "$www" "$tmp" ||
+    { no server_start "$(cat "$tmp/server.err")"; finish; }
+base=https://localhost:$FEED_PORT
 
 # --- keys and signatures, made with the real tools ------------------------
 keys() {

@@ -28,16 +28,14 @@ n=0 pass=0 fail=0
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
 no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1: $2"; }
 
-HAM='<sweep-ham-1@friends.test>' LEGIT='<dsn-sweep-sent-1@mx.example.net>'
-SPAM1='<sweep-spam-url@spam.example>' SPAM2='<sweep-spam-phone@cheap-loans.test>'
-BS='<dsn-sweep-forged-9@mx.example.net>' SENT='<sweep-sent-1@example.org>'
 LATE='<sweep-spam-late@spam.example>'
 
 # start NAME SENTBOX [PEER OPTIONS]: a fresh peer in $d holding INBOX
 # (ham, two spams, a real bounce, a forged one) and SENTBOX (the sent
 # message) plus the options' mailboxes, armed with the fault rules in
-# $FAULTS (the body of a JSON list; none by default); its port in $PORT.  Not
-# peer_launch: that one adds Junk and Sent with upper-case attributes.
+# $FAULTS (the body of a JSON list; none by default); its port in $PORT.
+# peer_run, not peer_launch: that one adds Junk and Sent with upper-case
+# attributes.
 start() {
 	name=$1 sentbox=$2
 	shift 2
@@ -47,17 +45,8 @@ start() {
 	for f in ham spam-url spam-phone bounce-legit bounce-forged; do
 		set -- "$@" --load "INBOX:$fx/$f.eml"
 	done
-	"$PY" "$PEER" --port-file "$d/port" --state "$d/state" \
-	    --log "$d/peer.log" --lifetime 60 --faults "$d/faults.json" \
-	    --inject-dir "$d/in" --load "$sentbox:$fx/sent.eml" "$@" \
-	    > "$d/peer.out" 2>&1 &
-	peerpid=$!
-	_i=0
-	while [ ! -s "$d/port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	PORT=$(cat "$d/port" 2>/dev/null)
-	[ -n "$PORT" ] || { no "$name" "peer did not start: $(cat "$d/peer.out")"; return 1; }
+	peer_run 60 --inject-dir "$d/in" --load "$sentbox:$fx/sent.eml" "$@" ||
+	    { no "$name" "peer did not start: $(cat "$d/peer.out")"; return 1; }
 	umask 077
 	{
 		printf 'store = "%s";\nrules = [ "%s" ];\n' "$d/store" \

@@ -73,7 +73,6 @@ inject() {
 junk() { grep -q "^Junk	<$2>" "$tmp/$1/state"; }
 content() { cut -f 1,2 "$tmp/$1/state" | tr '\t' ' ' | sort | tr '\n' '|'; }
 
-HAM='<sweep-ham-1@friends.test>'
 start_peer slow '{"cmd": "UID FETCH", "match": "BODY\\.PEEK\\[\\]", "action": "stall"}' \
     "ham spam-url" || { echo "not ok 1 - peer slow"; exit 1; }
 p1=$peerpid PS=$PORT

@@ -38,7 +38,6 @@ n=0 pass=0 fail=0
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
 no() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1: $2"; }
 
-HAM='<sweep-ham-1@friends.test>' SENT='<sweep-sent-1@example.org>'
 
 # --- the peer and the daemon ---------------------------------------------------
 # peer_start NAME FAULTS [PEER OPTIONS]: a fresh peer in $d, its port in
