@@ -291,12 +291,14 @@ download(const struct conf_feed *f, const char *url,
 	curl_easy_setopt(cu, CURLOPT_FILETIME, 1L);
 	curl_easy_setopt(cu, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(cu, CURLOPT_XFERINFOFUNCTION, on_progress);
+	/* If-Modified-Since only without an ETag: a server ignores it beside
+	 * If-None-Match, and libcurl would take a 200 whose Last-Modified
+	 * is not newer (a change within the same second) for unchanged. */
 	if (have_copy && fs->etag[0] != '\0') {
 		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", fs->etag);
 		hl = curl_slist_append(hl, hdr);
 		curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hl);
-	}
-	if (have_copy && fs->modified > 0) {
+	} else if (have_copy && fs->modified > 0) {
 		curl_easy_setopt(cu, CURLOPT_TIMECONDITION,
 		    (long)CURL_TIMECOND_IFMODSINCE);
 		curl_easy_setopt(cu, CURLOPT_TIMEVALUE_LARGE,

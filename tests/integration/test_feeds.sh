@@ -126,6 +126,15 @@ printf 'feed-spam.example\nnew-spam.example\n' > "$www/main"
 refresh
 grep -qx 'new-spam.example' "$copy" && ! grep -qx 'dot.example' "$copy" &&
     ok changed_list || no changed_list "$(cat "$copy")"
+# Changed again with the same Last-Modified (a second's resolution): the
+# new ETag says it changed, and the 200 is taken.
+touch -r "$www/main" "$tmp/mtime"
+printf 'feed-spam.example\nnew-spam.example\nsame-second.example\n' \
+    > "$www/main"
+touch -r "$tmp/mtime" "$www/main"
+refresh
+grep -qx 'same-second.example' "$copy" && ok changed_same_mtime ||
+    no changed_same_mtime "$(tail -n 1 "$tmp/http.log"): $(cat "$copy")"
 cp "$copy" "$tmp/good"
 
 # bad CASE URL [LINE...]: the download fails; the copy stays as it was,
