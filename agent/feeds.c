@@ -621,6 +621,31 @@ sig_ok(const struct conf_feed *f, const struct buf *b, char *tc,
 	return r;
 }
 
+/* A list signed before the copy in use (by the timestamps of minisign's
+ * trusted comments, with the same key) is an old one served again: an
+ * older copy would take back entries the newer one added.  0 when the
+ * download may replace the copy; -1 with err. */
+static int
+not_older(const struct feed_state *fs, const char *key, const char *tc,
+    char *err, size_t errlen)
+{
+	long long t = feedsig_timestamp(tc), t0;
+	struct tm tm;
+	time_t	 tt;
+	char	 a[32], b[32];
+
+	if (t < 0 || strcmp(fs->verified, key) != 0 ||
+	    (t0 = feedsig_timestamp(fs->trusted)) < 0 || t >= t0)
+		return 0;
+	tt = (time_t)t;
+	strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&tt, &tm));
+	tt = (time_t)t0;
+	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&tt, &tm));
+	snprintf(err, errlen, "signature: signed at %s, before the copy in "
+	    "use (signed at %s): an old list served again, refused", a, b);
+	return -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* One feed.                                                            */
 
@@ -661,7 +686,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 	r = download(f, f->url, &fs, have, &d, &mod, err, sizeof(err));
 	if (r == 200 && f->signature != NULL && (r = sig_ok(f, &d.body, tc,
 	    sizeof(tc), err, sizeof(err))) == 0)
-		r = 200;
+		r = not_older(&fs, key, tc, err, sizeof(err)) == 0 ? 200 : -1;
 	if (r == -2) {		/* stopped for a signal: tried again later */
 		free(d.body.p);
 		return 0;

@@ -21,6 +21,7 @@
  * The key numbers must match: a file signed with another key is refused
  * before any signature is checked, and says which key signed it.
  */
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,4 +207,25 @@ feedsig_verify(const struct conf_feed *f, const char *sig, size_t siglen,
 	}
 	put_comment(tc, tclen, tl, tn);
 	return 0;
+}
+
+long long
+feedsig_timestamp(const char *tc)
+{
+	static const char key[] = "timestamp:";
+	const char *p;
+	long long t = 0;
+	size_t	 n;
+
+	for (p = tc; (p = strstr(p, key)) != NULL; p++)
+		if (p == tc || !isalnum((unsigned char)p[-1]))
+			break;
+	if (p == NULL)
+		return -1;
+	p += sizeof(key) - 1;
+	for (n = 0; isdigit((unsigned char)p[n]) && n < 18; n++)
+		t = t * 10 + (p[n] - '0');
+	if (n == 0 || isdigit((unsigned char)p[n]))
+		return -1;
+	return t;
 }

@@ -18,5 +18,9 @@ int	feedsig_verify(const struct conf_feed *f, const char *sig,
 	    size_t siglen, const void *m, size_t mlen, char *tc, size_t tclen,
 	    char *err, size_t errlen);
 void	feedsig_keyid(const char *pubkey, char *out, size_t outlen);
+/* The time a minisign trusted comment tc (as feedsig_verify gives it)
+ * says the file was signed: the digits after "timestamp:" (minisign
+ * writes "timestamp:N\tfile:NAME"); -1 when it says none. */
+long long feedsig_timestamp(const char *tc);
 
 #endif

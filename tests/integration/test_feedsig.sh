@@ -275,6 +275,42 @@ rc=$?
     grep -q 'signature_kind: expected' "$tmp/out" && ok bad_config ||
     no bad_config "rc $rc $(cat "$tmp/out")"
 
+# --- an old list served again: minisign's signed timestamps ---------------
+# Three versions signed by the same key, their trusted comments as
+# minisign writes them by default ("timestamp:N<TAB>file:NAME"), served
+# in turn at one URL: the older one after the newer is refused and the
+# copy stays; a newer one replaces it.
+rm -rf "$state"
+sigt() {	# FILE TIMESTAMP
+	minisign -S -s "$k/m.key" -m "$1" -x "$1.tminisig" \
+	    -t "$(printf 'timestamp:%s\tfile:%s' "$2" "$(basename "$1")")"
+} </dev/null >>"$tmp/keys.log" 2>&1
+printf 'v1-spam.example\n' > "$www/v1"
+printf 'v2-spam.example\n' > "$www/v2"
+printf 'v3-spam.example\n' > "$www/v3"
+sigt "$www/v1" 1900000000 && sigt "$www/v2" 2000000000 &&
+    sigt "$www/v3" 2100000000 || no sign_timestamps "$(cat "$tmp/keys.log")"
+serve() { cp "$www/$1" "$www/cur" && cp "$www/$1.tminisig" "$www/cur.sig"; }
+conf "$base/ok/cur" minisign "$mpub" "$base/ok/cur.sig"
+serve v2
+refresh
+[ "$rc" -eq 0 ] && [ "$(entries)" = v2-spam.example ] &&
+    ok timestamped_copy || no timestamped_copy "rc $rc: $(cat "$tmp/err")"
+serve v1
+refresh
+e1=$(grep -c 'feed main: signature: signed at 2030-03-17 17:46:40 UTC, before the copy in use (signed at 2033-05-18 03:33:20 UTC)' "$tmp/err")
+refresh
+[ "$rc" -eq 1 ] && [ "$(entries)" = v2-spam.example ] && [ "$e1" = 1 ] &&
+    [ "$(grep -c 'feed main:' "$tmp/err")" = 0 ] &&
+    grep -q 'last error: signature: signed at 2030-03-17.*an old list served again' \
+    "$tmp/out" && ok older_list_refused ||
+    no older_list_refused "rc $rc, copy $(entries), logged $e1: $(cat "$tmp/out")"
+serve v3
+refresh
+[ "$rc" -eq 0 ] && [ "$(entries)" = v3-spam.example ] &&
+    grep -q 'last error: none' "$tmp/out" && ok newer_list_replaces ||
+    no newer_list_replaces "rc $rc, copy $(entries): $(cat "$tmp/err")"
+
 # --- sweep: the verified list's entries, not the tampered download's ------
 rm -rf "$state"
 good sweep_feed "$base/ok/new" minisign "$mpub" "$base/ok/new.minisig" "$L2"
