@@ -62,6 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conf_feed f;
 	char	 tc[256], err[512] = "";
+	size_t	 n;
 
 	if (size == 0)
 		return 0;
@@ -73,6 +74,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strlen(tc) >= sizeof(tc))
 		abort();
 	if (strlen(err) >= sizeof(err))
+		abort();
+	/* The input as a trusted comment: a time or none, never negative
+	 * otherwise. */
+	n = size - 1 < sizeof(tc) - 1 ? size - 1 : sizeof(tc) - 1;
+	memcpy(tc, data + 1, n);
+	tc[n] = '\0';
+	if (feedsig_timestamp(tc) < -1)
 		abort();
 	return 0;
 }
