@@ -13,6 +13,11 @@
 # may give the peer whichever core is free: in its favour).
 # PEERS_KEEP_LOGS=DIR (environment) keeps the daemon's log and the raw scan
 # output there.
+# PEERS_DNSBL="ZONE ADDR:PORT" (environment, rspamd only): rspamd's rbl
+# module asks the DBL-style ZONE about the messages' URL domains (one
+# rule, rspamd's own DBL settings: urls, no IP literals, answer 127.0.1.2
+# counts) through the resolver at ADDR:PORT, in the host's network (the
+# caller's resolver is there); every other rbl rule stays off.
 # "checked" counts messages the peer really returned a result for (spamd a
 # score, rspamd an action and a score); the run fails when any is missing.
 #
@@ -37,7 +42,9 @@ case $tool in spamd|rspamd) ;; *) die "unknown peer: $tool" ;; esac
 IP=/usr/sbin/ip
 [ -x $IP ] || IP=$(command -v ip 2>/dev/null || echo ip)
 
-# Into a private network namespace, once.
+# Into a private network namespace, once (not with a resolver outside).
+[ -n "${PEERS_DNSBL:-}" ] && [ -z "${IMAPSIFT_PEERS_NS:-}" ] &&
+    IMAPSIFT_PEERS_NS=host
 if [ -z "${IMAPSIFT_PEERS_NS:-}" ]; then
 	if command -v unshare >/dev/null 2>&1 &&
 	    unshare --net "$IP" link set lo up 2>/dev/null; then
@@ -280,9 +287,11 @@ worker "normal" {
 EOF
 	# The resolver points at a closed loopback port: a lookup that is
 	# still tried fails at once instead of waiting for a timeout.
+	ns=127.0.0.1:$dns
+	[ -n "${PEERS_DNSBL:-}" ] && ns=${PEERS_DNSBL#* }
 	cat > "$T/local/local.d/options.inc" <<EOF
 dns {
-    nameserver = ["127.0.0.1:$dns"];
+    nameserver = ["$ns"];
     timeout = 0.5s;
     retransmits = 1;
 }
@@ -292,6 +301,21 @@ EOF
 	    fuzzy_check once_received; do
 		echo "enabled = false;" > "$T/local/local.d/$m.conf"
 	done
+	if [ -n "${PEERS_DNSBL:-}" ]; then
+		mkdir -p "$T/local/override.d"
+		rm -f "$T/local/local.d/rbl.conf"
+		cat > "$T/local/override.d/rbl.conf" <<EOF
+rbls {
+    "BENCH_DBL" {
+        ignore_defaults = true;
+        rbl = "${PEERS_DNSBL%% *}";
+        no_ip = true;
+        checks = ['urls'];
+        returncodes = { BENCH_DBL_SPAM = "127.0.1.2"; }
+    }
+}
+EOF
+	fi
 	# The phishing module asks DNS (phishtank) too.
 	echo "phishtank_enabled = false;" > "$T/local/local.d/phishing.conf"
 	uopt=
