@@ -801,6 +801,38 @@ feeds_usage(FILE *f)
 	return f == stdout ? EXIT_OK : EXIT_CONFIG;
 }
 
+/* `imapsift feeds`: each feed (fetched first with refresh set);
+ * EXIT_FAIL when a last fetch failed. */
+static int
+show_feeds(const struct conf *c, int refresh)
+{
+	struct feed_state fs;
+	char	 dir[4096];
+	long long now;
+	size_t	 i;
+	int	 rc = EXIT_OK;
+
+	if (feeds_dir(c, dir, sizeof(dir)) == -1)
+		return EXIT_FAIL;
+	if (refresh)
+		feeds_refresh(c, 1);
+	now = (long long)time(NULL);
+	for (i = 0; i < c->nfeeds; i++) {
+		state_read(dir, c->feeds[i].name, &fs);
+		printf("%s: %s %s\n", c->feeds[i].name,
+		    conf_feed_kind_name(c->feeds[i].kind), c->feeds[i].url);
+		show_ago("last fetch", fs.fetched, now);
+		printf("  entries: %lld\n", fs.entries);
+		show_ago("copy age", fs.changed, now);
+		show_sig(&c->feeds[i], &fs);
+		printf("  last error: %s\n", fs.error[0] != '\0' ? fs.error :
+		    "none");
+		if (fs.error[0] != '\0')
+			rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
 int
 cmd_feeds(int argc, char **argv)
 {
@@ -810,12 +842,8 @@ cmd_feeds(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct feed_state fs;
 	struct conf *c = NULL;
 	const char *cpath = NULL;
-	char	 dir[4096];
-	long long now;
-	size_t	 i;
 	int	 ch, refresh = 0, rc;
 
 	optind = 1;
@@ -839,29 +867,8 @@ cmd_feeds(int argc, char **argv)
 	rc = EXIT_OK;
 	if (c->nfeeds == 0 && c->ndnsbl == 0)
 		printf("no feeds or DNS blocklists configured\n");
-	else if (c->nfeeds == 0)
-		;
-	else if (feeds_dir(c, dir, sizeof(dir)) == -1)
-		rc = EXIT_FAIL;
-	else {
-		if (refresh)
-			feeds_refresh(c, 1);
-		now = (long long)time(NULL);
-		for (i = 0; i < c->nfeeds; i++) {
-			state_read(dir, c->feeds[i].name, &fs);
-			printf("%s: %s %s\n", c->feeds[i].name,
-			    conf_feed_kind_name(c->feeds[i].kind),
-			    c->feeds[i].url);
-			show_ago("last fetch", fs.fetched, now);
-			printf("  entries: %lld\n", fs.entries);
-			show_ago("copy age", fs.changed, now);
-			show_sig(&c->feeds[i], &fs);
-			printf("  last error: %s\n", fs.error[0] != '\0' ?
-			    fs.error : "none");
-			if (fs.error[0] != '\0')
-				rc = EXIT_FAIL;
-		}
-	}
+	else if (c->nfeeds > 0)
+		rc = show_feeds(c, refresh);
 	if (dnsbl_show(c, stdout) == 1)	/* a zone rests */
 		rc = EXIT_FAIL;
 	conf_free(&c);
