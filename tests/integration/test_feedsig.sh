@@ -276,8 +276,8 @@ rc=$?
     no bad_config "rc $rc $(cat "$tmp/out")"
 
 # --- an old list served again: minisign's signed timestamps ---------------
-# Three versions signed by the same key, their trusted comments as
-# minisign writes them by default ("timestamp:N<TAB>file:NAME"), served
+# Three versions signed by the same key, their trusted comments in the
+# form minisign writes by default ("timestamp:N<TAB>file:NAME"), served
 # in turn at one URL: the older one after the newer is refused and the
 # copy stays; a newer one replaces it.
 rm -rf "$state"
