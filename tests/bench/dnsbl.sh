@@ -58,6 +58,7 @@ NMSG=${DNSBL_MESSAGES:-2000}
 W=$(mktemp -d "${TMPDIR:-/tmp}/imapsift-dnsbl.XXXXXX") || die "mktemp failed"
 . "$TOP/tests/integration/dovecot.sh"
 . "$TOP/tests/dnsbl/dns.sh"
+. "$TOP/tests/proc.sh"
 LINK_PID=
 trap '[ -n "$LINK_PID" ] && kill "$LINK_PID" 2>/dev/null
     dns_stop; dovecot_stop; rm -rf "$W"' EXIT
@@ -201,10 +202,7 @@ if [ "$1" != 0 ]; then
 	    --to "127.0.0.1:$IMAPS_PORT" --rtt "$LINK_RTT" \
 	    --mbit "$LINK_MBIT" --lifetime 1200 2> "$W/link.err" &
 	LINK_PID=$!
-	_i=0
-	while [ ! -s "$W/link.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
+	wait_file "$W/link.port" 5
 	LINK_PORT=$(cat "$W/link.port" 2>/dev/null)
 	[ -n "$LINK_PORT" ] || die "link.py did not start: $(cat "$W/link.err")"
 	sed "s/^  port = .*/  port = $LINK_PORT;/" "$W/base.conf" > "$W/link.conf"

@@ -21,6 +21,8 @@
 # another port, in front of the Unbound: MODE "hang" never answers a
 # name starting "hang", relays the rest after 0.2 s.  DNS_PEER_PORT.
 
+. "$TOP/tests/proc.sh"
+
 _dns_free_port() {
 	python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -102,11 +104,7 @@ dns_peer_start() {
 	python3 "$TOP/tests/dnsbl/peer.py" "$DNS_PORT" "$1/peer.port" "$2" \
 	    2>"$1/peer.err" &
 	DNS_PEER_PID=$!
-	i=0
-	while [ ! -s "$1/peer.port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_file "$1/peer.port" 10
 	DNS_PEER_PORT=$(cat "$1/peer.port" 2>/dev/null)
 	[ -n "$DNS_PEER_PORT" ]
 }

@@ -3,6 +3,7 @@
 # Sourced; sets PEER, PY (Debian's python3 first) and fx (the sweep
 # fixtures).  Needs TOP.
 
+. "$TOP/tests/proc.sh"
 PEER=$TOP/tests/faults/peer.py
 fx=$TOP/tests/fixtures/sweep
 if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
@@ -33,10 +34,7 @@ peer_run() {
 	    --log "$d/peer.log" --lifetime "$_life" \
 	    --faults "$d/faults.json" "$@" > "$d/peer.out" 2>&1 &
 	peerpid=$!
-	_i=0
-	while [ ! -s "$d/port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
+	wait_file "$d/port" 5
 	PORT=$(cat "$d/port" 2>/dev/null)
 	[ -n "$PORT" ]
 }

@@ -12,6 +12,7 @@
 # FEED_PID.  The log is appended to, across restarts.
 
 FEED_PID=
+. "$TOP/tests/proc.sh"
 FEED_PORT=
 
 feed_server_start() {
@@ -20,11 +21,7 @@ feed_server_start() {
 	    "$DOVECOT_DIR/tls/server.key" "$1" "$2/port" "$2/http.log" \
 	    2>"$2/server.err" &
 	FEED_PID=$!
-	_fs=0
-	while [ ! -s "$2/port" ] && [ $_fs -lt 100 ]; do
-		sleep 0.1
-		_fs=$((_fs + 1))
-	done
+	wait_file "$2/port" 10
 	FEED_PORT=$(cat "$2/port" 2>/dev/null)
 	[ -n "$FEED_PORT" ]
 }

@@ -41,6 +41,7 @@
 #   co_rawlog USER                 what clients sent ("TAG COMMAND" lines)
 # Needs (Debian): apt-get (to download), unshare, overlayfs, python3.
 
+. "$TOP/tests/proc.sh"
 COURIER_DEBS=${COURIER_DEBS:-${TOP:-.}/build/debs-courier}
 _co_pkgs='courier-imap courier-base courier-authlib courier-authdaemon
 courier-authlib-userdb libcourier-unicode4 libgamin0 libidn12 libltdl7
@@ -178,10 +179,7 @@ courier_start() {
 	_co_proxy "$_co_d/proxy.port" "$COURIER_PORT" "$_co_d/raw.log" \
 	    > "$_co_d/log/proxy.out" 2>&1 &
 	COURIER_PROXY=$!
-	_co_i=0
-	while [ ! -s "$_co_d/proxy.port" ] && [ $_co_i -lt 100 ]; do
-		sleep 0.05; _co_i=$((_co_i + 1))
-	done
+	wait_file "$_co_d/proxy.port" 5
 	IMAP_HOST=127.0.0.1 IMAP_PORT=$(cat "$_co_d/proxy.port" 2>/dev/null)
 	IMAP_USER=alice IMAP_PASS=secret
 	export IMAP_HOST IMAP_PORT IMAP_USER IMAP_PASS
