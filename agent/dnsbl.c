@@ -350,8 +350,12 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		    ares_strerror(status));
 		return;
 	}
-	if (parse(abuf, alen, addrs, &na, &ttl, &neg) == -1)
-		na = 0;
+	/* A packet that does not parse is no answer: whatever records it
+	 * held before the break never count, and nothing is kept. */
+	if (parse(abuf, alen, addrs, &na, &ttl, &neg) == -1) {
+		fail(e, "a malformed answer, not read");
+		return;
+	}
 	if (status != ARES_SUCCESS || na == 0) {
 		e->state = E_CLEAN;
 		e->addr = 0;

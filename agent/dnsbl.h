@@ -18,7 +18,8 @@
  * 127.0.0.1, anything outside 127/8) never counts: the zone rests for
  * dnsbl_cooldown seconds (kept in the store for the next process), the
  * reason is logged once, and `imapsift feeds` shows it.  A query that
- * fails or times out (dnsbl_timeout ms; one try) counts as not listed.
+ * fails or times out (dnsbl_timeout ms; one try), or whose answer does
+ * not parse, counts as not listed and is not kept.
  *
  * Everything here runs in one thread: the caller's (the sweep's reader).
  * Ownership: const char * arguments are borrowed; a struct dnsbl_msg is

@@ -19,7 +19,9 @@
 #
 # dns_peer_start DIR MODE: a scripted UDP peer (tests/dnsbl/peer.py) on
 # another port, in front of the Unbound: MODE "hang" never answers a
-# name starting "hang", relays the rest after 0.2 s.  DNS_PEER_PORT.
+# name starting "hang", "garbage" answers a name starting "bad" with a
+# malformed packet (logged to DIR/peer.err); both relay the rest after
+# 0.2 s.  DNS_PEER_PORT.  dns_peer_stop stops it (dns_stop does too).
 
 . "$TOP/tests/proc.sh"
 
@@ -87,6 +89,10 @@ dns_stop() {
 		wait "$DNS_PID" 2>/dev/null
 	fi
 	DNS_PID=
+	dns_peer_stop
+}
+
+dns_peer_stop() {
 	if [ -n "${DNS_PEER_PID:-}" ]; then
 		kill "$DNS_PEER_PID" 2>/dev/null
 		wait "$DNS_PEER_PID" 2>/dev/null

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """peer.py UPSTREAM_PORT PORTFILE MODE: a scripted DNS peer on a random
-loopback UDP port (written to PORTFILE) for the DNSBL timeout cases.
-MODE "hang": a query whose name starts with "hang" is never answered;
-any other is relayed to the Unbound on UPSTREAM_PORT and its answer sent
-back 0.2 s later (a slow server).  Stops after 10 minutes at most."""
+loopback UDP port (written to PORTFILE) for the DNSBL timeout and
+lying-resolver cases.  MODE "hang": a query whose name starts with
+"hang" is never answered.  MODE "garbage": a query whose name starts
+with "bad" is answered at once with a packet that breaks off inside its
+second answer record (its rdata for "badrd...", its owner name for
+"badname..."), after a first record well formed and saying 127.0.0.2
+(listed); each such query is written to stderr ("garbage NAME").  Any
+other query is relayed to the Unbound on UPSTREAM_PORT and its answer
+sent back 0.2 s later (a slow server).  Stops after 10 minutes at
+most."""
 import socket
 import sys
 import threading
@@ -42,6 +48,24 @@ def relay(pkt, peer):
     s.sendto(ans, peer)
 
 
+def garbage(pkt, peer):
+    i = 12
+    while i < len(pkt) and pkt[i] != 0:
+        i += pkt[i] + 1
+    question = pkt[12:i + 5]
+    name = qname(pkt)
+    # id, QR RD RA NOERROR, 1 question, 2 answers, 0, 0
+    ans = pkt[:2] + bytes([0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]) + question
+    ans += bytes([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4,
+                  127, 0, 0, 2])
+    if name.startswith("badname"):
+        ans += bytes([40]) + b"cut"
+    else:
+        ans += bytes([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 127, 0])
+    s.sendto(ans, peer)
+    print("garbage %s" % name, file=sys.stderr, flush=True)
+
+
 end = time.time() + 600
 s.settimeout(1)
 while time.time() < end:
@@ -50,5 +74,8 @@ while time.time() < end:
     except socket.timeout:
         continue
     if mode == "hang" and qname(pkt).startswith("hang"):
+        continue
+    if mode == "garbage" and qname(pkt).startswith("bad"):
+        garbage(pkt, peer)
         continue
     threading.Thread(target=relay, args=(pkt, peer), daemon=True).start()

@@ -13,7 +13,8 @@
 # sweep moves exactly the mail whose domains are listed (not a
 # correspondent's domain), a blocked resolver moves nothing and says why
 # once (log, `imapsift feeds`), its cool-down holds in the next run, a
-# sweep whose queries time out neither stalls nor moves, and watch asks
+# sweep whose queries time out neither stalls nor moves, a lying
+# resolver's malformed answers neither count nor stay, and watch asks
 # too.  Environment: IMAPSIFT (the binary), TOP.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -380,6 +381,36 @@ explain hang3
 grep -q 'hang3.example @ dbl.test: no answer (timeout): counts as not listed' \
     "$tmp/out" && grep -q '^verdict: clean' "$tmp/out" &&
     ok explain_timeout || no explain_timeout "$(cat "$tmp/out")"
+
+# A lying resolver: answers that break off inside a record (after one that
+# says "listed") are no answers.  Nothing moves, explain says why, and
+# nothing is kept: the next run asks again.
+dns_peer_stop
+dns_peer_start "$tmp" garbage || no peer_start "$(cat "$tmp/peer.err")"
+port=$DNS_PEER_PORT
+msg badrd http://badrd.example/
+msg badname http://www.badname.example/
+dv_delete alice Junk
+dv_create alice Junk
+dv_append alice INBOX "$tmp/msg/badrd.eml"
+dv_append alice INBOX "$tmp/msg/badname.eml"
+aconf "$tmp/st5" "$both"
+sweep
+[ "$rc" -eq 0 ] && [ "$(dv_count alice Junk)" = 0 ] &&
+    [ "$(grep -c '^garbage bad.*dbl\.test$' "$tmp/peer.err")" = 2 ] &&
+    ok malformed_answer_no_hit ||
+    no malformed_answer_no_hit "rc $rc junk $(dv_list alice Junk): $(cat "$tmp/serr" "$tmp/peer.err")"
+conf "$tmp/st7" "$both"
+explain badrd
+explain badrd
+[ "$rc" -eq 0 ] && grep -q 'badrd.example @ dbl.test: no answer (a malformed answer, not read): counts as not listed' \
+    "$tmp/out" && grep -q '^verdict: clean' "$tmp/out" &&
+    ! grep -q 'cached' "$tmp/out" &&
+    [ "$(grep -c '^garbage badrd.example.dbl.test$' "$tmp/peer.err")" = 3 ] &&
+    ok explain_malformed ||
+    no explain_malformed "rc $rc: $(cat "$tmp/out" "$tmp/peer.err")"
+dns_peer_stop
+port=
 
 # watch asks too.
 dv_delete alice Junk
