@@ -94,6 +94,13 @@ $(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
 	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
 	    $(BUILD)/agent/imap-utf7.o $(LDFLAGS)
 
+# The DNS blocklist answer test links the one agent object it tests.
+$(BUILD)/tests/test_dnsbl_answer: tests/unit/test_dnsbl_answer.c \
+    $(BUILD)/agent/dnsbl-answer.o $(LIB_OBJ) tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
+	    $(BUILD)/agent/dnsbl-answer.o $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+
 # The logging test links log.c alone.
 $(BUILD)/tests/test_log: tests/unit/test_log.c $(BUILD)/agent/log.o \
     tests/unit/test.h

@@ -47,7 +47,8 @@
 #define DEAD_AFTER	20
 #define DEAD_REST	300
 
-enum { E_PENDING, E_LISTED, E_CLEAN, E_ERROR, E_FAILED };
+enum { E_PENDING, E_LISTED = DNSBL_LISTED, E_CLEAN = DNSBL_CLEAN,
+    E_ERROR = DNSBL_ERROR, E_FAILED };
 
 struct ent {
 	struct ent *next;	/* hash chain */
@@ -116,123 +117,11 @@ lib_init(void)
 /* ------------------------------------------------------------------ */
 /* Answers.                                                             */
 
-static uint32_t
-be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static int
-skip_name(const unsigned char *p, int len, int off)
-{
-	int	 c, hops = 0;
-
-	while (off < len && hops++ < 128) {
-		c = p[off];
-		if (c == 0)
-			return off + 1;
-		if ((c & 0xc0) == 0xc0)
-			return off + 2 <= len ? off + 2 : -1;
-		if (c & 0xc0)
-			return -1;
-		off += c + 1;
-	}
-	return -1;
-}
-
-/*
- * The A records of the answer section (at most MAX_ADDRS) and their
- * smallest TTL, and the negative TTL of an SOA in the authority section
- * (RFC 2308: the smaller of its TTL and MINIMUM), 0 when none.
- */
-static int
-parse(const unsigned char *p, int len, uint32_t *addrs, int *na,
-    uint32_t *ttl_r, uint32_t *neg_r)
-{
-	int	 qd, an, ns, i, off = 12, o, type, rdlen, rd;
-	uint32_t ttl;
-
-	*na = 0;
-	*ttl_r = *neg_r = 0;
-	if (p == NULL || len < 12)
-		return -1;
-	qd = p[4] << 8 | p[5];
-	an = p[6] << 8 | p[7];
-	ns = p[8] << 8 | p[9];
-	for (i = 0; i < qd; i++)
-		if ((off = skip_name(p, len, off)) == -1 || (off += 4) > len)
-			return -1;
-	for (i = 0; i < an + ns; i++) {
-		if ((off = skip_name(p, len, off)) == -1 || off + 10 > len)
-			return -1;
-		type = p[off] << 8 | p[off + 1];
-		ttl = be32(p + off + 4);
-		rdlen = p[off + 8] << 8 | p[off + 9];
-		rd = off + 10;
-		if (rd + rdlen > len)
-			return -1;
-		if (i < an && type == 1 && rdlen == 4 && *na < MAX_ADDRS) {
-			if (*na == 0 || ttl < *ttl_r)
-				*ttl_r = ttl;
-			addrs[(*na)++] = be32(p + rd);
-		} else if (i >= an && type == 6) {
-			o = skip_name(p, rd + rdlen, rd);
-			if (o != -1)
-				o = skip_name(p, rd + rdlen, o);
-			if (o != -1 && o + 20 <= rd + rdlen)
-				*neg_r = be32(p + o + 16) < ttl ?
-				    be32(p + o + 16) : ttl;
-		}
-		off = rd + rdlen;
-	}
-	return 0;
-}
-
 static void
 addr_str(uint32_t a, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
 	    (a >> 8) & 255, a & 255);
-}
-
-/* What answer a means for zone z: E_ERROR (why says which), E_LISTED or
- * E_CLEAN. */
-static int
-judge_addr(const struct conf_dnsbl *z, uint32_t a, const char **why)
-{
-	size_t	 i;
-
-	*why = NULL;
-	if ((a >> 24) != 127)
-		*why = "an answer outside 127.0.0.0/8 is no blocklist answer "
-		    "(a resolver that rewrites NXDOMAIN, or the list is gone)";
-	else if (a == 0x7ffffffc)
-		*why = "the list says the query name is wrong (Spamhaus "
-		    "127.255.255.252: a typo in the zone)";
-	else if (a == 0x7ffffffe)
-		*why = "the list refuses queries through public or open "
-		    "resolvers (Spamhaus 127.255.255.254): use your own "
-		    "resolver or a DQS key";
-	else if (a == 0x7fffffff)
-		*why = "the list says this resolver sent too many queries "
-		    "(Spamhaus 127.255.255.255)";
-	else if (a == 0x7f0001ff)
-		*why = "the list does not answer this kind of query "
-		    "(Spamhaus 127.0.1.255)";
-	else if (a == 0x7f000001)
-		*why = "the list refuses this resolver (127.0.0.1: URIBL and "
-		    "SURBL say a query is blocked so)";
-	if (*why != NULL)
-		return E_ERROR;
-	if (z->mask != 0 && (a & 0xffffff00u) == 0x7f000000u &&
-	    (a & z->mask) != 0)
-		return E_LISTED;
-	for (i = 0; i < z->ncodes; i++)
-		if (a >= z->codes[i].lo && a <= z->codes[i].hi)
-			return E_LISTED;
-	*why = "a code this zone's codes and mask do not count";
-	return E_CLEAN;
 }
 
 static time_t
@@ -352,7 +241,8 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	/* A packet that does not parse is no answer: whatever records it
 	 * held before the break never count, and nothing is kept. */
-	if (parse(abuf, alen, addrs, &na, &ttl, &neg) == -1) {
+	if (dnsbl_answer_parse(abuf, alen, addrs, MAX_ADDRS, &na, &ttl,
+	    &neg) == -1) {
 		fail(e, "a malformed answer, not read");
 		return;
 	}
@@ -367,7 +257,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	e->state = E_CLEAN;
 	for (i = 0; i < na; i++) {
-		s = judge_addr(d->z[e->zone].c, addrs[i], &w);
+		s = dnsbl_answer_judge(d->z[e->zone].c, addrs[i], &w);
 		if (s == E_ERROR) {
 			e->state = E_ERROR;
 			e->addr = addrs[i];
@@ -484,7 +374,7 @@ load_row(void *ctx, const struct store_dnsbl_row *row)
 		return;
 	}
 	/* Judged again: the codes may have changed since. */
-	e->state = judge_addr(d->z[zi].c, row->addr, &why);
+	e->state = dnsbl_answer_judge(d->z[zi].c, row->addr, &why);
 	if (e->state == E_ERROR)
 		e->expires = 0;
 	snprintf(e->why, sizeof(e->why), "%s", why != NULL ? why : "listed");

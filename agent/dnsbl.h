@@ -28,6 +28,7 @@
 #ifndef IMAPSIFT_AGENT_DNSBL_H
 #define IMAPSIFT_AGENT_DNSBL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct conf;
@@ -85,5 +86,23 @@ unsigned long dnsbl_queries(const struct dnsbl *d);
 /* `imapsift feeds`: each zone's state, from c and its store.  Returns 1
  * when a zone is resting (an error to report), else 0. */
 int	dnsbl_show(const struct conf *c, FILE *f);
+
+/*
+ * The answer packet (dnsbl-answer.c; no state, read by fuzz_dnsbl too).
+ * dnsbl_answer_parse reads p[0..len): the A records of the answer section
+ * (at most max, into addrs; *na of them) and their smallest TTL, and the
+ * negative TTL of an SOA in the authority section (RFC 2308: the smaller
+ * of its TTL and MINIMUM; 0 when none).  -1 when the packet breaks off
+ * or a name is malformed: then none of it counts.  dnsbl_answer_judge
+ * says what address a means for zone z: DNSBL_ERROR (*why says which
+ * error), DNSBL_LISTED, or DNSBL_CLEAN (*why: a code that does not count,
+ * or NULL).
+ */
+enum { DNSBL_LISTED = 1, DNSBL_CLEAN, DNSBL_ERROR };
+struct conf_dnsbl;
+int	dnsbl_answer_parse(const unsigned char *p, int len, uint32_t *addrs,
+	    int max, int *na, uint32_t *ttl_r, uint32_t *neg_r);
+int	dnsbl_answer_judge(const struct conf_dnsbl *z, uint32_t a,
+	    const char **why);
 
 #endif
