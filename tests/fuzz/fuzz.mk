@@ -14,7 +14,8 @@ FUZZBUILD	?= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
 FUZZ_LISTS	= domains phones phrases regex allow
-FUZZ_TARGETS	= classify bounce paths conf imap feedsig $(FUZZ_LISTS:%=list_%)
+FUZZ_TARGETS	= classify bounce paths conf imap feedsig dnsbl \
+		  $(FUZZ_LISTS:%=list_%)
 FUZZ_BIN	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_AGENT_OBJ	= $(BUILD)/agent/imap-fetch.o $(BUILD)/agent/imap-mbox.o \
 		  $(BUILD)/agent/imap-guard.o $(BUILD)/agent/imap-sess.o \
@@ -42,6 +43,12 @@ $(BUILD)/fuzz/fuzz_feedsig: tests/fuzz/fuzz_feedsig.c tests/fuzz/fuzz.h \
     $(FUZZ_SIG_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ $< $(FUZZ_SIG_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+
+FUZZ_DNSBL_OBJ	= $(BUILD)/agent/dnsbl-answer.o
+$(BUILD)/fuzz/fuzz_dnsbl: tests/fuzz/fuzz_dnsbl.c tests/fuzz/fuzz.h \
+    $(FUZZ_DNSBL_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $< $(FUZZ_DNSBL_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/fuzz/fuzz_paths: tests/unit/paths.h
 

@@ -48,6 +48,34 @@ for f in list.minisig list.lminisig; do
 done
 { printf 1; cat tests/fixtures/feedsig/list.sig; } > "$out/feedsig/list.sig"
 
+# dnsbl: the first byte picks the zone's settings (fuzz_dnsbl.c), the
+# rest is an answer to "x.example.dbl.test A": listed, NXDOMAIN with its
+# SOA, two addresses, and packets that break off inside a record.
+mkdir -p "$out/dnsbl"
+python3 - "$out/dnsbl" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+def name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\0"
+q = name("x.example.dbl.test") + struct.pack(">HH", 1, 1)
+def pkt(flags, an, ns, body):
+    return struct.pack(">HHHHHH", 0x1234, flags, 1, an, ns, 0) + q + body
+def a(ip, ttl=3600):
+    return b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, ttl, 4) + bytes(ip)
+soa = name("ns.dbl.test") + name("h.dbl.test") + struct.pack(">IIIII", 1, 3600, 600, 86400, 300)
+seeds = {
+    "listed": b"\2" + pkt(0x8180, 1, 0, a([127, 0, 1, 2])),
+    "bitmask": b"\1" + pkt(0x8180, 1, 0, a([127, 0, 0, 6])),
+    "two": b"\0" + pkt(0x8180, 2, 0, a([127, 0, 0, 2]) + a([127, 255, 255, 254], 60)),
+    "nxdomain": b"\2" + pkt(0x8183, 0, 1, b"\xc0\x16" + struct.pack(">HHIH", 6, 1, 300, len(soa)) + soa),
+    "cut-rdata": b"\0" + pkt(0x8180, 2, 0, a([127, 0, 1, 2]))[:-2],
+    "cut-name": b"\3" + pkt(0x8180, 2, 0, a([127, 0, 1, 2]) + b"\x28cut"),
+}
+for k, v in seeds.items():
+    with open(os.path.join(d, k), "wb") as f:
+        f.write(v)
+PY
+
 # imap: the first byte picks the command (fuzz_imap.c), the rest is the
 # reply to tag 2.
 mkdir -p "$out/imap"
