@@ -77,8 +77,13 @@ for k, v in seeds.items():
 PY
 
 # imap: the first byte picks the command (fuzz_imap.c), the rest is the
-# reply to tag 2.
+# reply to tag 2; the replies of what fuzzing found (tests/fixtures/fuzz)
+# among them.
 mkdir -p "$out/imap"
+for f in tests/fixtures/fuzz/imap-*.reply; do
+	n=${f##*/imap-}
+	cp "$f" "$out/imap/${n%.reply}"
+done
 crlf() { sed 's/$/\r/'; }
 fetch() {	# name uid file: UID FETCH with the file as BODY[]<0>
 	n=$(crlf < "$3" | wc -c)

@@ -254,6 +254,25 @@ test_loopback_and_empty(void)
 	conf_free(&c);
 }
 
+/* One account per OAuth2 provider, with its flow and mechanism keys. */
+static void
+test_oauth2_accounts(void)
+{
+	struct conf *c = load_ok(GOOD "oauth2.conf");
+
+	if (c != NULL && c->naccounts == 3) {
+		T_INTEQ(c->accounts[0].auth, CONF_AUTH_OAUTH2);
+		T_INTEQ(c->accounts[0].oauth2.provider, CONF_OAUTH2_GOOGLE);
+		T_INTEQ(c->accounts[1].oauth2.provider, CONF_OAUTH2_MICROSOFT);
+		T_INTEQ(c->accounts[1].oauth2.mechanism,
+		    CONF_OAUTH2_MECH_OAUTHBEARER);
+		T_INTEQ(c->accounts[2].oauth2.provider, CONF_OAUTH2_GENERIC);
+		T_INTEQ(c->accounts[2].oauth2.flow, CONF_OAUTH2_FLOW_DEVICE);
+	} else
+		T_FAILF("oauth2.conf: want 3 accounts");
+	conf_free(&c);
+}
+
 /* conf/imapsift.conf.example is itself a valid config. */
 static void
 test_example(void)
@@ -813,6 +832,7 @@ main(void)
 	T_RUN(test_key_names);
 	T_RUN(test_feeds);
 	T_RUN(test_feed_sigs);
+	T_RUN(test_oauth2_accounts);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("could not remove %s\n", tmpdir);
