@@ -4,14 +4,14 @@
  * Answers live in a hash of entries keyed by (zone, domain).  An entry is
  * pending while its query is out; then listed, not listed (NXDOMAIN, no A
  * record, or a code that does not count), an error answer, or failed (a
- * timeout, SERVFAIL, a refused query).  Listed and not-listed answers are
+ * timeout, SERVFAIL, a refused query, a malformed packet; the packet is
+ * read by dnsbl-answer.c).  Listed and not-listed answers are
  * kept until their TTL (not-listed ones by the SOA's negative TTL) and
  * written to the store; failures are not asked again for a minute, in
  * memory only; error answers are never kept, and rest their zone.
  * Entries stay while a message refers to them: expired ones are only
  * dropped by dnsbl_flush when no message is waiting.
  */
-#include <arpa/inet.h>
 #include <ares.h>
 #include <poll.h>
 #include <pthread.h>
