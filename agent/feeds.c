@@ -282,6 +282,9 @@ download(const struct conf_feed *f, const char *url,
 	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, (long)f->timeout);
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)d->max);
+	/* Compressed if the server will (every encoding this libcurl
+	 * decodes); on_body caps the decoded list at max_bytes. */
+	curl_easy_setopt(cu, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, "imapsift");
 	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);

@@ -14,12 +14,18 @@ KEY (the Dovecot harness's certificate for localhost).  Paths:
   /oversized/NAME  the file, then 1 MiB more of host names, no length
   /garbage/NAME    an HTML error page with status 200
   /slow/NAME       waits 30 s before answering (logged when it starts)
+  /gzip/NAME       the file gzip-compressed (Content-Encoding: gzip),
+                   only to a client that accepts gzip (else 406); no
+                   conditional answers
+  /bomb/NAME       a gzip body of a few KiB that decodes to the file and
+                   4 MiB more of host names
   /status/N        answers status N
 
 Each request adds one line to LOGFILE: "METHOD PATH INM IMS STATUS"
 (INM, IMS: the If-None-Match / If-Modified-Since values, or "-").
 """
 import email.utils
+import gzip
 import hashlib
 import http.server
 import os
@@ -103,6 +109,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             self.close_connection = True
+        elif mode == "gzip":
+            if "gzip" not in (self.headers.get("Accept-Encoding") or ""):
+                self.send(406, b"gzip only\n")
+                return
+            self.send(200, gzip.compress(body),
+                      [("Content-Encoding", "gzip"),
+                       ("ETag", 'W/"gz-%s"' % etag.strip('"'))])
+        elif mode == "bomb":
+            filler = b"filler-host-name-number.example\n" * (4 << 15)
+            self.send(200, gzip.compress(body + filler),
+                      [("Content-Encoding", "gzip")])
         elif mode == "garbage":
             self.send(200, b"<html><head><title>503 Service Unavailable"
                       b"</title></head>\n<body>\n<h1>Sorry</h1>\n<p>Try"

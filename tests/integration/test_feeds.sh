@@ -136,6 +136,12 @@ refresh
 grep -qx 'same-second.example' "$copy" && ok changed_same_mtime ||
     no changed_same_mtime "$(tail -n 1 "$tmp/http.log"): $(cat "$copy")"
 cp "$copy" "$tmp/good"
+# Compressed transfer: asked for, decoded, the same copy.
+conf "$base/gzip/main"
+refresh
+[ "$rc" -eq 0 ] && cmp -s "$copy" "$tmp/good" &&
+    grep -q '^GET /gzip/main .* 200$' "$tmp/http.log" && ok gzip_decoded ||
+    no gzip_decoded "rc $rc $(tail -n 1 "$tmp/http.log"): $(cat "$tmp/err")"
 
 # bad CASE URL [LINE...]: the download fails; the copy stays as it was,
 # the reason is in `feeds` and logged once over two refreshes.
@@ -167,6 +173,9 @@ while [ $i -lt 300 ]; do echo "host$i.big.example"; i=$((i + 1)); done \
 bad truncated_kept "$base/truncated/big"
 bad oversized_kept "$base/oversized/main" 'max_bytes = 65536;'
 bad garbage_kept "$base/garbage/main"
+# A few KiB of gzip that decode past max_bytes: the cap is on the list.
+# (After another error: the same reason twice in a row is logged once.)
+bad gzip_bomb_kept "$base/bomb/main" 'max_bytes = 65536;'
 bad status_500_kept "$base/status/500"
 mainca=$WRONG_CA_FILE
 bad wrong_ca_kept "$base/ok/main"
