@@ -39,7 +39,7 @@ dnsbl_answer_parse(const unsigned char *p, int len, uint32_t *addrs,
     int max, int *na, uint32_t *ttl_r, uint32_t *neg_r)
 {
 	int	 qd, an, ns, i, off = 12, o, type, rdlen, rd;
-	uint32_t ttl;
+	uint32_t ttl, min;
 
 	*na = 0;
 	*ttl_r = *neg_r = 0;
@@ -68,9 +68,10 @@ dnsbl_answer_parse(const unsigned char *p, int len, uint32_t *addrs,
 			o = skip_name(p, rd + rdlen, rd);
 			if (o != -1)
 				o = skip_name(p, rd + rdlen, o);
-			if (o != -1 && o + 20 <= rd + rdlen)
-				*neg_r = be32(p + o + 16) < ttl ?
-				    be32(p + o + 16) : ttl;
+			if (o != -1 && o + 20 <= rd + rdlen) {
+				min = be32(p + o + 16);	/* SOA MINIMUM */
+				*neg_r = min < ttl ? min : ttl;
+			}
 		}
 		off = rd + rdlen;
 	}

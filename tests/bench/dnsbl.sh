@@ -97,13 +97,13 @@ nlisted=$(cat "$W/listed")
 # No query log: a log line per query costs Unbound more than the answer.
 DNS_LOG_QUERIES=no dns_start "$W/dns" "$W/zones" || die "unbound did not start"
 
-# conf FILE STORE DNSBL(0|1) [more lines]
+# conf FILE STORE DNSBL(0|1) BASE: BASE's lines, the store, the zone.
 conf() {
-	f=$1 st=$2 z=$3; shift 3
+	f=$1 st=$2 z=$3 b=$4
 	rm -rf "$st"
 	mkdir -m 700 -p "$st"
 	(umask 077; {
-		cat "${BASE:-$W/base.conf}"
+		cat "$b"
 		printf 'store = "%s";\n' "$st"
 		if [ "$z" = 1 ]; then
 			printf 'dns_server = "127.0.0.1:%s";\n' "$DNS_PORT"
@@ -126,7 +126,7 @@ printf 'rules = [ "%s/rules" ];\n' "$W" > "$W/base.conf"
 : > "$W/c0" ; : > "$W/c1"
 for r in 1 2 3; do
 	for z in 0 1; do
-		conf "$W/config$z" "$W/st$z" $z
+		conf "$W/config$z" "$W/st$z" $z "$W/base.conf"
 		"$BIN" classify --stats -c "$W/config$z" "$W/msg" \
 		    > "$W/cls$z.out" 2> "$W/cls$z.err" ||
 		    die "classify failed: $(tail -n 3 "$W/cls$z.err")"
@@ -244,12 +244,12 @@ PY
 # runs BASE WHERE: the 3 sweeps with and 3 without, taking turns, of the
 # INBOX in $W/pristine, through BASE's account.
 runs() {
-	BASE=$1
+	base=$1
 	: > "$W/s0" ; : > "$W/s1"
 	for r in 1 2 3; do
 		for z in 0 1; do
 			reset
-			conf "$W/sconfig$z" "$W/sst$z" $z
+			conf "$W/sconfig$z" "$W/sst$z" $z "$base"
 			b0=$(busy) u0=$(ticks "$DNS_PID") l0=$(ticks "$LINK_PID")
 			t0=$(date +%s.%N)
 			/usr/bin/time -o "$W/time$z" -f "%U %S" \
@@ -275,7 +275,7 @@ runs() {
 	q=$(sed -n 's/^alice: dnsbl: \([0-9]*\) queries sent$/\1/p' \
 	    "$W/sw1.err")
 	echo "dnsbl sweep: $NMSG messages (+$PAD bytes each) $2, $q queries"
-	echo "$s0 $s1" | awk -v n="$NCPU" -v m="$NMSG" -v link="${BASE#$W/}" '{
+	echo "$s0 $s1" | awk -v n="$NCPU" -v m="$NMSG" -v link="${base#$W/}" '{
 		a = $1; b = $6
 		printf "  without dnsbl %.2f s, with %.2f s: %.2fx (target <= 1.3x) %s\n",
 		    a, b, b / a, b / a <= 1.3 ? "ok" : "OVER"

@@ -25,13 +25,18 @@ import os
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 
 
-def qname(pkt):
+def question(pkt):
+    """The question's name, and the offset just past its type and class."""
     i, labels = 12, []
     while i < len(pkt) and pkt[i] != 0:
         n = pkt[i]
         labels.append(pkt[i + 1:i + 1 + n].decode("ascii", "replace"))
         i += n + 1
-    return ".".join(labels).lower()
+    return ".".join(labels).lower(), i + 5
+
+
+def qname(pkt):
+    return question(pkt)[0]
 
 
 def relay(pkt, peer):
@@ -49,19 +54,15 @@ def relay(pkt, peer):
 
 
 def garbage(pkt, peer):
-    i = 12
-    while i < len(pkt) and pkt[i] != 0:
-        i += pkt[i] + 1
-    question = pkt[12:i + 5]
-    name = qname(pkt)
-    # id, QR RD RA NOERROR, 1 question, 2 answers, 0, 0
-    ans = pkt[:2] + bytes([0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]) + question
-    ans += bytes([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4,
-                  127, 0, 0, 2])
+    name, end = question(pkt)
+    # id, QR RD RA NOERROR, 1 question, 2 answers, 0, 0; the question
+    ans = pkt[:2] + bytes([0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]) + pkt[12:end]
+    # the question's name, A IN, TTL 3600, 4 bytes: 127.0.0.2
+    rec = bytes([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 127, 0, 0, 2])
     if name.startswith("badname"):
-        ans += bytes([40]) + b"cut"
+        ans += rec + bytes([40]) + b"cut"    # a label past the end
     else:
-        ans += bytes([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 127, 0])
+        ans += rec + rec[:-2]                # rdata cut short
     s.sendto(ans, peer)
     print("garbage %s" % name, file=sys.stderr, flush=True)
 

@@ -107,20 +107,33 @@ rec_soa(struct pkt *p, uint32_t ttl, uint32_t minimum)
 	put(p, rd.b, rd.n);
 }
 
+/* What dnsbl_answer_parse read from the first len bytes of a packet. */
+struct got {
+	uint32_t addrs[8];
+	uint32_t ttl, neg;
+	int	 na;
+};
+
+static int
+parse(const unsigned char *b, int len, int max, struct got *g)
+{
+	return dnsbl_answer_parse(b, len, g->addrs, max, &g->na, &g->ttl,
+	    &g->neg);
+}
+
 static void
 test_listed(void)
 {
 	struct pkt p;
-	uint32_t addrs[8], ttl, neg;
-	int	 na;
+	struct got g;
 
 	head(&p, 0, 1, 0);
 	rec_a(&p, A(127, 0, 1, 2), 3600);
-	T_INTEQ(dnsbl_answer_parse(p.b, p.n, addrs, 8, &na, &ttl, &neg), 0);
-	T_INTEQ(na, 1);
-	T_INTEQ(addrs[0], A(127, 0, 1, 2));
-	T_INTEQ(ttl, 3600);
-	T_INTEQ(neg, 0);
+	T_INTEQ(parse(p.b, p.n, 8, &g), 0);
+	T_INTEQ(g.na, 1);
+	T_INTEQ(g.addrs[0], A(127, 0, 1, 2));
+	T_INTEQ(g.ttl, 3600);
+	T_INTEQ(g.neg, 0);
 }
 
 /* At most max addresses; the TTL is the smallest of those taken. */
@@ -128,16 +141,16 @@ static void
 test_many_addresses(void)
 {
 	struct pkt p;
-	uint32_t addrs[4], ttl, neg;
-	int	 na, i;
+	struct got g;
+	int	 i;
 
 	head(&p, 0, 6, 0);
 	for (i = 0; i < 6; i++)
 		rec_a(&p, A(127, 0, 0, 2 + i), (uint32_t)(900 - 100 * i));
-	T_INTEQ(dnsbl_answer_parse(p.b, p.n, addrs, 4, &na, &ttl, &neg), 0);
-	T_INTEQ(na, 4);
-	T_INTEQ(addrs[3], A(127, 0, 0, 5));
-	T_INTEQ(ttl, 600);
+	T_INTEQ(parse(p.b, p.n, 4, &g), 0);
+	T_INTEQ(g.na, 4);
+	T_INTEQ(g.addrs[3], A(127, 0, 0, 5));
+	T_INTEQ(g.ttl, 600);
 }
 
 /* NXDOMAIN's negative TTL: the smaller of the SOA's TTL and MINIMUM. */
@@ -145,18 +158,17 @@ static void
 test_negative_ttl(void)
 {
 	struct pkt p;
-	uint32_t addrs[8], ttl, neg;
-	int	 na;
+	struct got g;
 
 	head(&p, 3, 0, 1);
 	rec_soa(&p, 600, 300);
-	T_INTEQ(dnsbl_answer_parse(p.b, p.n, addrs, 8, &na, &ttl, &neg), 0);
-	T_INTEQ(na, 0);
-	T_INTEQ(neg, 300);
+	T_INTEQ(parse(p.b, p.n, 8, &g), 0);
+	T_INTEQ(g.na, 0);
+	T_INTEQ(g.neg, 300);
 	head(&p, 3, 0, 1);
 	rec_soa(&p, 120, 300);
-	T_INTEQ(dnsbl_answer_parse(p.b, p.n, addrs, 8, &na, &ttl, &neg), 0);
-	T_INTEQ(neg, 120);
+	T_INTEQ(parse(p.b, p.n, 8, &g), 0);
+	T_INTEQ(g.neg, 120);
 }
 
 /* A packet cut anywhere, or with a bad label, is not read at all. */
@@ -164,27 +176,25 @@ static void
 test_broken(void)
 {
 	struct pkt p;
-	uint32_t addrs[8], ttl, neg;
-	int	 na, len, full;
+	struct got g;
+	int	 len, full;
 
 	head(&p, 0, 2, 0);
 	rec_a(&p, A(127, 0, 1, 2), 3600);
 	rec_a(&p, A(127, 0, 1, 3), 3600);
 	full = p.n;
 	for (len = 0; len < full; len++)
-		if (dnsbl_answer_parse(p.b, len, addrs, 8, &na, &ttl,
-		    &neg) != -1)
+		if (parse(p.b, len, 8, &g) != -1)
 			T_FAILF("cut at %d of %d: read", len, full);
-	T_INTEQ(dnsbl_answer_parse(p.b, full, addrs, 8, &na, &ttl, &neg), 0);
-	T_INTEQ(na, 2);
+	T_INTEQ(parse(p.b, full, 8, &g), 0);
+	T_INTEQ(g.na, 2);
 	p.b[12] = 0x41;		/* a label length with the 0x40 bit */
-	T_INTEQ(dnsbl_answer_parse(p.b, full, addrs, 8, &na, &ttl, &neg),
-	    -1);
+	T_INTEQ(parse(p.b, full, 8, &g), -1);
 	/* More records announced than the packet holds. */
 	head(&p, 0, 3, 0);
 	rec_a(&p, A(127, 0, 1, 2), 3600);
-	T_INTEQ(dnsbl_answer_parse(p.b, p.n, addrs, 8, &na, &ttl, &neg), -1);
-	T_INTEQ(dnsbl_answer_parse(NULL, 0, addrs, 8, &na, &ttl, &neg), -1);
+	T_INTEQ(parse(p.b, p.n, 8, &g), -1);
+	T_INTEQ(parse(NULL, 0, 8, &g), -1);
 }
 
 static const struct conf_dnsbl *
