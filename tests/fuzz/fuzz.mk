@@ -32,29 +32,23 @@ $(BUILD)/fuzz/fuzz_list_%: tests/fuzz/fuzz_list.c tests/fuzz/fuzz.h \
 	$(FUZZ_CC) -DFUZZ_SUFFIX='".$*"' -o $@ $< $(LIB_OBJ) $(LDFLAGS) \
 	    $(LIBS)
 
-$(BUILD)/fuzz/fuzz_imap: tests/fuzz/fuzz_imap.c tests/fuzz/fuzz.h \
-    $(FUZZ_AGENT_OBJ) $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -o $@ $< $(FUZZ_AGENT_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
-
+# A target that links agent objects beside the library has them as
+# prerequisites of its own and in FUZZ_OBJ; the pattern rule builds all.
 FUZZ_SIG_OBJ	= $(BUILD)/agent/feedsig.o $(BUILD)/agent/util.o \
 		  $(BUILD)/agent/log.o
-$(BUILD)/fuzz/fuzz_feedsig: tests/fuzz/fuzz_feedsig.c tests/fuzz/fuzz.h \
-    $(FUZZ_SIG_OBJ) $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -o $@ $< $(FUZZ_SIG_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
-
 FUZZ_DNSBL_OBJ	= $(BUILD)/agent/dnsbl-answer.o
-$(BUILD)/fuzz/fuzz_dnsbl: tests/fuzz/fuzz_dnsbl.c tests/fuzz/fuzz.h \
-    $(FUZZ_DNSBL_OBJ) $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -o $@ $< $(FUZZ_DNSBL_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+$(BUILD)/fuzz/fuzz_imap: $(FUZZ_AGENT_OBJ)
+$(BUILD)/fuzz/fuzz_imap: FUZZ_OBJ = $(FUZZ_AGENT_OBJ)
+$(BUILD)/fuzz/fuzz_feedsig: $(FUZZ_SIG_OBJ)
+$(BUILD)/fuzz/fuzz_feedsig: FUZZ_OBJ = $(FUZZ_SIG_OBJ)
+$(BUILD)/fuzz/fuzz_dnsbl: $(FUZZ_DNSBL_OBJ)
+$(BUILD)/fuzz/fuzz_dnsbl: FUZZ_OBJ = $(FUZZ_DNSBL_OBJ)
 
 $(BUILD)/fuzz/fuzz_paths: tests/unit/paths.h
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+	$(FUZZ_CC) -o $@ $< $(FUZZ_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 
 fuzz-bins: $(FUZZ_BIN)
 
