@@ -54,7 +54,7 @@ CLANG_MAJOR	= $(shell { clang -dumpversion 2>/dev/null || \
 		  head -n 1 | cut -d. -f1)
 DEB_TEST	= $(DEB_BUILD) clang libclang-rt-$(CLANG_MAJOR)-dev \
 		  dovecot-imapd openssl \
-		  python3 curl nodejs signify-openbsd minisign unbound
+		  python3 curl nodejs signify-openbsd minisign unbound groff-base
 DEB_BENCH	= $(DEB_TEST) spamassassin spamd spamc rspamd imapfilter time \
 		  util-linux python3
 DEB_DEMO	= $(DEB_BUILD) dovecot-imapd openssl python3
