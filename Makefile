@@ -79,43 +79,36 @@ $(BUILD)/agent/rulesdir.o: $(BUILD)/sharedir.stamp
 $(BIN): $(AGENT_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# A unit test links the library, and the agent objects it tests: those
+# are its prerequisites and in its UNIT_OBJ; UNIT_LINK is what follows
+# them (a test that needs no library says so).  One recipe for all.
+UNIT_LINK	= $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(LIB_OBJ) $(LDFLAGS) \
-	    $(LIBS)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(UNIT_OBJ) $(UNIT_LINK)
 
 # test_paths: the differential harness it shares with fuzz_paths.
 $(BUILD)/tests/test_paths: tests/unit/paths.h
 
-# The modified UTF-7 codec test also links the one agent object it tests.
-$(BUILD)/tests/test_imap_utf7: tests/unit/test_imap_utf7.c \
-    $(BUILD)/agent/imap-utf7.o tests/unit/test.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
-	    $(BUILD)/agent/imap-utf7.o $(LDFLAGS)
+# The modified UTF-7 codec test: the one agent object it tests, alone.
+$(BUILD)/tests/test_imap_utf7: $(BUILD)/agent/imap-utf7.o
+$(BUILD)/tests/test_imap_utf7: UNIT_OBJ = $(BUILD)/agent/imap-utf7.o
+$(BUILD)/tests/test_imap_utf7: UNIT_LINK = $(LDFLAGS)
 
-# The DNS blocklist answer test links the one agent object it tests.
-$(BUILD)/tests/test_dnsbl_answer: tests/unit/test_dnsbl_answer.c \
-    $(BUILD)/agent/dnsbl-answer.o $(LIB_OBJ) tests/unit/test.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
-	    $(BUILD)/agent/dnsbl-answer.o $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+# The DNS blocklist answer test: the one agent object it tests.
+$(BUILD)/tests/test_dnsbl_answer: $(BUILD)/agent/dnsbl-answer.o
+$(BUILD)/tests/test_dnsbl_answer: UNIT_OBJ = $(BUILD)/agent/dnsbl-answer.o
 
-# The logging test links log.c alone.
-$(BUILD)/tests/test_log: tests/unit/test_log.c $(BUILD)/agent/log.o \
-    tests/unit/test.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< \
-	    $(BUILD)/agent/log.o $(LDFLAGS) -pthread
+# The logging test: log.c alone.
+$(BUILD)/tests/test_log: $(BUILD)/agent/log.o
+$(BUILD)/tests/test_log: UNIT_OBJ = $(BUILD)/agent/log.o
+$(BUILD)/tests/test_log: UNIT_LINK = $(LDFLAGS) -pthread
 
-# The folder choice test links the agent objects folders.c needs.
+# The folder choice test: the agent objects folders.c needs.
 FOLDERS_OBJ	= $(BUILD)/agent/folders.o $(BUILD)/agent/util.o \
 		  $(BUILD)/agent/log.o
-$(BUILD)/tests/test_folders: tests/unit/test_folders.c $(FOLDERS_OBJ) \
-    $(LIB_OBJ) tests/unit/test.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -I. -o $@ $< $(FOLDERS_OBJ) \
-	    $(LIB_OBJ) $(LDFLAGS) $(LIBS)
+$(BUILD)/tests/test_folders: $(FOLDERS_OBJ)
+$(BUILD)/tests/test_folders: UNIT_OBJ = $(FOLDERS_OBJ)
 
 unit: $(BIN) $(UNIT_BIN)
 
