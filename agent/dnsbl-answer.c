@@ -111,6 +111,18 @@ dnsbl_answer_judge(const struct conf_dnsbl *z, uint32_t a, const char **why)
 	for (i = 0; i < z->ncodes; i++)
 		if (a >= z->codes[i].lo && a <= z->codes[i].hi)
 			return DNSBL_LISTED;
-	*why = "a code this zone's codes and mask do not count";
+	if (z->kind == CONF_DNSBL_DBL && a == 0x7f000167)
+		*why = "127.0.1.103, an abused redirector: a legitimate "
+		    "service spammers link through; not counted by default";
+	else if (z->kind == CONF_DNSBL_URIBL && (a & 0xffffff00u) ==
+	    0x7f000000u && (a & 0x0e) == 0x08)
+		*why = "URIBL red, a new domain seen in mail, not yet "
+		    "judged; not counted by default";
+	else if (z->kind == CONF_DNSBL_URIBL && (a & 0xffffff00u) ==
+	    0x7f000000u && (a & 0x0e) == 0x04)
+		*why = "URIBL grey, a bulk sender's domain, in legitimate "
+		    "mail too; not counted by default";
+	else
+		*why = "a code this zone's codes and mask do not count";
 	return DNSBL_CLEAN;
 }

@@ -191,14 +191,20 @@ zone_defaults(struct conf_loader *L, struct conf_dnsbl *z)
 	default:
 		break;
 	}
-	if ((z->codes = calloc(1, sizeof(*z->codes))) == NULL) {
+	if ((z->codes = calloc(2, sizeof(*z->codes))) == NULL) {
 		L->oom = L->failed = 1;
 		return;
 	}
 	z->ncodes = 1;
 	if (z->kind == CONF_DNSBL_DBL) {
+		/* Every listing but 127.0.1.103, an abused redirector: a
+		 * legitimate service spammers link through, whose links are
+		 * in ham too (SpamAssassin scores it 0.001). */
 		z->codes[0].lo = 0x7f000102;	/* 127.0.1.2 */
-		z->codes[0].hi = 0x7f0001c7;	/* 127.0.1.199 */
+		z->codes[0].hi = 0x7f000166;	/* 127.0.1.102 */
+		z->codes[1].lo = 0x7f000168;	/* 127.0.1.104 */
+		z->codes[1].hi = 0x7f0001c7;	/* 127.0.1.199 */
+		z->ncodes = 2;
 	} else {
 		z->codes[0].lo = 0x7f000002;	/* 127.0.0.2 */
 		z->codes[0].hi = 0x7ffffffb;	/* 127.255.255.251 */

@@ -294,7 +294,10 @@ enum conf_dnsbl_kind {
 #define CONF_DEF_DNSBL_TIMEOUT		2000	/* 50..60000 ms per query */
 #define CONF_DEF_DNSBL_COOLDOWN		3600	/* 60..604800 s */
 #define CONF_DEF_SURBL_MASK		0xd8	/* PH 8, MW 16, ABUSE 64, CR 128 */
-#define CONF_DEF_URIBL_MASK		0x0a	/* black 2, red 8 (not grey 4) */
+/* URIBL black 2 only: not grey 4 (bulk senders with legitimate mail
+ * too) nor red 8 (new domains seen in mail, not yet judged), which
+ * SpamAssassin scores 0.001 and rspamd below its add-header threshold. */
+#define CONF_DEF_URIBL_MASK		0x02
 
 /* An inclusive range of IPv4 answers, host byte order. */
 struct conf_dnsbl_range {

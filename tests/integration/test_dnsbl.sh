@@ -2,8 +2,9 @@
 # test_dnsbl.sh: URI DNS blocklists (config `dnsbl`) against a real DNS
 # server on loopback (Unbound, tests/dnsbl/dns.sh, zones written here)
 # answering listed (DBL 127.0.1.2, URIBL bitmask 127.0.0.2), not listed
-# (NXDOMAIN with its SOA; URIBL grey 127.0.0.4, a code that does not
-# count), blocked-resolver codes (Spamhaus 127.255.255.254, URIBL
+# (NXDOMAIN with its SOA; codes that do not count by default: URIBL grey
+# 127.0.0.4 and red 127.0.0.8, DBL abused redirector 127.0.1.103),
+# blocked-resolver codes (Spamhaus 127.255.255.254, URIBL
 # 127.0.0.1) and an answer outside 127/8; and a scripted UDP peer in
 # front of it for slow and never-answered queries.  Offline: config
 # errors, explain of each answer, IP literals and allow-listed domains
@@ -40,10 +41,12 @@ soa() { printf '  local-data: "%s. 3600 IN SOA ns.%s. h.%s. 1 3600 600 86400 300
 	    many7.example; do
 		printf '  local-data: "%s.dbl.test. 3600 IN A 127.0.1.2"\n' "$d"
 	done
+	printf '  local-data: "redir.example.dbl.test. 3600 IN A 127.0.1.103"\n'
 	printf '  local-zone: "uribl.test." static\n'
 	soa uribl.test
 	printf '  local-data: "black.example.uribl.test. 3600 IN A 127.0.0.2"\n'
 	printf '  local-data: "grey.example.uribl.test. 3600 IN A 127.0.0.4"\n'
+	printf '  local-data: "red.example.uribl.test. 3600 IN A 127.0.0.8"\n'
 	printf '  local-zone: "blocked.test." redirect\n'
 	printf '  local-data: "blocked.test. 300 IN A 127.255.255.254"\n'
 	printf '  local-zone: "uriblocked.test." redirect\n'
@@ -79,6 +82,8 @@ msg listed https://www.listed.example/offer
 msg clean http://clean.example/
 msg black http://black.example/x
 msg grey http://grey.example/x
+msg red http://red.example/x
+msg redir https://go.redir.example/r?u=1
 msg iplit http://192.0.2.7/x http://[2001:db8::1]/y
 msg allowed https://shop.friend.example/
 msg corr http://corr.example/
@@ -166,9 +171,30 @@ grep -q '^verdict: junk' "$tmp/out" &&
     ok explain_uribl_bitmask || no explain_uribl_bitmask "$(cat "$tmp/out")"
 explain grey
 grep -q '^verdict: clean' "$tmp/out" &&
-    grep -q 'grey.example @ uribl.test: 127.0.0.4: not listed (a code' \
+    grep -q 'grey.example @ uribl.test: 127.0.0.4: not listed (URIBL grey' \
     "$tmp/out" && ok explain_code_not_counted ||
     no explain_code_not_counted "$(cat "$tmp/out")"
+# Codes a listing does not mean spam by: URIBL red (a new domain), a DBL
+# abused redirector (a legitimate service spammers link through).
+explain red
+grep -q '^verdict: clean' "$tmp/out" &&
+    grep -q 'red.example @ uribl.test: 127.0.0.8: not listed (URIBL red' \
+    "$tmp/out" && ok explain_uribl_red_not_counted ||
+    no explain_uribl_red_not_counted "$(cat "$tmp/out")"
+explain redir
+grep -q '^verdict: clean' "$tmp/out" &&
+    grep -q 'redir.example @ dbl.test: 127.0.1.103: not listed (127.0.1.103, an abused redirector' \
+    "$tmp/out" && ok explain_dbl_redirector_not_counted ||
+    no explain_dbl_redirector_not_counted "$(cat "$tmp/out")"
+# A mask or codes that name them make them count.
+conf "$tmp/st1b" '{ zone = "dbl.test"; kind = "dbl"; codes = [ "127.0.1.103" ]; },
+  { zone = "uribl.test"; kind = "uribl"; mask = 10; }'
+explain red
+r1=$(grep -c '^verdict: junk' "$tmp/out")
+explain redir
+[ "$r1" = 1 ] && grep -q '^verdict: junk' "$tmp/out" &&
+    ok explain_named_codes_count || no explain_named_codes_count "$(cat "$tmp/out")"
+conf "$tmp/st1" "$both"
 "$IMAPSIFT" classify -c "$tmp/config" "$tmp/msg/listed.eml" \
     "$tmp/msg/clean.eml" > "$tmp/out" 2>&1
 grep -q 'listed.eml	junk	dnsbl:listed.example@dbl.test=127.0.1.2' \
@@ -303,7 +329,7 @@ Date: $(date -R)
 hi
 EOF
 dv_append alice Sent "$tmp/sent.eml"
-for n in listed clean black grey iplit allowed corr; do
+for n in listed clean black grey red redir iplit allowed corr; do
 	dv_append alice INBOX "$tmp/msg/$n.eml"
 done
 aconf "$tmp/st4" "$both"
@@ -311,7 +337,7 @@ b=$(dns_queries '.*corr\.example.*')
 sweep
 [ "$rc" -eq 0 ] &&
     [ "$(dv_list alice Junk | tr '\n' ' ')" = "<black@sender.example> <listed@sender.example> " ] &&
-    [ "$(dv_count alice INBOX)" = 5 ] && ok sweep_moves_listed_only ||
+    [ "$(dv_count alice INBOX)" = 7 ] && ok sweep_moves_listed_only ||
     no sweep_moves_listed_only "rc $rc junk: $(dv_list alice Junk) $(cat "$tmp/serr")"
 [ "$rc" -eq 0 ] && [ "$(dns_queries '.*corr\.example.*')" = "$b" ] &&
     dv_list alice INBOX | grep -q '<corr@sender.example>' &&

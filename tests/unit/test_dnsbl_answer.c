@@ -219,6 +219,9 @@ test_judge(void)
 		int	 want;
 	} t[] = {
 		{ "dbl.test", A(127, 0, 1, 2), DNSBL_LISTED },
+		{ "dbl.test", A(127, 0, 1, 102), DNSBL_LISTED },
+		{ "dbl.test", A(127, 0, 1, 103), DNSBL_CLEAN },
+		{ "dbl.test", A(127, 0, 1, 104), DNSBL_LISTED },
 		{ "dbl.test", A(127, 0, 1, 199), DNSBL_LISTED },
 		{ "dbl.test", A(127, 0, 1, 200), DNSBL_CLEAN },
 		{ "dbl.test", A(127, 0, 0, 2), DNSBL_CLEAN },
@@ -227,7 +230,9 @@ test_judge(void)
 		{ "surbl.test", A(127, 0, 1, 8), DNSBL_CLEAN },
 		{ "uribl.test", A(127, 0, 0, 2), DNSBL_LISTED },
 		{ "uribl.test", A(127, 0, 0, 14), DNSBL_LISTED },
+		{ "uribl.test", A(127, 0, 0, 10), DNSBL_LISTED },
 		{ "uribl.test", A(127, 0, 0, 4), DNSBL_CLEAN },
+		{ "uribl.test", A(127, 0, 0, 8), DNSBL_CLEAN },
 		{ "generic.test", A(127, 0, 0, 2), DNSBL_LISTED },
 		{ "generic.test", A(127, 255, 255, 251), DNSBL_LISTED },
 	};
@@ -235,6 +240,18 @@ test_judge(void)
 		A(127, 255, 255, 252), A(127, 255, 255, 254),
 		A(127, 255, 255, 255), A(127, 0, 1, 255), A(127, 0, 0, 1),
 		A(192, 0, 2, 1), A(10, 0, 0, 2), 0,
+	};
+	static const struct {
+		const char *zone;
+		uint32_t addr;
+		const char *why;
+	} meant[] = {
+		{ "dbl.test", A(127, 0, 1, 103), "an abused redirector" },
+		{ "dbl.test", A(127, 0, 1, 200), "a code this zone's" },
+		{ "uribl.test", A(127, 0, 0, 8), "URIBL red" },
+		{ "uribl.test", A(127, 0, 0, 4), "URIBL grey" },
+		{ "uribl.test", A(127, 0, 0, 12), "a code this zone's" },
+		{ "generic.test", A(127, 0, 0, 0), "a code this zone's" },
 	};
 	static const char *const zones[] = { "dbl.test", "surbl.test",
 		"uribl.test", "generic.test" };
@@ -265,6 +282,17 @@ test_judge(void)
 				T_FAILF("%s %08x: not an error", zones[i],
 				    (unsigned)errors[j]);
 		}
+	/* A code that does not count says what it means. */
+	for (i = 0; i < sizeof(meant) / sizeof(meant[0]); i++) {
+		if ((z = zone(c, meant[i].zone)) == NULL)
+			continue;
+		why = NULL;
+		if (dnsbl_answer_judge(z, meant[i].addr, &why) != DNSBL_CLEAN ||
+		    why == NULL || strstr(why, meant[i].why) == NULL)
+			T_FAILF("%s %08x: \"%s\", not \"%s\"", meant[i].zone,
+			    (unsigned)meant[i].addr, why != NULL ? why : "",
+			    meant[i].why);
+	}
 	conf_free(&c);
 }
 
