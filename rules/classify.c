@@ -242,9 +242,30 @@ rules_scan(const struct rules_msg *msg, unsigned default_cc,
 	const char *url;
 	struct scan s;
 	size_t i, len;
+	int rank;
 
 	s.cb = cb;
 	s.ctx = ctx;
+	/* Links from HTML attributes, a rank at a time (a message padded
+	 * with other URLs keeps its links first in line for the limits): a
+	 * tel:/fax:/callto: link is a number, anything else with a host is
+	 * a URL. */
+	for (rank = RULES_LINK_ANCHOR; rank < RULES_LINK_TEXT; rank++)
+		for (i = 0; i < msg->nlinks; i++) {
+			if ((int)msg->links[i].rank != rank)
+				continue;
+			url = msg->links[i].url;
+			len = strlen(url);
+			s.where = msg->parts[msg->links[i].part].where;
+			if (strncasecmp(url, "tel:", 4) == 0 ||
+			    strncasecmp(url, "fax:", 4) == 0 ||
+			    strncasecmp(url, "callto:", 7) == 0)
+				rules_find_phones(url, len, default_cc,
+				    scan_phone, &s);
+			else if (strncasecmp(url, "mailto:", 7) != 0 &&
+			    strncasecmp(url, "cid:", 4) != 0 && url[0] != '#')
+				scan_url(&s, url, len);
+		}
 	for (i = 0; i < msg->nparts; i++) {
 		p = &msg->parts[i];
 		if (p->kind == RULES_PART_SUBJECT)
@@ -252,21 +273,6 @@ rules_scan(const struct rules_msg *msg, unsigned default_cc,
 		s.where = p->where;
 		rules_find_url_hosts(p->text, p->len, scan_url_host, &s);
 		rules_find_phones(p->text, p->len, default_cc, scan_phone, &s);
-	}
-	/* Links from HTML attributes: a tel:/fax:/callto: link is a number,
-	 * anything else with a host is a URL. */
-	for (i = 0; i < msg->nlinks; i++) {
-		url = msg->links[i].url;
-		len = strlen(url);
-		s.where = msg->parts[msg->links[i].part].where;
-		if (strncasecmp(url, "tel:", 4) == 0 ||
-		    strncasecmp(url, "fax:", 4) == 0 ||
-		    strncasecmp(url, "callto:", 7) == 0)
-			rules_find_phones(url, len, default_cc, scan_phone,
-			    &s);
-		else if (strncasecmp(url, "mailto:", 7) != 0 &&
-		    strncasecmp(url, "cid:", 4) != 0 && url[0] != '#')
-			scan_url(&s, url, len);
 	}
 }
 

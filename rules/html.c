@@ -24,7 +24,11 @@
  *    hyphens disappear; no-break spaces become plain spaces.
  *  - URL-bearing attributes (href, src, action, background, srcset, ...)
  *    and <meta http-equiv=refresh> targets go to the link callback once
- *    their value is complete, even when the tag itself is cut off.
+ *    their value is complete, even when the tag itself is cut off, with
+ *    their rank: an <a> or <area> href or a refresh is where the reader
+ *    is sent, a form's action (or formaction) where typed data goes, an
+ *    image's src, srcset, lowsrc or dynsrc, a background or a poster
+ *    what is shown, anything else an other link.
  *
  * Work is linear in the input: each byte is looked at a bounded number of
  * times whatever the nesting, and a tag, comment or quote left open at the
@@ -180,9 +184,14 @@ struct html {
 	int	 refresh;	/* this <meta> is http-equiv=refresh */
 	unsigned hidden;	/* open <template> elements */
 	unsigned max_depth;
-	void	(*link)(void *, const char *, size_t);
+	int	 tag;		/* TAG_* of the start tag being read */
+	int	 rank;		/* enum rules_link_rank of the link handed */
+	void	(*link)(void *, const char *, size_t, int);
 	void	*ctx;
 };
+
+/* Start tags whose URL attributes rank above the rest. */
+enum { TAG_OTHER, TAG_ANCHOR, TAG_FORM, TAG_IMAGE };
 
 static int
 is_space(unsigned c)
@@ -447,7 +456,7 @@ link_out(struct html *h, char *u, size_t len)
 		if (u[i] != '\t' && u[i] != '\n' && u[i] != '\r')
 			u[o++] = u[i];
 	if (o > 0 && h->link != NULL)
-		h->link(h->ctx, u, o);
+		h->link(h->ctx, u, o, h->rank);
 }
 
 /* srcset="a.png 1x, b.png 2x": the URL of each candidate. */
@@ -507,6 +516,30 @@ link_refresh(struct html *h, char *v, size_t len)
 enum { AT_NONE, AT_URL, AT_SRCSET, AT_EQUIV, AT_CONTENT };
 
 static int
+name_is(const unsigned char *a, size_t len, const char *name)
+{
+	return strlen(name) == len &&
+	    strncasecmp((const char *)a, name, len) == 0;
+}
+
+/* The rank of URL attribute a (alen bytes) on the current tag. */
+static int
+attr_rank(const struct html *h, const unsigned char *a, size_t alen)
+{
+	if (h->tag == TAG_ANCHOR && name_is(a, alen, "href"))
+		return RULES_LINK_ANCHOR;
+	if ((h->tag == TAG_FORM && name_is(a, alen, "action")) ||
+	    name_is(a, alen, "formaction"))
+		return RULES_LINK_FORM;
+	if ((h->tag == TAG_IMAGE && (name_is(a, alen, "src") ||
+	    name_is(a, alen, "lowsrc") || name_is(a, alen, "dynsrc"))) ||
+	    name_is(a, alen, "srcset") || name_is(a, alen, "background") ||
+	    name_is(a, alen, "poster"))
+		return RULES_LINK_IMAGE;
+	return RULES_LINK_OTHER;
+}
+
+static int
 attr_kind(const unsigned char *a, size_t len, int meta)
 {
 #define URL_ATTR(s)	{ s, sizeof(s) - 1 }
@@ -550,6 +583,7 @@ attr_use(struct html *h, size_t a, size_t alen, size_t vs, size_t ve,
 	attr_decode(h, vs, ve);
 	if (h->oom)
 		return;
+	h->rank = attr_rank(h, h->s + a, alen);
 	switch (kind) {
 	case AT_URL:
 		link_out(h, h->val, h->vlen);
@@ -694,13 +728,19 @@ start_tag(struct html *h, size_t j)
 	j = tag_name(h, j, nm);
 	kind = elem_kind(nm);
 	meta = strcmp(nm, "meta") == 0;
+	h->tag = strcmp(nm, "a") == 0 || strcmp(nm, "area") == 0 ?
+	    TAG_ANCHOR : strcmp(nm, "form") == 0 ? TAG_FORM :
+	    strcmp(nm, "img") == 0 || strcmp(nm, "image") == 0 ? TAG_IMAGE :
+	    TAG_OTHER;
 	h->refresh = 0;
 	h->mlen = 0;
 	j = tag_attrs(h, j, meta, &closed);
 	if (!closed)
 		return j;
-	if (meta && h->refresh && h->mlen > 0)
+	if (meta && h->refresh && h->mlen > 0) {
+		h->rank = RULES_LINK_ANCHOR;	/* where the reader is sent */
 		link_refresh(h, h->meta, h->mlen);
+	}
 	if (h->in_head && !(kind & HE_INHEAD))
 		h->in_head = 0;
 	if (kind & HE_HEAD)
@@ -879,8 +919,8 @@ text(struct html *h, size_t i)
 
 char *
 rules_html_text(const char *html, size_t len, unsigned max_depth,
-    void (*link)(void *ctx, const char *url, size_t len), void *ctx,
-    size_t *len_r)
+    void (*link)(void *ctx, const char *url, size_t len, int rank),
+    void *ctx, size_t *len_r)
 {
 	struct html h;
 	size_t i;

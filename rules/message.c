@@ -64,6 +64,7 @@ struct ctx {
 	unsigned nest;		/* message/rfc822 levels walked into */
 	size_t	 textleft;	/* visible text bytes still allowed */
 	size_t	 linkpart;	/* part index of the links found */
+	size_t	 nrank[RULES_LINK_TEXT];	/* links kept of each rank */
 	unsigned nodes;		/* MIME nodes walked */
 	int	 oom;
 	struct buf a, b, h, d;	/* scratch: iconv, text, headers, QP */
@@ -976,19 +977,51 @@ part_add(struct ctx *c, enum rules_part_kind kind, char *text, size_t len,
 	return 0;
 }
 
+/*
+ * With max_urls links kept, a link of a better rank (enum rules_link_rank)
+ * takes the place of the last one kept of the worst rank, so that links
+ * padding a message (a thousand images, say) cannot push out the one it
+ * wants followed; the rest keep their order.  1 when there is room now.
+ * Each link kept can be replaced at most once per rank above it, so a
+ * message pays this at most a few times max_urls.
+ */
+static int
+link_make_room(struct ctx *c, int rank)
+{
+	struct rules_msg *m = c->m;
+	size_t	 i;
+	int	 worst;
+
+	for (worst = RULES_LINK_TEXT - 1; worst > rank && c->nrank[worst] == 0;
+	    worst--)
+		continue;
+	if (worst <= rank)
+		return 0;
+	for (i = m->nlinks; i-- > 0;)
+		if ((int)m->links[i].rank == worst)
+			break;
+	free(m->links[i].url);
+	memmove(&m->links[i], &m->links[i + 1],
+	    (m->nlinks - i - 1) * sizeof(m->links[0]));
+	m->nlinks--;
+	c->nrank[worst]--;
+	return 1;
+}
+
 static void
-link_add(void *ctx, const char *url, size_t len)
+link_add(void *ctx, const char *url, size_t len, int rank)
 {
 	struct ctx *c = ctx;
 	struct rules_msg *m = c->m;
 	struct rules_link *l;
 
-	if (c->oom)
+	if (c->oom || rank < 0 || rank >= RULES_LINK_TEXT)
 		return;
 	if (m->nlinks >= c->lim.max_urls) {
 		note(c, RULES_MSG_TRUNCATED, "more than %u links",
 		    c->lim.max_urls);
-		return;
+		if (!link_make_room(c, rank))
+			return;
 	}
 	l = arr_grow(c, m->links, m->nlinks, &c->linkcap, sizeof(*l));
 	if (l == NULL)
@@ -997,8 +1030,11 @@ link_add(void *ctx, const char *url, size_t len)
 	l += m->nlinks;
 	l->url = mem_dup(c, url, len);
 	l->part = c->linkpart;
-	if (l->url != NULL)
+	l->rank = (enum rules_link_rank)rank;
+	if (l->url != NULL) {
 		m->nlinks++;
+		c->nrank[rank]++;
+	}
 }
 
 /* Appends s, lowercased, to out[0..o) while it fits (size > 0, one byte

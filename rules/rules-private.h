@@ -26,14 +26,15 @@
  * Renders HTML to the text a reader sees: tags removed, script/style/head
  * dropped, comments removed, entities decoded (named, &#NN;, &#xNN;),
  * block elements and <br> become a newline, inline elements nothing.
- * For each href/src/action/background attribute, link(ctx, value, len) is
- * called with the entity-decoded value.  Returns a malloc'd NUL-ended
+ * For each href/src/action/background attribute, link(ctx, value, len,
+ * rank) is called with the entity-decoded value and what kind of link it
+ * is (enum rules_link_rank, never RULES_LINK_TEXT).  Returns a malloc'd NUL-ended
  * UTF-8 string (caller frees) and its length in *len_r, or NULL when out
  * of memory.  max_depth bounds the element stack it tracks.
  */
 char	*rules_html_text(const char *html, size_t len, unsigned max_depth,
-	    void (*link)(void *ctx, const char *url, size_t len), void *ctx,
-	    size_t *len_r);
+	    void (*link)(void *ctx, const char *url, size_t len, int rank),
+	    void *ctx, size_t *len_r);
 
 /* Unix seconds of a civil date and time with its zone written as +hhmm
  * in a number (+0130 is 130, -0500 is -500).  No range checks.  (header.c) */

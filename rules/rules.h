@@ -93,10 +93,28 @@ struct rules_part {
 	int	 charset_ok;	/* 0: unknown charset, bytes kept as they were */
 };
 
+/*
+ * Where a URL was found, most telling first: what a reader is sent to
+ * (<a>/<area> href, <meta> refresh), where a form sends what is typed,
+ * what is loaded to be seen (images, backgrounds), any other URL
+ * attribute, and last a URL written in the text.  rules_scan hands links
+ * over in this order, so that with more URLs than a limit allows those a
+ * sender wants followed are the ones kept: padding a message with URLs
+ * in its text or attributes does not push its links out.
+ */
+enum rules_link_rank {
+	RULES_LINK_ANCHOR,
+	RULES_LINK_FORM,
+	RULES_LINK_IMAGE,
+	RULES_LINK_OTHER,
+	RULES_LINK_TEXT
+};
+
 /* A link target taken from an HTML attribute (href, src, action, ...). */
 struct rules_link {
 	char	*url;		/* entity-decoded attribute value */
 	size_t	 part;		/* index into rules_msg.parts */
+	enum rules_link_rank rank;
 };
 
 /*
@@ -203,7 +221,9 @@ int	rules_registrable_domain(const char *host, char *out, size_t outsz);
  * Calls url() for every URL with a host in the visible text of msg's body
  * parts and every HTML link with a host, and phone() for every number in that text
  * and every tel:/fax:/callto: link, each with the part's where string.
- * The extractors' own order; repeats are not removed.  host, when set,
+ * The links first, by rank (enum rules_link_rank; within a rank in the
+ * order written), then the text of each part in the extractors' own
+ * order; repeats are not removed.  host, when set,
  * takes the URLs found in text instead of url, with the host the scanner
  * already worked out (what rules_url_host would give).  (classify.c)
  */

@@ -8,7 +8,8 @@
 # 127.0.0.1) and an answer outside 127/8; and a scripted UDP peer in
 # front of it for slow and never-answered queries.  Offline: config
 # errors, explain of each answer, IP literals and allow-listed domains
-# never asked, max_dnsbl_queries, the answer cache (in the store: the
+# never asked, max_dnsbl_queries (a message's links asked before the
+# URLs padding it), the answer cache (in the store: the
 # server's query log shows no second query, and with the server stopped
 # the cached answer still junks).  Against the harness's Dovecot: a
 # sweep moves exactly the mail whose domains are listed (not a
@@ -223,6 +224,29 @@ a=$(dns_queries 'many.*')
     [ "$(grep -c 'not asked: past max_dnsbl_queries (3)' "$tmp/out")" -eq 11 ] &&
     grep -q '^verdict: clean' "$tmp/out" && ok max_dnsbl_queries ||
     no max_dnsbl_queries "$((a - b)) queries: $(cat "$tmp/out")"
+
+# A message padded with URLs in its text and images, its link last: the
+# link is asked first (both zones), then one image: the text URLs are
+# what max_dnsbl_queries (3 domain and zone pairs) leaves out.
+{
+	printf 'From: Someone <someone@sender.example>\nTo: alice@example.org\n'
+	printf 'Subject: padded\nMessage-ID: <padded@sender.example>\n'
+	printf 'MIME-Version: 1.0\nContent-Type: text/html\n\n<p>'
+	for i in 1 2 3 4 5 6; do
+		printf 'http://pad%s.example/ <img src="http://img%s.example/i.png">\n' "$i" "$i"
+	done
+	printf '<a href="https://www.many7.example/">go</a></p>\n'
+} > "$tmp/msg/padded.eml"
+conf "$tmp/st2b" "$both" 'max_dnsbl_queries = 3;'
+b=$(dns_queries 'pad.*|img.*')
+explain padded
+a=$(dns_queries 'pad.*|img.*')
+[ "$rc" -eq 0 ] && grep -q '^verdict: junk' "$tmp/out" &&
+    grep -q 'many7.example @ dbl.test: 127.0.1.2: listed' "$tmp/out" &&
+    [ $((a - b)) -eq 1 ] && grep -q "img1.example @ dbl.test: not listed" "$tmp/out" &&
+    grep -q 'pad1.example @ dbl.test: not asked: past max_dnsbl_queries' "$tmp/out" &&
+    ok dnsbl_links_asked_first ||
+    no dnsbl_links_asked_first "rc $rc, $((a - b)) padding queries: $(cat "$tmp/out")"
 
 # The cache: a second look asks nothing; with the server gone, the
 # stored answer still junks.

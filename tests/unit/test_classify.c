@@ -156,6 +156,40 @@ test_findings(void)
 	rules_verdict_free(&v);
 }
 
+/* URLs padding the text (or other attributes) do not push a message's
+ * links past max_urls: links are looked at first, anchors before images,
+ * images before the rest, then the text. */
+static void
+test_links_first(void)
+{
+	struct rules_limits lim;
+	struct rules_verdict v;
+	char msg[4096];
+	size_t n, i;
+
+	n = (size_t)snprintf(msg, sizeof(msg), "Subject: x\n"
+	    "Content-Type: text/html\n\n<p>");
+	for (i = 0; i < 12; i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+		    "http://pad%zu.example/ <link href=\"http://css%zu.example/\">",
+		    i, i);
+	n += (size_t)snprintf(msg + n, sizeof(msg) - n, "<img src=\"http://"
+	    "img.example/i.png\"><a href=\"http://www.evil.example/\">go</a>"
+	    "</p>\n");
+	T_ASSERT(n < sizeof(msg));
+	rules_limits_default(&lim);
+	lim.max_urls = 4;
+	T_INTEQ(rules_classify(msg, n, rs, &lim, NULL, &v), 0);
+	T_INTEQ(v.cls, RULES_JUNK);
+	T_ASSERT(v.nfound >= 3);
+	if (v.nfound >= 3) {
+		T_STREQ(v.found[0].value, "www.evil.example");
+		T_STREQ(v.found[1].value, "img.example");
+		T_STREQ(v.found[2].value, "css0.example");
+	}
+	rules_verdict_free(&v);
+}
+
 static void
 test_unparsed_and_truncated(void)
 {
@@ -214,6 +248,7 @@ main(void)
 	rs = load();
 	T_RUN(test_rows);
 	T_RUN(test_findings);
+	T_RUN(test_links_first);
 	T_RUN(test_unparsed_and_truncated);
 	rules_free(&rs);
 	rc = t_done();

@@ -18,17 +18,19 @@
 
 struct links {
 	char	 url[MAXLINKS][128];
+	int	 rank[MAXLINKS];
 	size_t	 n;
 };
 
 static void
-collect(void *ctx, const char *url, size_t len)
+collect(void *ctx, const char *url, size_t len, int rank)
 {
 	struct links *l = ctx;
 
 	if (l->n < MAXLINKS && len < sizeof(l->url[0])) {
 		memcpy(l->url[l->n], url, len);
 		l->url[l->n][len] = '\0';
+		l->rank[l->n] = rank;
 	}
 	l->n++;
 }
@@ -179,6 +181,47 @@ test_links(void)
 	}
 }
 
+/* What kind of link each attribute is: its tag and its name. */
+static void
+test_link_ranks(void)
+{
+	static const struct {
+		const char *in;
+		int	 rank;
+	} t[] = {
+		{"<a href=\"http://a.example/\">a</a>", RULES_LINK_ANCHOR},
+		{"<AREA HREF=http://a.example/>", RULES_LINK_ANCHOR},
+		{"<meta http-equiv=refresh content=\"0;url=http://r.example\">",
+		    RULES_LINK_ANCHOR},
+		{"<form action=\"http://f.example/\">", RULES_LINK_FORM},
+		{"<button formaction=\"http://f.example/\">", RULES_LINK_FORM},
+		{"<img src=\"http://i.example/x.png\">", RULES_LINK_IMAGE},
+		{"<img srcset=\"http://i.example/x.png 2x\">", RULES_LINK_IMAGE},
+		{"<td background=\"http://i.example/b.gif\">", RULES_LINK_IMAGE},
+		{"<video poster=\"http://i.example/p.png\">", RULES_LINK_IMAGE},
+		{"<link href=\"http://o.example/s.css\">", RULES_LINK_OTHER},
+		{"<script src=\"http://o.example/s.js\"></script>",
+		    RULES_LINK_OTHER},
+		{"<a src=\"http://o.example/\">", RULES_LINK_OTHER},
+		{"<img href=\"http://o.example/\">", RULES_LINK_OTHER},
+		{"<form cite=\"http://o.example/\">", RULES_LINK_OTHER},
+	};
+	struct links l;
+	size_t i;
+	char *out;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		out = render(t[i].in, &l);
+		T_ASSERT(out != NULL);
+		free(out);
+		if (l.n != 1)
+			T_FAILF("row %zu: %zu links, want 1", i, l.n);
+		else if (l.rank[0] != t[i].rank)
+			T_FAILF("row %zu: rank %d, want %d", i, l.rank[0],
+			    t[i].rank);
+	}
+}
+
 /* Every prefix of a document in an exactly sized heap buffer. */
 static void
 test_truncated(void)
@@ -289,6 +332,7 @@ main(void)
 {
 	T_RUN(test_text);
 	T_RUN(test_links);
+	T_RUN(test_link_ranks);
 	T_RUN(test_truncated);
 	T_RUN(test_pathological);
 	T_RUN(test_null_and_depth);
