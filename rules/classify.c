@@ -207,12 +207,35 @@ struct scan {
 	const char *where;
 };
 
+/* URLs carried inside a URL (a redirector's target, a link wrapper's
+ * original), each handed over after the one that carries it: a wrapper
+ * may wrap a redirector, so a few levels are followed. */
+#define INNER_DEPTH	4
+
+static void
+scan_inner(struct scan *s, const char *url, size_t len)
+{
+	char	 in[INNER_DEPTH][RULES_URL_INNER_MAX];
+	size_t	 n;
+	int	 d;
+
+	for (d = 0; d < INNER_DEPTH; d++) {
+		n = rules_url_inner(url, len, in[d], sizeof(in[d]));
+		if (n == 0)
+			return;
+		s->cb->url(s->ctx, in[d], n, s->where);
+		url = in[d];
+		len = n;
+	}
+}
+
 static void
 scan_url(void *ctx, const char *url, size_t len)
 {
 	struct scan *s = ctx;
 
 	s->cb->url(s->ctx, url, len, s->where);
+	scan_inner(s, url, len);
 }
 
 static void
@@ -224,6 +247,7 @@ scan_url_host(void *ctx, const char *url, size_t len, const char *host)
 		s->cb->host(s->ctx, url, len, host, s->where);
 	else
 		s->cb->url(s->ctx, url, len, s->where);
+	scan_inner(s, url, len);
 }
 
 static void

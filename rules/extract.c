@@ -491,6 +491,107 @@ rules_url_host(const char *url, size_t len, char *out, size_t outsz)
 }
 
 /* ------------------------------------------------------------------ */
+/* URLs inside URLs                                                    */
+
+/* Where a URL carried inside another starts, and how it is written. */
+enum { IN_PLAIN, IN_PCT, IN_PP };
+
+/* Does an inner URL's opening start at p (case-insensitively)?  Returns
+ * its encoding, or -1. */
+static int
+inner_open(const char *p, const char *end)
+{
+	static const struct {
+		const char *s;
+		int	 enc;
+	} opens[] = {
+		{ "http://", IN_PLAIN }, { "https://", IN_PLAIN },
+		{ "http%3a%2f%2f", IN_PCT }, { "https%3a%2f%2f", IN_PCT },
+		{ "http%253a%252f%252f", IN_PCT },
+		{ "https%253a%252f%252f", IN_PCT },
+		{ "http-3a__", IN_PP }, { "https-3a__", IN_PP },
+	};
+	size_t i, k, n;
+
+	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		n = strlen(opens[i].s);
+		if ((size_t)(end - p) <= n)
+			continue;
+		for (k = 0; k < n; k++)
+			if (rules_lower((unsigned char)p[k]) != opens[i].s[k])
+				break;
+		if (k == n)
+			return opens[i].enc;
+	}
+	return -1;
+}
+
+/* Decodes %XX (pct) or Proofpoint's -XX and '_' for '/' (pp) from in into
+ * out; bad escapes are copied as they are.  Returns the length. */
+static size_t
+inner_decode(const char *in, size_t len, int enc, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	char esc = enc == IN_PP ? '-' : '%';
+
+	for (i = 0; i < len && o + 1 < outsz; i++) {
+		if (in[i] == esc && i + 2 < len &&
+		    (hi = rules_hexval((unsigned char)in[i + 1])) >= 0 &&
+		    (lo = rules_hexval((unsigned char)in[i + 2])) >= 0 &&
+		    (hi || lo)) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (enc == IN_PP && in[i] == '_')
+			out[o++] = '/';
+		else
+			out[o++] = in[i];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t
+rules_url_inner(const char *url, size_t len, char *out, size_t outsz)
+{
+	const char *p, *e, *end, *q;
+	char tmp[RULES_URL_INNER_MAX];
+	size_t n;
+	int enc = -1;
+
+	if (url == NULL || outsz == 0 || len == 0)
+		return 0;
+	p = url;
+	end = url + len;
+	if (url_find_authority(&p, end, &e) == -1)
+		return 0;
+	/* The first opening after the authority: in the path, the query or
+	 * the fragment (a redirector's target, a link wrapper's original). */
+	for (q = e; q < end; q++)
+		if ((*q | 0x20) == 'h' && (enc = inner_open(q, end)) != -1)
+			break;
+	if (q >= end)
+		return 0;
+	/* A parameter's value ends at '&': the inner URL's own parameters
+	 * are escaped in it, and only its host matters. */
+	for (e = q; e < end && *e != '&'; e++)
+		continue;
+	if (enc == IN_PLAIN) {
+		n = (size_t)(e - q) < outsz - 1 ? (size_t)(e - q) : outsz - 1;
+		memcpy(out, q, n);
+		out[n] = '\0';
+		return n;
+	}
+	n = inner_decode(q, (size_t)(e - q), enc, tmp, sizeof(tmp));
+	if (enc == IN_PCT && memchr(tmp, '%', n) != NULL)	/* %25: twice */
+		return inner_decode(tmp, n, IN_PCT, out, outsz);
+	n = n < outsz - 1 ? n : outsz - 1;
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
 /* URLs in text                                                        */
 
 /*

@@ -23,6 +23,18 @@
 
 
 /*
+ * The URL carried inside url, if any: the first "http://" or "https://"
+ * after its authority, as written or percent-escaped (once or twice), or
+ * in Proofpoint's "https-3A__" form, up to the '&' that ends a query
+ * parameter, decoded into out (NUL-ended; at most outsz - 1 bytes).  A
+ * redirector's target (google.com/url?q=, l.facebook.com/l.php?u=) or a
+ * link wrapper's original (Outlook Safe Links, Proofpoint, Barracuda).
+ * Returns its length, 0 when there is none.  (extract.c)
+ */
+#define RULES_URL_INNER_MAX	2048
+size_t	rules_url_inner(const char *url, size_t len, char *out, size_t outsz);
+
+/*
  * Renders HTML to the text a reader sees: tags removed, script/style/head
  * dropped, comments removed, entities decoded (named, &#NN;, &#xNN;),
  * block elements and <br> become a newline, inline elements nothing.

@@ -68,6 +68,18 @@ static const struct row rows[] = {
 	{ "two hosts under one entry count once",
 	    "Subject: a\n\nhttp://a.evil.example/ http://b.evil.example/\n",
 	    RULES_JUNK, "url:evil.example via http://a.evil.example/", 1 },
+	{ "url wrapped by outlook safe links", "Content-Type: text/html\n\n"
+	    "<a href=\"https://nam02.safelinks.protection.outlook.com/?url="
+	    "https%3A%2F%2Fwww.evil.example%2Foffer&amp;data=05%7C01\">x</a>\n",
+	    RULES_JUNK, "url:evil.example via https://www.evil.example/offer",
+	    1 },
+	{ "url behind a redirector in text", "Subject: a\n\nsee "
+	    "https://www.google.com/url?q=https://evil.example/&sa=D\n",
+	    RULES_JUNK, "url:evil.example via https://evil.example/", 1 },
+	{ "redirector to a wrapper to the url", "Subject: a\n\n"
+	    "http://r.example/?u=https%3A%2F%2Furldefense.proofpoint.com%2Fv2"
+	    "%2Furl%3Fu%3Dhttps-3A__evil.example_x%26d%3DDw\n",
+	    RULES_JUNK, "url:evil.example via https://evil.example/x", 1 },
 	{ "phone", "Subject: a\n\nCall +1 (800) 555-0123 now\n", RULES_JUNK,
 	    "phone:18005550123", 2 },
 	{ "tel link", "Content-Type: text/html\n\n<a href=\"tel:18005550123\">"

@@ -301,6 +301,59 @@ static const struct pair regs[] = {
 	{ "bad host.com", NULL },
 };
 
+/* URLs carried in URLs: redirectors and link wrappers, each encoding. */
+static void
+test_url_inner(void)
+{
+	static const struct {
+		const char *url, *want;	/* want NULL: none */
+	} t[] = {
+		{ "https://www.google.com/url?q=https://www.evil.example/x&sa=D",
+		    "https://www.evil.example/x" },
+		{ "https://nam02.safelinks.protection.outlook.com/?url=https%3A"
+		    "%2F%2Fwww.evil.example%2Fa%3Fb%3D1&data=04%7C01",
+		    "https://www.evil.example/a?b=1" },
+		{ "https://l.facebook.com/l.php?u=HTTP%3A%2F%2Fevil.example%2F&h=x",
+		    "HTTP://evil.example/" },
+		{ "https://linkprotect.cudasvc.com/url?a=https%3a%2f%2fevil.example"
+		    "%2fp&c=E,1", "https://evil.example/p" },
+		{ "http://t.example/r?u=http%253A%252F%252Fevil.example%252Fz",
+		    "http://evil.example/z" },
+		{ "https://urldefense.proofpoint.com/v2/url?u=https-3A__www.evil"
+		    ".example_path-3Fa-3D1&d=DwMF", "https://www.evil.example/path?a=1" },
+		{ "https://urldefense.com/v3/__https://www.evil.example/p__;!!A!b$",
+		    "https://www.evil.example/p__;!!A!b$" },
+		{ "http://proxy.example/https://evil.example/a",
+		    "https://evil.example/a" },
+		/* The URL's own scheme and host are not inner URLs. */
+		{ "https://www.example.com/path?x=1", NULL },
+		{ "http://http.example/", NULL },
+		{ "https://evil.example/", NULL },
+		{ "not a url http://x.example/", NULL },
+		{ "", NULL },
+	};
+	char	 out[RULES_URL_INNER_MAX], small[8];
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = rules_url_inner(t[i].url, strlen(t[i].url), out,
+		    sizeof(out));
+		if (t[i].want == NULL) {
+			if (n != 0)
+				T_FAILF("%s: \"%s\", want none", t[i].url, out);
+		} else if (n != strlen(t[i].want) || strcmp(out, t[i].want) != 0)
+			T_FAILF("%s: \"%s\" (%zu), want \"%s\"", t[i].url,
+			    n ? out : "", n, t[i].want);
+	}
+	/* Cut to the buffer, NUL-ended. */
+	n = rules_url_inner(t[0].url, strlen(t[0].url), small, sizeof(small));
+	T_INTEQ(n, sizeof(small) - 1);
+	T_STREQ(small, "https:/");
+	n = rules_url_inner(t[1].url, strlen(t[1].url), small, sizeof(small));
+	T_INTEQ(n, sizeof(small) - 1);
+	T_INTEQ(strlen(small), sizeof(small) - 1);
+}
+
 static void
 test_registrable(void)
 {
@@ -411,6 +464,7 @@ main(void)
 	T_RUN(test_host_normalise);
 	T_RUN(test_url_host);
 	T_RUN(test_find_urls);
+	T_RUN(test_url_inner);
 	T_RUN(test_registrable);
 	T_RUN(test_fold);
 	return t_done();
