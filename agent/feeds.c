@@ -42,8 +42,10 @@
 #include "agent/dnsbl.h"
 #include "agent/feeds.h"
 #include "agent/feedsig.h"
+#include "agent/harvest.h"
 #include "agent/log.h"
 #include "agent/outcome.h"
+#include "agent/rulesdir.h"
 #include "agent/util.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
@@ -53,6 +55,7 @@ struct feed_state {
 	long long ok;		/* last answer that kept or made a copy */
 	long long changed;	/* last new copy */
 	long long entries;	/* in the copy */
+	long long shared;	/* URLs on shared hosts left out of it */
 	long long modified;	/* Last-Modified of the copy, time_t */
 	char	 etag[256];
 	char	 error[512];	/* the last attempt's problem, or "" */
@@ -117,6 +120,8 @@ state_read(const char *dir, const char *name, struct feed_state *fs)
 			fs->changed = atoll(v);
 		else if (strcmp(line, "entries") == 0)
 			fs->entries = atoll(v);
+		else if (strcmp(line, "shared") == 0)
+			fs->shared = atoll(v);
 		else if (strcmp(line, "modified") == 0)
 			fs->modified = atoll(v);
 		else if (strcmp(line, "etag") == 0)
@@ -170,9 +175,10 @@ state_write(const char *dir, const char *name, const struct feed_state *fs)
 
 	snprintf(p, sizeof(p), "%s/.state/%s.state", dir, name);
 	n = snprintf(b, sizeof(b), "fetched %lld\nok %lld\nchanged %lld\n"
-	    "entries %lld\nmodified %lld\netag %s\nerror %s\nurl %s\n"
-	    "verified %s\ntrusted %s\n",
-	    fs->fetched, fs->ok, fs->changed, fs->entries, fs->modified,
+	    "entries %lld\nshared %lld\nmodified %lld\netag %s\nerror %s\n"
+	    "url %s\nverified %s\ntrusted %s\n",
+	    fs->fetched, fs->ok, fs->changed, fs->entries, fs->shared,
+	    fs->modified,
 	    fs->etag, fs->error, fs->url, fs->verified, fs->trusted);
 	if (n > 0 && (size_t)n < sizeof(b) &&
 	    write_atomic(p, b, (size_t)n) == -1)
@@ -376,10 +382,47 @@ has_scheme(const char *s, size_t len)
 	return 0;
 }
 
-/* One line (no comment, trimmed, len > 0) of a domains, hosts or urls
- * feed into hosts in o; returns the hosts it gave. */
+/*
+ * The hosts a URL feed's entries are not reduced to: those of the shipped
+ * skip list (harvest-skip.list) and the names below them.  On those
+ * hosts everyone's pages share one name (docs.google.com, a Dropbox
+ * share, a GitHub raw file, a form service): the URL's path is the
+ * phishing page, the host is everybody's, and listing it would junk
+ * every message that links to it.  Sorted, for bsearch.
+ */
+static void
+shared_read(struct strlist *skip)
+{
+	char	 path[4096];
+
+	if (rulesdir_shipped_path("harvest-skip.list",
+	    "rules/harvest-skip.list", path, sizeof(path)) == 0)
+		(void)harvest_read_skip(path, skip);	/* logged */
+	strlist_sort(skip);
+}
+
 static int
-reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o)
+shared_host(const struct strlist *skip, const char *host)
+{
+	const char *p = host;
+
+	while (skip->n > 0) {
+		if (bsearch(&p, skip->v, skip->n, sizeof(*skip->v),
+		    util_cmp_str) != NULL)
+			return 1;
+		if ((p = strchr(p, '.')) == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}
+
+/* One line (no comment, trimmed, len > 0) of a domains, hosts or urls
+ * feed into hosts in o; returns the hosts it gave, or -1 for a URL on a
+ * shared host (skip), left out. */
+static int
+reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o,
+    const struct strlist *skip)
 {
 	char	 h[RULES_HOST_MAX + 8], u[2048];
 	const char *w;
@@ -394,6 +437,8 @@ reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o)
 		}
 		if (rules_url_host(s, len, h, sizeof(h)) == -1)
 			return 0;
+		if (shared_host(skip, h))
+			return -1;
 		put_host(o, h);
 		return 1;
 	}
@@ -430,11 +475,15 @@ reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o)
 }
 
 /* The list file text of a download: "@weight W", then entries.  Returns
- * the number of lines that gave nothing (garbage) in *bad_r. */
+ * the number of lines that gave nothing (garbage) in *bad_r, and of URLs
+ * left out as on a shared host in *shared_r. */
 static void
 reduce(const struct conf_feed *f, const char *p, size_t len, struct buf *o,
-    size_t *lines_r, size_t *bad_r)
+    size_t *lines_r, size_t *bad_r, size_t *shared_r)
 {
+	struct strlist skip = { NULL, 0, 0 };
+	int	 r;
+
 	const char *e, *end = p + len;
 	size_t	 n;
 	char	 w[64];
@@ -443,7 +492,9 @@ reduce(const struct conf_feed *f, const char *p, size_t len, struct buf *o,
 	o->len = 0;
 	put_host(o, "# imapsift feed copy: replaced on each refresh");
 	put_host(o, w);
-	*lines_r = *bad_r = 0;
+	*lines_r = *bad_r = *shared_r = 0;
+	if (f->kind == CONF_FEED_URLS)
+		shared_read(&skip);
 	for (; p < end; p = e + 1) {
 		e = memchr(p, '\n', (size_t)(end - p));
 		if (e == NULL)
@@ -470,11 +521,14 @@ reduce(const struct conf_feed *f, const char *p, size_t len, struct buf *o,
 				put_host(o, l);
 			free(l);
 		} else if (memchr(p, '\0', n) != NULL ||
-		    reduce_line(f->kind, p, n, o) == 0)
+		    (r = reduce_line(f->kind, p, n, o, &skip)) == 0)
 			(*bad_r)++;
+		else if (r == -1)
+			(*shared_r)++;
 		if (e == end)
 			break;
 	}
+	strlist_free(&skip);
 }
 
 /* Line numbers named in rules_load's errors about path. */
@@ -663,7 +717,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 	char	 copy[4400], tmp[4400], err[512] = "", olderr[512];
 	char	 key[96] = "", tc[256] = "";
 	long long mod = -1, n;
-	size_t	 lines, bad;
+	size_t	 lines, bad, shared;
 	int	 r, have, changed = 0;
 
 	state_read(dir, f->name, &fs);
@@ -699,7 +753,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 		err[0] = '\0';
 	} else if (r == 200 && sha256_ok(f, &d.body, err, sizeof(err)) == 0) {
 		reduce(f, d.body.p != NULL ? d.body.p : "", d.body.len, &o,
-		    &lines, &bad);
+		    &lines, &bad, &shared);
 		if (lines > 0 && bad > 10 + lines / 100)
 			snprintf(err, sizeof(err), "%zu of %zu lines are not "
 			    "%s entries", bad, lines,
@@ -714,6 +768,7 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 				changed = 1;
 				fs.ok = fs.changed = fs.fetched;
 				fs.entries = n;
+				fs.shared = (long long)shared;
 				fs.modified = mod > 0 ? mod : 0;
 				snprintf(fs.etag, sizeof(fs.etag), "%s",
 				    d.etag);
@@ -722,7 +777,13 @@ feed_refresh(const char *dir, const struct conf_feed *f)
 				    key);
 				snprintf(fs.trusted, sizeof(fs.trusted), "%s",
 				    tc);
-				log_info("feed %s: %lld entries", f->name, n);
+				if (shared > 0)
+					log_info("feed %s: %lld entries, %zu "
+					    "URLs on shared hosts left out",
+					    f->name, n, shared);
+				else
+					log_info("feed %s: %lld entries",
+					    f->name, n);
 			}
 		}
 	}
@@ -826,6 +887,9 @@ show_feeds(const struct conf *c, int refresh)
 		    conf_feed_kind_name(c->feeds[i].kind), c->feeds[i].url);
 		show_ago("last fetch", fs.fetched, now);
 		printf("  entries: %lld\n", fs.entries);
+		if (fs.shared > 0)
+			printf("  left out: %lld URLs on shared hosts (their "
+			    "path, not their host, is the page)\n", fs.shared);
 		show_ago("copy age", fs.changed, now);
 		show_sig(&c->feeds[i], &fs);
 		printf("  last error: %s\n", fs.error[0] != '\0' ? fs.error :
