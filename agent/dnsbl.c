@@ -24,6 +24,7 @@
 
 #include "agent/account.h"
 #include "agent/dnsbl.h"
+#include "agent/harvest.h"
 #include "agent/log.h"
 #include "agent/util.h"
 #include "conf/conf.h"
@@ -83,6 +84,7 @@ struct dnsbl {
 	struct ent **tab;	/* nbuckets chains, a power of 2 */
 	size_t	 nbuckets, nents;
 	struct rules_strset *own;	/* flag 1: the user's, 0: correspondents' */
+	struct strlist big;	/* the shipped skip list: never asked */
 	int	 loaded;	/* zone rests and answers read from a store */
 	unsigned long queries, answers;
 	size_t	 npending, nactive;	/* entries pending; messages */
@@ -501,6 +503,7 @@ dnsbl_new(const struct conf *c, struct store *st)
 	}
 	if ((d->own = rules_strset_new()) == NULL)
 		fatalx("out of memory");
+	(void)harvest_skip_shipped(&d->big);	/* logged */
 	d->nz = c->ndnsbl;
 	d->z = xcalloc(d->nz, sizeof(*d->z));
 	for (i = 0; i < d->nz; i++)
@@ -529,6 +532,7 @@ dnsbl_free(struct dnsbl **dp)
 		}
 	free(d->tab);
 	rules_strset_free(&d->own);
+	strlist_free(&d->big);
 	free(d->z);
 	free(d);
 	*dp = NULL;
@@ -794,6 +798,13 @@ dnsbl_start(struct dnsbl *d, const struct rules_set *rs, char *const *hosts,
 		if (rules_strset_get(d->own, dom, strlen(dom), &o)) {
 			add_q(m, dom, -1, o.flag ? "your own domain" :
 			    "a correspondent's domain");
+			continue;
+		}
+		/* Its registrable domain only: a bucket or a page of its
+		 * own under a shared name (x.s3.amazonaws.com) is asked. */
+		if (harvest_skipped(&d->big, dom, 0)) {
+			add_q(m, dom, -1, "a big site (harvest-skip.list), "
+			    "not a spammer's");
 			continue;
 		}
 		for (zi = 0; zi < d->nz; zi++) {

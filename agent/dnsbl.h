@@ -12,7 +12,9 @@
  * weights of the zones that listed one of its domains.
  *
  * What is never asked: IP literals, hosts without a registrable domain,
- * domains on an allow list, the user's and correspondents' domains, and
+ * domains on an allow list, the user's and correspondents' domains, the
+ * registrable domains of the shipped skip list of big sites
+ * (harvest-skip.list: google.com, not x.s3.amazonaws.com), and
  * anything past max_dnsbl_queries (domain and zone pairs) per message.
  * An answer that is an error code (127.255.255.252/254/255, 127.0.1.255,
  * 127.0.0.1, anything outside 127/8) never counts: the zone rests for

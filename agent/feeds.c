@@ -45,7 +45,6 @@
 #include "agent/harvest.h"
 #include "agent/log.h"
 #include "agent/outcome.h"
-#include "agent/rulesdir.h"
 #include "agent/util.h"
 #include "conf/conf.h"
 #include "rules/rules.h"
@@ -388,38 +387,12 @@ has_scheme(const char *s, size_t len)
  * hosts everyone's pages share one name (docs.google.com, a Dropbox
  * share, a GitHub raw file, a form service): the URL's path is the
  * phishing page, the host is everybody's, and listing it would junk
- * every message that links to it.  Sorted, for bsearch.
- */
-static void
-shared_read(struct strlist *skip)
-{
-	char	 path[4096];
-
-	if (rulesdir_shipped_path("harvest-skip.list",
-	    "rules/harvest-skip.list", path, sizeof(path)) == 0)
-		(void)harvest_read_skip(path, skip);	/* logged */
-	strlist_sort(skip);
-}
-
-static int
-shared_host(const struct strlist *skip, const char *host)
-{
-	const char *p = host;
-
-	while (skip->n > 0) {
-		if (bsearch(&p, skip->v, skip->n, sizeof(*skip->v),
-		    util_cmp_str) != NULL)
-			return 1;
-		if ((p = strchr(p, '.')) == NULL)
-			break;
-		p++;
-	}
-	return 0;
-}
-
-/* One line (no comment, trimmed, len > 0) of a domains, hosts or urls
+ * every message that links to it (harvest_skipped).
+ *
+ * One line (no comment, trimmed, len > 0) of a domains, hosts or urls
  * feed into hosts in o; returns the hosts it gave, or -1 for a URL on a
- * shared host (skip), left out. */
+ * shared host (skip), left out.
+ */
 static int
 reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o,
     const struct strlist *skip)
@@ -437,7 +410,7 @@ reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o,
 		}
 		if (rules_url_host(s, len, h, sizeof(h)) == -1)
 			return 0;
-		if (shared_host(skip, h))
+		if (harvest_skipped(skip, h, 1))
 			return -1;
 		put_host(o, h);
 		return 1;
@@ -494,7 +467,7 @@ reduce(const struct conf_feed *f, const char *p, size_t len, struct buf *o,
 	put_host(o, w);
 	*lines_r = *bad_r = *shared_r = 0;
 	if (f->kind == CONF_FEED_URLS)
-		shared_read(&skip);
+		(void)harvest_skip_shipped(&skip);	/* logged */
 	for (; p < end; p = e + 1) {
 		e = memchr(p, '\n', (size_t)(end - p));
 		if (e == NULL)

@@ -275,6 +275,35 @@ harvest_read_skip(const char *path, struct strlist *skip)
 	return 0;
 }
 
+int
+harvest_skip_shipped(struct strlist *skip)
+{
+	char path[4096];
+
+	if (rulesdir_shipped_path("harvest-skip.list",
+	    "rules/harvest-skip.list", path, sizeof(path)) == 0 &&
+	    harvest_read_skip(path, skip) == -1)
+		return -1;
+	strlist_sort(skip);
+	return 0;
+}
+
+int
+harvest_skipped(const struct strlist *skip, const char *host, int parents)
+{
+	const char *p = host;
+
+	while (skip->n > 0) {
+		if (bsearch(&p, skip->v, skip->n, sizeof(*skip->v),
+		    util_cmp_str) != NULL)
+			return 1;
+		if (!parents || (p = strchr(p, '.')) == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}
+
 /*
  * Parsed by hand, not with getopt: "--spam a b --ham c d" must keep each
  * path with the list named before it, and GNU getopt would move the

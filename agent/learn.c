@@ -28,7 +28,6 @@
 #include "agent/import.h"
 #include "agent/learn.h"
 #include "agent/log.h"
-#include "agent/rulesdir.h"
 #include "agent/util.h"
 #include "rules/rules.h"
 #include "store/store.h"
@@ -40,17 +39,10 @@
 int
 learner_init(struct learner *L, struct store *st, unsigned cc)
 {
-	char shipped[4096];
-
 	memset(L, 0, sizeof(*L));
 	L->st = st;
 	L->cc = cc != 0 ? cc : 1;
-	if (rulesdir_shipped_path("harvest-skip.list",
-	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
-	    harvest_read_skip(shipped, &L->skip) == -1)
-		return -1;
-	strlist_sort(&L->skip);
-	return 0;
+	return harvest_skip_shipped(&L->skip);
 }
 
 void
@@ -62,8 +54,7 @@ learner_free(struct learner *L)
 static int
 skipped_domain(const struct learner *L, const char *dom)
 {
-	return L->skip.n > 0 && bsearch(&dom, L->skip.v, L->skip.n,
-	    sizeof(*L->skip.v), util_cmp_str) != NULL;
+	return harvest_skipped(&L->skip, dom, 0);
 }
 
 /* Parses raw; NULL (logged) when out of memory. */

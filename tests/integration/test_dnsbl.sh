@@ -8,8 +8,9 @@
 # 127.0.0.1) and an answer outside 127/8; and a scripted UDP peer in
 # front of it for slow and never-answered queries.  Offline: config
 # errors, explain of each answer, IP literals and allow-listed domains
-# never asked, max_dnsbl_queries (a message's links asked before the
-# URLs padding it), the answer cache (in the store: the
+# never asked (nor the big sites of harvest-skip.list),
+# max_dnsbl_queries (a message's links asked before the URLs padding
+# it), the answer cache (in the store: the
 # server's query log shows no second query, and with the server stopped
 # the cached answer still junks).  Against the harness's Dovecot: a
 # sweep moves exactly the mail whose domains are listed (not a
@@ -84,6 +85,7 @@ msg clean http://clean.example/
 msg black http://black.example/x
 msg grey http://grey.example/x
 msg red http://red.example/x
+msg big https://www.google.com/maps https://mybucket.s3.amazonaws.com/x
 msg redir https://go.redir.example/r?u=1
 msg iplit http://192.0.2.7/x http://[2001:db8::1]/y
 msg allowed https://shop.friend.example/
@@ -187,6 +189,15 @@ grep -q '^verdict: clean' "$tmp/out" &&
     grep -q 'redir.example @ dbl.test: 127.0.1.103: not listed (127.0.1.103, an abused redirector' \
     "$tmp/out" && ok explain_dbl_redirector_not_counted ||
     no explain_dbl_redirector_not_counted "$(cat "$tmp/out")"
+# A big site of the shipped skip list is never asked about; a page of
+# its own under a shared name is.
+b=$(dns_queries 'google\.com.*') c=$(dns_queries 'mybucket\.s3\.amazonaws\.com.*')
+explain big
+a=$(dns_queries 'google\.com.*') d=$(dns_queries 'mybucket\.s3\.amazonaws\.com.*')
+[ "$rc" -eq 0 ] && [ $((a - b)) -eq 0 ] && [ $((d - c)) -eq 2 ] &&
+    grep -q 'google.com: not asked: a big site (harvest-skip.list)' "$tmp/out" &&
+    ok big_site_not_asked ||
+    no big_site_not_asked "$((a - b)) and $((d - c)) queries: $(cat "$tmp/out")"
 # A mask or codes that name them make them count.
 conf "$tmp/st1b" '{ zone = "dbl.test"; kind = "dbl"; codes = [ "127.0.1.103" ]; },
   { zone = "uribl.test"; kind = "uribl"; mask = 10; }'
