@@ -47,6 +47,14 @@
  * one query timeout, not one per wave of MAX_INFLIGHT. */
 #define DEAD_AFTER	20
 #define DEAD_REST	300
+/* The name each zone is asked about with the first query of a process
+ * (and hourly after): under .invalid (RFC 2606), which no list can hold.
+ * A zone that lists it lists every name (a list shut down answers so to
+ * make its users stop, a wildcard left behind): it rests like one that
+ * answers an error code, and what it said of the messages waiting on
+ * the probe never counts. */
+#define PROBE_NAME	"imapsift-probe.invalid"
+#define PROBE_EVERY	3600
 
 enum { E_PENDING, E_LISTED = DNSBL_LISTED, E_CLEAN = DNSBL_CLEAN,
     E_ERROR = DNSBL_ERROR, E_FAILED };
@@ -61,6 +69,7 @@ struct ent {
 	int	 state;		/* E_* */
 	int	 stored;	/* came from the store */
 	int	 dirty;		/* to be written to the store */
+	int	 probe;		/* PROBE_NAME: never kept, never a hit */
 	uint32_t addr;		/* the answer (0: none) */
 	time_t	 expires;	/* good until; failed: asked again after */
 	char	 why[200];	/* what the answer meant */
@@ -73,6 +82,7 @@ struct zone {
 	int	 dirty;
 	unsigned timeouts;	/* in a row */
 	time_t	 dead_until;	/* left out after DEAD_AFTER timeouts */
+	time_t	 probe_next;	/* when PROBE_NAME is asked again */
 };
 
 struct dnsbl {
@@ -99,6 +109,7 @@ struct dnsbl_q {
 	struct ent *e;		/* NULL: not asked */
 	char	*skip;		/* why not asked */
 	int	 cached;	/* answered before this message asked */
+	int	 probe;		/* the zone's probe, waited for */
 };
 
 struct dnsbl_msg {
@@ -254,7 +265,9 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		e->expires = now + (neg > 0 ? clamp_ttl(neg) : TTL_NEG_DEF);
 		snprintf(e->why, sizeof(e->why), "%s",
 		    status == ARES_ENOTFOUND ? "NXDOMAIN" : "no A record");
-		e->dirty = 1;
+		e->dirty = !e->probe;
+		if (e->probe)
+			e->expires = now + PROBE_EVERY;
 		return;
 	}
 	e->state = E_CLEAN;
@@ -281,7 +294,17 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	e->addr = addrs[best != -1 ? best : 0];
 	e->expires = now + clamp_ttl(ttl);
 	snprintf(e->why, sizeof(e->why), "%s", best != -1 ? "listed" : why);
-	e->dirty = 1;
+	e->dirty = !e->probe;
+	if (e->probe) {
+		e->expires = now + PROBE_EVERY;
+		if (e->state == E_LISTED) {
+			e->state = E_ERROR;
+			snprintf(e->why, sizeof(e->why), "the zone lists "
+			    "every name, even %s (a list shut down, or a "
+			    "wildcard)", PROBE_NAME);
+			zone_rest(d, e->zone, e->addr, e->why, e->domain);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -759,6 +782,32 @@ ask(struct dnsbl *d, struct dnsbl_msg *m, const char *dom, int zi,
 	send_query(d, e);
 }
 
+/* Zone zi is to be asked for m: its probe goes out first when due, and
+ * m waits for the probe's answer while it is out. */
+static void
+probe(struct dnsbl *d, struct dnsbl_msg *m, int zi, time_t now)
+{
+	struct zone *z = &d->z[zi];
+	struct dnsbl_q *q;
+	struct ent *e;
+	size_t	 i;
+
+	e = ent_get(d, PROBE_NAME, zi, 1);
+	e->probe = 1;
+	if (e->state != E_PENDING && now >= z->probe_next) {
+		z->probe_next = now + PROBE_EVERY;
+		send_query(d, e);
+	}
+	if (e->state != E_PENDING)
+		return;
+	for (i = 0; i < m->nq; i++)
+		if (m->q[i].probe && m->q[i].zone == zi)
+			return;
+	q = add_q(m, PROBE_NAME, zi, NULL);
+	q->e = e;
+	q->probe = 1;
+}
+
 struct dnsbl_msg *
 dnsbl_start(struct dnsbl *d, const struct rules_set *rs, char *const *hosts,
     size_t n)
@@ -826,6 +875,7 @@ dnsbl_start(struct dnsbl *d, const struct rules_set *rs, char *const *hosts,
 				add_q(m, dom, (int)zi, buf);
 			} else {
 				asked++;
+				probe(d, m, (int)zi, now);
 				ask(d, m, dom, (int)zi, now);
 			}
 		}
@@ -901,7 +951,8 @@ dnsbl_explain(struct dnsbl *d, const struct dnsbl_msg *m, FILE *f)
 			fprintf(f, "  %s: not asked: %s\n", q->name, q->skip);
 			continue;
 		}
-		fprintf(f, "  %s @ %s: ", q->name, d->z[q->zone].c->zone);
+		fprintf(f, "  %s @ %s%s: ", q->name, d->z[q->zone].c->zone,
+		    q->probe ? " (the zone's probe)" : "");
 		if ((e = q->e) == NULL) {
 			fprintf(f, "not asked: %s\n", q->skip);
 			continue;

@@ -17,7 +17,8 @@
  * (harvest-skip.list: google.com, not x.s3.amazonaws.com), and
  * anything past max_dnsbl_queries (domain and zone pairs) per message.
  * An answer that is an error code (127.255.255.252/254/255, 127.0.1.255,
- * 127.0.0.1, anything outside 127/8) never counts: the zone rests for
+ * 127.0.0.1, anything outside 127/8), or any answer from a zone that
+ * lists PROBE_NAME (asked first: dnsbl.c), never counts: the zone rests for
  * dnsbl_cooldown seconds (kept in the store for the next process), the
  * reason is logged once, and `imapsift feeds` shows it.  A query that
  * fails or times out (dnsbl_timeout ms; one try), or whose answer does

@@ -5,7 +5,8 @@
 # (NXDOMAIN with its SOA; codes that do not count by default: URIBL grey
 # 127.0.0.4 and red 127.0.0.8, DBL abused redirector 127.0.1.103),
 # blocked-resolver codes (Spamhaus 127.255.255.254, URIBL
-# 127.0.0.1) and an answer outside 127/8; and a scripted UDP peer in
+# 127.0.0.1), an answer outside 127/8 and a zone that lists every name;
+# and a scripted UDP peer in
 # front of it for slow and never-answered queries.  Offline: config
 # errors, explain of each answer, IP literals and allow-listed domains
 # never asked (nor the big sites of harvest-skip.list),
@@ -55,6 +56,8 @@ soa() { printf '  local-data: "%s. 3600 IN SOA ns.%s. h.%s. 1 3600 600 86400 300
 	printf '  local-data: "uriblocked.test. 300 IN A 127.0.0.1"\n'
 	printf '  local-zone: "outside.test." redirect\n'
 	printf '  local-data: "outside.test. 300 IN A 192.0.2.1"\n'
+	printf '  local-zone: "wild.test." redirect\n'
+	printf '  local-data: "wild.test. 300 IN A 127.0.0.2"\n'
 } > "$tmp/zones"
 if ! dns_start "$tmp/dns" "$tmp/zones"; then
 	no dns_start "unbound did not start"
@@ -189,6 +192,27 @@ grep -q '^verdict: clean' "$tmp/out" &&
     grep -q 'redir.example @ dbl.test: 127.0.1.103: not listed (127.0.1.103, an abused redirector' \
     "$tmp/out" && ok explain_dbl_redirector_not_counted ||
     no explain_dbl_redirector_not_counted "$(cat "$tmp/out")"
+# A zone that lists every name (a list shut down, a wildcard) is caught
+# by its probe (imapsift-probe.invalid): nothing it says counts, it
+# rests, and the other zone still counts.
+conf "$tmp/st1w" '{ zone = "dbl.test"; kind = "dbl"; },
+  { zone = "wild.test"; }'
+explain clean
+w1=$(grep -c '^verdict: clean' "$tmp/out")
+grep -q 'imapsift-probe.invalid @ wild.test (the zone.s probe): 127.0.0.2: an error answer, not a hit: the zone lists every name' \
+    "$tmp/out" && w2=1 || w2=0
+explain listed
+[ "$w1" = 1 ] && [ "$w2" = 1 ] && grep -q '^verdict: junk' "$tmp/out" &&
+    grep -q '^reasons: dnsbl:listed.example@dbl.test=127.0.1.2$' "$tmp/out" &&
+    ok wildcard_zone_caught_by_probe ||
+    no wildcard_zone_caught_by_probe "$w1 $w2 $(cat "$tmp/out")"
+"$IMAPSIFT" feeds -c "$tmp/config" > "$tmp/fout" 2>&1
+grep -A2 '^dnsbl wild.test' "$tmp/fout" | grep -q 'state: resting' &&
+    grep -q 'last error: answered 127.0.0.2 for imapsift-probe.invalid: the zone lists every name' \
+    "$tmp/fout" && ok feeds_shows_wildcard_zone ||
+    no feeds_shows_wildcard_zone "$(cat "$tmp/fout")"
+conf "$tmp/st1" "$both"
+
 # A big site of the shipped skip list is never asked about; a page of
 # its own under a shared name is.
 b=$(dns_queries 'google\.com.*') c=$(dns_queries 'mybucket\.s3\.amazonaws\.com.*')
@@ -308,8 +332,9 @@ for r in 1 2; do
 	    "$(grep -c '	junk	dnsbl:many7.example@dbl.test' "$tmp/big$r.out")" \
 	    "$(grep -c '	junk	' "$tmp/big$r.out")" > "$tmp/big$r.res"
 done
-[ "$(cat "$tmp/big1.res")" = "0 6000 1 1" ] &&
-    [ "$(cat "$tmp/big2.res")" = "0 0 1 1" ] && ok cache_grows ||
+# Each run asks the zone's probe too: 6000 + 1, then 0 + 1.
+[ "$(cat "$tmp/big1.res")" = "0 6001 1 1" ] &&
+    [ "$(cat "$tmp/big2.res")" = "0 1 1 1" ] && ok cache_grows ||
     no cache_grows "first run (rc queries listed junk): $(cat "$tmp/big1.res"), second: $(cat "$tmp/big2.res"); $(tail -n 3 "$tmp/big1.err" "$tmp/big2.err")"
 
 # Error answers never count: each zone rests, said once.
