@@ -851,7 +851,7 @@ dnsbl_start(struct dnsbl *d, const struct rules_set *rs, char *const *hosts,
 		}
 		/* Its registrable domain only: a bucket or a page of its
 		 * own under a shared name (x.s3.amazonaws.com) is asked. */
-		if (harvest_skipped(&d->big, dom, 0)) {
+		if (harvest_skipped(&d->big, dom)) {
 			add_q(m, dom, -1, "a big site (harvest-skip.list), "
 			    "not a spammer's");
 			continue;

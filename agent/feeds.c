@@ -382,12 +382,13 @@ has_scheme(const char *s, size_t len)
 }
 
 /*
- * The hosts a URL feed's entries are not reduced to: those of the shipped
- * skip list (harvest-skip.list) and the names below them.  On those
- * hosts everyone's pages share one name (docs.google.com, a Dropbox
- * share, a GitHub raw file, a form service): the URL's path is the
- * phishing page, the host is everybody's, and listing it would junk
- * every message that links to it (harvest_skipped).
+ * The hosts a URL feed's entries are not reduced to: those whose
+ * registrable domain is on the shipped skip list (harvest-skip.list:
+ * docs.google.com, storage.googleapis.com, a Dropbox share, a GitHub raw
+ * file, a form service).  There everyone's pages share one host name:
+ * the URL's path is the phishing page, the host is everybody's, and
+ * listing it would junk every message that links to it.  A name of its
+ * own under a shared suffix (a bucket.s3.amazonaws.com) is kept.
  *
  * One line (no comment, trimmed, len > 0) of a domains, hosts or urls
  * feed into hosts in o; returns the hosts it gave, or -1 for a URL on a
@@ -397,7 +398,7 @@ static int
 reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o,
     const struct strlist *skip)
 {
-	char	 h[RULES_HOST_MAX + 8], u[2048];
+	char	 h[RULES_HOST_MAX + 8], u[2048], reg[RULES_HOST_MAX];
 	const char *w;
 	size_t	 wl;
 	int	 n = 0, first = 1;
@@ -410,7 +411,8 @@ reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o,
 		}
 		if (rules_url_host(s, len, h, sizeof(h)) == -1)
 			return 0;
-		if (harvest_skipped(skip, h, 1))
+		if (rules_registrable_domain(h, reg, sizeof(reg)) == 0 &&
+		    harvest_skipped(skip, reg))
 			return -1;
 		put_host(o, h);
 		return 1;

@@ -289,19 +289,10 @@ harvest_skip_shipped(struct strlist *skip)
 }
 
 int
-harvest_skipped(const struct strlist *skip, const char *host, int parents)
+harvest_skipped(const struct strlist *skip, const char *dom)
 {
-	const char *p = host;
-
-	while (skip->n > 0) {
-		if (bsearch(&p, skip->v, skip->n, sizeof(*skip->v),
-		    util_cmp_str) != NULL)
-			return 1;
-		if (!parents || (p = strchr(p, '.')) == NULL)
-			break;
-		p++;
-	}
-	return 0;
+	return skip->n > 0 && bsearch(&dom, skip->v, skip->n,
+	    sizeof(*skip->v), util_cmp_str) != NULL;
 }
 
 /*

@@ -24,9 +24,8 @@ int	harvest_read_skip(const char *path, struct strlist *skip);
 /* The shipped skip list (harvest-skip.list: big and shared sites), sorted
  * into skip; -1 (logged) when it is installed but cannot be read, 0
  * otherwise (left empty when it is not installed).  harvest_skipped: 1
- * when host is on skip (sorted), or with parents set a domain above it. */
+ * when dom (a registrable domain) is on skip (sorted). */
 int	harvest_skip_shipped(struct strlist *skip);
-int	harvest_skipped(const struct strlist *skip, const char *host,
-	    int parents);
+int	harvest_skipped(const struct strlist *skip, const char *dom);
 
 #endif

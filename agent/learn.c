@@ -54,7 +54,7 @@ learner_free(struct learner *L)
 static int
 skipped_domain(const struct learner *L, const char *dom)
 {
-	return harvest_skipped(&L->skip, dom, 0);
+	return harvest_skipped(&L->skip, dom);
 }
 
 /* Parses raw; NULL (logged) when out of memory. */
