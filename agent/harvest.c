@@ -306,7 +306,6 @@ harvest_args(int argc, char **argv, struct strlist *spam,
     struct strlist *ham, struct strlist *skip, const char **out,
     unsigned *cc)
 {
-	char shipped[4096];
 	int noskip = 0;
 	struct strlist *cur = NULL;
 	const char *a, *val;
@@ -356,9 +355,7 @@ harvest_args(int argc, char **argv, struct strlist *spam,
 		usage_harvest(stderr);
 		return -1;
 	}
-	if (!noskip && rulesdir_shipped_path("harvest-skip.list",
-	    "rules/harvest-skip.list", shipped, sizeof(shipped)) == 0 &&
-	    harvest_read_skip(shipped, skip) == -1)
+	if (!noskip && harvest_skip_shipped(skip) == -1)
 		return -1;
 	uniq(skip);
 	return 0;

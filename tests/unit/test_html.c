@@ -119,6 +119,18 @@ test_text(void)
 	}
 }
 
+/* Renders in for its links alone: 0 (a failure said) when it failed. */
+static int
+links_of(const char *in, struct links *l)
+{
+	char *out = render(in, l);
+	int ok = out != NULL;
+
+	T_ASSERT(ok);
+	free(out);
+	return ok;
+}
+
 static void
 test_links(void)
 {
@@ -162,12 +174,10 @@ test_links(void)
 	};
 	struct links l;
 	size_t i;
-	char *out;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		out = render(t[i].in, &l);
-		T_ASSERT(out != NULL);
-		free(out);
+		if (!links_of(t[i].in, &l))
+			continue;
 		if (l.n != t[i].n) {
 			T_FAILF("row %zu: %zu links, want %zu", i, l.n, t[i].n);
 			continue;
@@ -208,12 +218,10 @@ test_link_ranks(void)
 	};
 	struct links l;
 	size_t i;
-	char *out;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		out = render(t[i].in, &l);
-		T_ASSERT(out != NULL);
-		free(out);
+		if (!links_of(t[i].in, &l))
+			continue;
 		if (l.n != 1)
 			T_FAILF("row %zu: %zu links, want 1", i, l.n);
 		else if (l.rank[0] != t[i].rank)
