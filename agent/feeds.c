@@ -381,14 +381,33 @@ has_scheme(const char *s, size_t len)
 	return 0;
 }
 
+/* Cloud storage hosts that serve everyone's buckets by path. */
+static int
+path_shared(const char *host)
+{
+	static const char *const hosts[] = {
+		"storage.googleapis.com", "firebasestorage.googleapis.com",
+		"storage.cloud.google.com", "s3.amazonaws.com",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		if (strcmp(host, hosts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The hosts a URL feed's entries are not reduced to: those whose
  * registrable domain is on the shipped skip list (harvest-skip.list:
- * docs.google.com, storage.googleapis.com, a Dropbox share, a GitHub raw
- * file, a form service).  There everyone's pages share one host name:
- * the URL's path is the phishing page, the host is everybody's, and
- * listing it would junk every message that links to it.  A name of its
- * own under a shared suffix (a bucket.s3.amazonaws.com) is kept.
+ * docs.google.com, a Dropbox share, a GitHub raw file, a form service),
+ * and the cloud storage hosts that serve everyone's buckets by path.
+ * There everyone's pages share one host name: the URL's path is the
+ * phishing page, the host is everybody's, and listing it would junk
+ * every message that links to it.  A name of its own under a shared
+ * suffix (a bucket.s3.amazonaws.com) is kept.  (The storage hosts are
+ * not on the skip list: learning may still list one from the user's own
+ * Junk, where the user's ham is the evidence against it.)
  *
  * One line (no comment, trimmed, len > 0) of a domains, hosts or urls
  * feed into hosts in o; returns the hosts it gave, or -1 for a URL on a
@@ -411,8 +430,8 @@ reduce_line(enum conf_feed_kind k, const char *s, size_t len, struct buf *o,
 		}
 		if (rules_url_host(s, len, h, sizeof(h)) == -1)
 			return 0;
-		if (rules_registrable_domain(h, reg, sizeof(reg)) == 0 &&
-		    harvest_skipped(skip, reg))
+		if ((rules_registrable_domain(h, reg, sizeof(reg)) == 0 &&
+		    harvest_skipped(skip, reg)) || path_shared(h))
 			return -1;
 		put_host(o, h);
 		return 1;
