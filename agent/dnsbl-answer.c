@@ -81,6 +81,9 @@ dnsbl_answer_parse(const unsigned char *p, int len, uint32_t *addrs,
 int
 dnsbl_answer_judge(const struct conf_dnsbl *z, uint32_t a, const char **why)
 {
+	/* The last octet of a 127.0.0.X answer, what bitmasks read; else 0. */
+	uint32_t bits = (a & 0xffffff00u) == 0x7f000000u ? a & 0xff : 0;
+	uint32_t uribl;
 	size_t	 i;
 
 	*why = NULL;
@@ -105,21 +108,19 @@ dnsbl_answer_judge(const struct conf_dnsbl *z, uint32_t a, const char **why)
 		    "SURBL say a query is blocked so)";
 	if (*why != NULL)
 		return DNSBL_ERROR;
-	if (z->mask != 0 && (a & 0xffffff00u) == 0x7f000000u &&
-	    (a & z->mask) != 0)
+	if ((bits & z->mask) != 0)
 		return DNSBL_LISTED;
 	for (i = 0; i < z->ncodes; i++)
 		if (a >= z->codes[i].lo && a <= z->codes[i].hi)
 			return DNSBL_LISTED;
+	uribl = z->kind == CONF_DNSBL_URIBL ? bits & 0x0e : 0;
 	if (z->kind == CONF_DNSBL_DBL && a == 0x7f000167)
 		*why = "127.0.1.103, an abused redirector: a legitimate "
 		    "service spammers link through; not counted by default";
-	else if (z->kind == CONF_DNSBL_URIBL && (a & 0xffffff00u) ==
-	    0x7f000000u && (a & 0x0e) == 0x08)
+	else if (uribl == 0x08)
 		*why = "URIBL red, a new domain seen in mail, not yet "
 		    "judged; not counted by default";
-	else if (z->kind == CONF_DNSBL_URIBL && (a & 0xffffff00u) ==
-	    0x7f000000u && (a & 0x0e) == 0x04)
+	else if (uribl == 0x04)
 		*why = "URIBL grey, a bulk sender's domain, in legitimate "
 		    "mail too; not counted by default";
 	else

@@ -219,6 +219,16 @@ zone_timeout(struct dnsbl *d, int zi)
 	drop_queued(d, zi, "the zone does not answer: not asked");
 }
 
+/* An answer to keep: written to the store, but for a probe's, which
+ * only stays in memory until the zone is probed again. */
+static void
+keep(struct ent *e, time_t now)
+{
+	e->dirty = !e->probe;
+	if (e->probe)
+		e->expires = now + PROBE_EVERY;
+}
+
 static void
 on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
@@ -265,9 +275,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		e->expires = now + (neg > 0 ? clamp_ttl(neg) : TTL_NEG_DEF);
 		snprintf(e->why, sizeof(e->why), "%s",
 		    status == ARES_ENOTFOUND ? "NXDOMAIN" : "no A record");
-		e->dirty = !e->probe;
-		if (e->probe)
-			e->expires = now + PROBE_EVERY;
+		keep(e, now);
 		return;
 	}
 	e->state = E_CLEAN;
@@ -294,16 +302,12 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	e->addr = addrs[best != -1 ? best : 0];
 	e->expires = now + clamp_ttl(ttl);
 	snprintf(e->why, sizeof(e->why), "%s", best != -1 ? "listed" : why);
-	e->dirty = !e->probe;
-	if (e->probe) {
-		e->expires = now + PROBE_EVERY;
-		if (e->state == E_LISTED) {
-			e->state = E_ERROR;
-			snprintf(e->why, sizeof(e->why), "the zone lists "
-			    "every name, even %s (a list shut down, or a "
-			    "wildcard)", PROBE_NAME);
-			zone_rest(d, e->zone, e->addr, e->why, e->domain);
-		}
+	keep(e, now);
+	if (e->probe && e->state == E_LISTED) {
+		e->state = E_ERROR;
+		snprintf(e->why, sizeof(e->why), "the zone lists every name, "
+		    "even %s (a list shut down, or a wildcard)", PROBE_NAME);
+		zone_rest(d, e->zone, e->addr, e->why, e->domain);
 	}
 }
 

@@ -476,11 +476,10 @@ reduce(const struct conf_feed *f, const char *p, size_t len, struct buf *o,
     size_t *lines_r, size_t *bad_r, size_t *shared_r)
 {
 	struct strlist skip = { NULL, 0, 0 };
-	int	 r;
-
 	const char *e, *end = p + len;
 	size_t	 n;
 	char	 w[64];
+	int	 r;
 
 	snprintf(w, sizeof(w), "@weight %g", f->weight);
 	o->len = 0;

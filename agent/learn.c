@@ -51,12 +51,6 @@ learner_free(struct learner *L)
 	strlist_free(&L->skip);
 }
 
-static int
-skipped_domain(const struct learner *L, const char *dom)
-{
-	return harvest_skipped(&L->skip, dom);
-}
-
 /* Parses raw; NULL (logged) when out of memory. */
 static struct rules_msg *
 parse(const char *raw, size_t len)
@@ -197,7 +191,7 @@ host_entry(struct learner *L, const char *host, const char **kind_r,
 
 	if (harvest_domain(host, dom, domsz) == -1)
 		return 0;
-	if (skipped_domain(L, dom)) {
+	if (harvest_skipped(&L->skip, dom)) {
 		if (!own_site(host, dom))
 			return 0;
 		*kind_r = "host";

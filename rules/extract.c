@@ -511,16 +511,13 @@ inner_open(const char *p, const char *end)
 		{ "https%253a%252f%252f", IN_PCT },
 		{ "http-3a__", IN_PP }, { "https-3a__", IN_PP },
 	};
-	size_t i, k, n;
+	const char *q;
+	size_t i;
 
 	for (i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
-		n = strlen(opens[i].s);
-		if ((size_t)(end - p) <= n)
-			continue;
-		for (k = 0; k < n; k++)
-			if (rules_lower((unsigned char)p[k]) != opens[i].s[k])
-				break;
-		if (k == n)
+		q = p;
+		if ((size_t)(end - p) > strlen(opens[i].s) &&
+		    match_ci(&q, end, opens[i].s))
 			return opens[i].enc;
 	}
 	return -1;
@@ -576,17 +573,15 @@ rules_url_inner(const char *url, size_t len, char *out, size_t outsz)
 	 * are escaped in it, and only its host matters. */
 	for (e = q; e < end && *e != '&'; e++)
 		continue;
-	if (enc == IN_PLAIN) {
-		n = (size_t)(e - q) < outsz - 1 ? (size_t)(e - q) : outsz - 1;
-		memcpy(out, q, n);
-		out[n] = '\0';
-		return n;
+	if (enc != IN_PLAIN) {
+		n = inner_decode(q, (size_t)(e - q), enc, tmp, sizeof(tmp));
+		if (enc == IN_PCT && memchr(tmp, '%', n) != NULL) /* %25 */
+			return inner_decode(tmp, n, IN_PCT, out, outsz);
+		q = tmp;
+		e = tmp + n;
 	}
-	n = inner_decode(q, (size_t)(e - q), enc, tmp, sizeof(tmp));
-	if (enc == IN_PCT && memchr(tmp, '%', n) != NULL)	/* %25: twice */
-		return inner_decode(tmp, n, IN_PCT, out, outsz);
-	n = n < outsz - 1 ? n : outsz - 1;
-	memcpy(out, tmp, n);
+	n = (size_t)(e - q) < outsz - 1 ? (size_t)(e - q) : outsz - 1;
+	memcpy(out, q, n);
 	out[n] = '\0';
 	return n;
 }

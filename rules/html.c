@@ -193,6 +193,19 @@ struct html {
 /* Start tags whose URL attributes rank above the rest. */
 enum { TAG_OTHER, TAG_ANCHOR, TAG_FORM, TAG_IMAGE };
 
+/* The TAG_* of element name nm (lowercase). */
+static int
+tag_class(const char *nm)
+{
+	if (strcmp(nm, "a") == 0 || strcmp(nm, "area") == 0)
+		return TAG_ANCHOR;
+	if (strcmp(nm, "form") == 0)
+		return TAG_FORM;
+	if (strcmp(nm, "img") == 0 || strcmp(nm, "image") == 0)
+		return TAG_IMAGE;
+	return TAG_OTHER;
+}
+
 static int
 is_space(unsigned c)
 {
@@ -728,10 +741,7 @@ start_tag(struct html *h, size_t j)
 	j = tag_name(h, j, nm);
 	kind = elem_kind(nm);
 	meta = strcmp(nm, "meta") == 0;
-	h->tag = strcmp(nm, "a") == 0 || strcmp(nm, "area") == 0 ?
-	    TAG_ANCHOR : strcmp(nm, "form") == 0 ? TAG_FORM :
-	    strcmp(nm, "img") == 0 || strcmp(nm, "image") == 0 ? TAG_IMAGE :
-	    TAG_OTHER;
+	h->tag = tag_class(nm);
 	h->refresh = 0;
 	h->mlen = 0;
 	j = tag_attrs(h, j, meta, &closed);

@@ -40,9 +40,9 @@ size_t	rules_url_inner(const char *url, size_t len, char *out, size_t outsz);
  * block elements and <br> become a newline, inline elements nothing.
  * For each href/src/action/background attribute, link(ctx, value, len,
  * rank) is called with the entity-decoded value and what kind of link it
- * is (enum rules_link_rank, never RULES_LINK_TEXT).  Returns a malloc'd NUL-ended
- * UTF-8 string (caller frees) and its length in *len_r, or NULL when out
- * of memory.  max_depth bounds the element stack it tracks.
+ * is (enum rules_link_rank, never RULES_LINK_TEXT).  Returns a malloc'd
+ * NUL-ended UTF-8 string (caller frees) and its length in *len_r, or
+ * NULL when out of memory.  max_depth bounds the element stack it tracks.
  */
 char	*rules_html_text(const char *html, size_t len, unsigned max_depth,
 	    void (*link)(void *ctx, const char *url, size_t len, int rank),
